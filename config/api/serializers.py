@@ -1,0 +1,19 @@
+"""Serializer plumbing shared by every app."""
+
+from rest_framework import serializers
+
+# Sent by the browsable API's HTML forms; never data.
+_IGNORED_KEYS = frozenset({"csrfmiddlewaretoken", "_content", "_content_type"})
+
+
+class InputSerializer(serializers.Serializer):
+    """Input shape only. Unknown keys are a 400 (a typo or a mass-assignment attempt such as
+    `tenant` must never be silently dropped)."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data.keys()) - known - _IGNORED_KEYS)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)

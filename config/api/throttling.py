@@ -1,0 +1,79 @@
+"""Throttles per user, per API key, per tenant and per anonymous client (429 + Retry-After).
+
+Rates are read from settings on every request (DRF binds THROTTLE_RATES at import time, which
+would ignore overridden settings). DRF throttles are business quotas, not DoS protection: hard
+limits belong at the edge (research/reliability.md §5.2).
+"""
+
+from rest_framework import throttling
+from rest_framework.settings import api_settings
+
+
+class _SettingsRateThrottle(throttling.SimpleRateThrottle):
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class UserRateThrottle(_SettingsRateThrottle):
+    """Per authenticated user (token or session), across tenants."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        if getattr(request, "api_key", None) or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class ApiKeyRateThrottle(_SettingsRateThrottle):
+    """Per tenant API key."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):
+        api_key = getattr(request, "api_key", None)
+        if api_key is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": api_key.pk}
+
+
+class TenantRateThrottle(_SettingsRateThrottle):
+    """Per tenant, summed over every principal calling that tenant's routes."""
+
+    scope = "tenant"
+
+    def get_cache_key(self, request, view):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": tenant.pk}
+
+
+class AnonRateThrottle(_SettingsRateThrottle):
+    """Per client address for unauthenticated calls."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ScopedAnonThrottle(_SettingsRateThrottle):
+    """Per client address for one sensitive endpoint (`throttle_scope` on the view)."""
+
+    def allow_request(self, request, view):
+        self.scope = getattr(view, "throttle_scope", None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def __init__(self):
+        # Rate is resolved per view in allow_request.
+        pass
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,0 +1,20 @@
+"""Celery app. Every beat schedule lives here, with its crontab in a comment."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("tenantdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # 17 3 * * *  — drop expired user tokens (global control table)
+    "auth-token-purge-expired": {
+        "task": "tenants.tasks.auth_token_purge_expired_task",
+        "schedule": crontab(minute=17, hour=3),
+    },
+}

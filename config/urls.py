@@ -1,0 +1,24 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import health
+from tenants.admin_site import admin_site
+
+# Each app contributes its tenant routes to one mount point: /api/v1/t/<tenant_slug>/…
+tenant_routes = [
+    path("", include("tenants.api.urls_tenant")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include("tenants.api.urls")),
+    path("api/v1/t/<slug:tenant_slug>/", include(tenant_routes)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("admin/", admin_site.urls),
+]
+
+handler404 = "config.health.not_found"
+handler500 = "config.health.server_error"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class KnowledgeBaseConfig(AppConfig):
+    name = "knowledge_base"

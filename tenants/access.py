@@ -1,0 +1,37 @@
+"""Who is acting, and with what role in which tenant."""
+
+from dataclasses import dataclass
+
+from tenants.models import ApiKey, Membership, Tenant, User
+
+
+@dataclass(frozen=True)
+class TenantAccess:
+    """The caller's standing in the tenant of the current request."""
+
+    tenant: Tenant
+    role: str
+    membership: Membership | None = None
+    api_key: ApiKey | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The principal behind a write, as the audit log records it."""
+
+    user: User | None = None
+    api_key: ApiKey | None = None
+    role: str | None = None
+    ip: str | None = None
+    request_id: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.email
+        if self.api_key is not None:
+            return f"api-key:{self.api_key.name} ({self.api_key.prefix})"
+        return "system"
+
+
+SYSTEM = Actor()

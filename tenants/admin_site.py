@@ -1,0 +1,134 @@
+"""The Django admin, scoped to one tenant at a time.
+
+Supervisors, admins and owners of a tenant log in with their account (no is_staff needed) and
+act for one tenant, chosen on /admin/acting-tenant/ and kept in the session. Every admin view
+runs inside a transaction + tenant_context() of that tenant, rendering included, so querysets,
+FK choices, autocomplete and list filters all see that tenant only — and RLS stands behind it.
+"""
+
+from functools import update_wrapper
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from tenants.context import tenant_context
+from tenants.models import ROLE_RANK, Membership, Role, Tenant
+
+SESSION_KEY = "acting_tenant_id"
+ADMIN_MIN_ROLE = Role.SUPERVISOR
+
+
+def admin_memberships(user):
+    """Memberships that let `user` into the admin (supervisor or above, active tenant)."""
+    roles = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[ADMIN_MIN_ROLE]]
+    return Membership.objects.select_related("tenant").filter(
+        user=user, is_active=True, tenant__is_active=True, role__in=roles
+    )
+
+
+def acting_access(request) -> tuple[Tenant, str] | None:
+    """Return (tenant, role) the admin user acts as, re-validated on every request."""
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
+        return None
+    tenant_id = request.session.get(SESSION_KEY)
+    memberships = admin_memberships(user)
+    if tenant_id is not None:
+        membership = memberships.filter(tenant_id=tenant_id).first()
+        if membership is not None:
+            return membership.tenant, membership.role
+        if user.is_superuser:
+            tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+            return (tenant, Role.OWNER) if tenant else None
+        return None
+    only = list(memberships[:2])
+    if len(only) == 1:
+        return only[0].tenant, only[0].role
+    return None
+
+
+class TenantAdminLoginForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not (user.is_superuser or admin_memberships(user).exists()):
+            raise forms.ValidationError(
+                "This account has no supervisor access to any tenant.", code="invalid_login"
+            )
+
+
+class ActingTenantForm(forms.Form):
+    tenant = forms.ChoiceField()
+
+
+class TenantAdminSite(admin.AdminSite):
+    site_header = "Tenantdesk"
+    site_title = "Tenantdesk admin"
+    index_title = "Tenant administration"
+    login_form = TenantAdminLoginForm
+
+    def has_permission(self, request):
+        user = request.user
+        return bool(
+            user.is_authenticated
+            and user.is_active
+            and (user.is_superuser or admin_memberships(user).exists())
+        )
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        def wrapper(request, *args, **kwargs):
+            access = acting_access(request)
+            request.acting_tenant, request.acting_role = access or (None, None)
+            if access is None:
+                return inner(request, *args, **kwargs)
+            with transaction.atomic(), tenant_context(access[0]):
+                response = inner(request, *args, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response = response.render()
+                return response
+
+        return update_wrapper(wrapper, view)
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["acting_tenant"] = getattr(request, "acting_tenant", None)
+        context["acting_role"] = getattr(request, "acting_role", None)
+        return context
+
+    def get_urls(self):
+        return [
+            path(
+                "acting-tenant/",
+                self.admin_view(self.acting_tenant_view),
+                name="acting_tenant",
+            ),
+            *super().get_urls(),
+        ]
+
+    def acting_tenant_view(self, request):
+        """Choose the tenant this admin session acts for."""
+        if request.user.is_superuser:
+            choices = [
+                (str(t.pk), f"{t.name} ({t.slug})") for t in Tenant.objects.filter(is_active=True)
+            ]
+        else:
+            choices = [
+                (str(m.tenant_id), f"{m.tenant.name} ({m.tenant.slug}) — {m.role}")
+                for m in admin_memberships(request.user)
+            ]
+        form = ActingTenantForm(request.POST or None)
+        form.fields["tenant"].choices = choices
+        if request.method == "POST" and form.is_valid():
+            request.session[SESSION_KEY] = int(form.cleaned_data["tenant"])
+            messages.success(request, "Acting tenant changed.")
+            return redirect(reverse("admin:index"))
+        context = {**self.each_context(request), "form": form, "title": "Acting tenant"}
+        return TemplateResponse(request, "admin/acting_tenant.html", context)
+
+
+admin_site = TenantAdminSite(name="admin")

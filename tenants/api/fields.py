@@ -1,0 +1,34 @@
+"""Serializer fields that resolve ids only inside the current tenant (PostHog's
+TeamScopedPrimaryKeyRelatedField pattern): another tenant's id is "does not exist", a 400,
+never a link."""
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from tenants.context import current_tenant_id
+
+
+class TenantScopedRelatedField(serializers.SlugRelatedField):
+    """Resolve a public id through `queryset_fn(tenant_id)` at validation time.
+
+    The queryset is built per call, inside the request's tenant context, never captured at
+    import time; outside a tenant context it is empty (fail safe).
+    """
+
+    def __init__(self, *, queryset_fn, slug_field: str = "public_id", **kwargs):
+        self.queryset_fn = queryset_fn
+        super().__init__(slug_field=slug_field, **kwargs)
+
+    def get_queryset(self):
+        tenant_id = current_tenant_id()
+        if tenant_id is None:
+            return self.queryset_fn(None).none()
+        return self.queryset_fn(tenant_id).filter(tenant_id=tenant_id)
+
+    def to_internal_value(self, data):
+        try:
+            return self.get_queryset().get(**{self.slug_field: data})
+        except (ObjectDoesNotExist, TypeError, ValueError, DjangoValidationError):
+            # A malformed id is answered exactly like a foreign or missing one.
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64])

@@ -1,0 +1,190 @@
+import re
+import zoneinfo
+from functools import cache
+
+from rest_framework import serializers
+
+from config.api.serializers import InputSerializer
+from tenants.models import API_KEY_ROLES, Role
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
+RESERVED_SLUGS = frozenset(
+    {"admin", "api", "app", "auth", "docs", "help", "media", "schema", "static", "t", "www"}
+)
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone_name(value: str) -> str:
+    if value not in _timezones():
+        raise serializers.ValidationError("Unknown time zone (use an IANA name such as UTC).")
+    return value
+
+
+# --- Auth -------------------------------------------------------------------------------------
+
+
+class RegisterInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
+
+
+class TokenInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    email = serializers.EmailField()
+    name = serializers.CharField()
+
+
+class TenantRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class MyMembershipSerializer(serializers.Serializer):
+    tenant = TenantRefSerializer()
+    role = serializers.CharField()
+    is_senior = serializers.BooleanField()
+
+
+class MeOutputSerializer(UserOutputSerializer):
+    memberships = MyMembershipSerializer(many=True)
+
+
+# --- Tenants ----------------------------------------------------------------------------------
+
+
+class TenantSettingsSerializer(InputSerializer):
+    assignment_strategy = serializers.ChoiceField(
+        choices=["manual", "round_robin", "least_loaded"], required=False
+    )
+    unassigned_escalation_hours = serializers.IntegerField(
+        min_value=1, max_value=720, required=False
+    )
+    help_center_enabled = serializers.BooleanField(required=False)
+
+
+class TenantCreateInputSerializer(InputSerializer):
+    slug = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=200)
+    timezone = serializers.CharField(max_length=64, default="UTC")
+    settings = TenantSettingsSerializer(required=False)
+
+    def validate_slug(self, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise serializers.ValidationError(
+                "3-50 characters: lowercase letters, digits and inner hyphens."
+            )
+        if value in RESERVED_SLUGS:
+            raise serializers.ValidationError("This slug is reserved.")
+        return value
+
+    def validate_timezone(self, value: str) -> str:
+        return validate_timezone_name(value)
+
+
+class TenantUpdateInputSerializer(InputSerializer):
+    slug = serializers.CharField(required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    timezone = serializers.CharField(max_length=64, required=False)
+    settings = TenantSettingsSerializer(required=False)
+
+    def validate_slug(self, value: str) -> str:
+        if value != self.context["tenant"].slug:
+            raise serializers.ValidationError("The slug cannot be changed.")
+        return value
+
+    def validate_timezone(self, value: str) -> str:
+        return validate_timezone_name(value)
+
+
+class TenantOutputSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+    settings = serializers.JSONField(source="effective_settings")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class TenantListItemSerializer(TenantOutputSerializer):
+    role = serializers.CharField()
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+class MemberCreateInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+    is_senior = serializers.BooleanField(default=False)
+
+
+class MemberUpdateInputSerializer(InputSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_senior = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class MemberOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    user = UserOutputSerializer()
+    role = serializers.CharField()
+    is_senior = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+class ApiKeyCreateInputSerializer(InputSerializer):
+    name = serializers.CharField(max_length=100)
+    role = serializers.ChoiceField(choices=[(r.value, r.label) for r in API_KEY_ROLES])
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    role = serializers.CharField()
+    prefix = serializers.CharField()
+    created_by = serializers.EmailField(source="created_by.email", default=None)
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField()
+
+
+class ApiKeyCreatedOutputSerializer(ApiKeyOutputSerializer):
+    key = serializers.CharField(help_text="The key itself. Shown once; store it now.")
+
+
+# --- Audit log --------------------------------------------------------------------------------
+
+
+class AuditLogOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    actor = serializers.CharField(source="actor_label")
+    actor_user = serializers.UUIDField(source="actor_user.public_id", default=None)
+    action = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    target_label = serializers.CharField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+    ip_address = serializers.IPAddressField()
+    request_id = serializers.CharField()
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,270 @@
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.throttling import AnonRateThrottle, ScopedAnonThrottle, UserRateThrottle
+from tenants import selectors, services
+from tenants.access import Actor
+from tenants.api import serializers as s
+from tenants.api.base import TenantAPIView, TenantViewSet, client_ip
+from tenants.api.filters import AuditLogFilter, MemberFilter
+
+# --- Auth -------------------------------------------------------------------------------------
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class RegisterApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, ScopedAnonThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=s.RegisterInputSerializer, responses={201: s.UserOutputSerializer})
+    def post(self, request):
+        data = s.RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(s.UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class TokenApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, ScopedAnonThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer})
+    def post(self, request):
+        from django.contrib.auth import authenticate
+
+        data = s.TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request,
+            email=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            return Response(
+                {"detail": "Unable to log in with these credentials.", "code": "invalid_login"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        instance, token = services.auth_token_create(user=user)
+        return Response(
+            s.TokenOutputSerializer({"token": token, "expires_at": instance.expiry}).data
+        )
+
+
+class LogoutApi(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.auth_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserRateThrottle]
+
+    @extend_schema(responses={200: s.MeOutputSerializer})
+    def get(self, request):
+        if request.user.pk is None:  # an API key is not a person
+            return Response(
+                {"detail": "Only user credentials have a profile.", "code": "not_a_user"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        user = request.user
+        memberships = selectors.membership_list_for_user(user=user)
+        return Response(
+            s.MeOutputSerializer(
+                {
+                    "public_id": user.public_id,
+                    "email": user.email,
+                    "name": user.name,
+                    "memberships": memberships,
+                }
+            ).data
+        )
+
+
+# --- Tenants ----------------------------------------------------------------------------------
+
+
+class TenantListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.TenantListItemSerializer(many=True)})
+    def get(self, request):
+        if request.user.pk is None:
+            api_key = request.user.api_key
+            items = [_with_role(api_key.tenant, api_key.role)]
+        else:
+            items = [
+                _with_role(m.tenant, m.role)
+                for m in selectors.membership_list_for_user(user=request.user)
+            ]
+        return Response(s.TenantListItemSerializer(items, many=True).data)
+
+    @extend_schema(request=s.TenantCreateInputSerializer, responses={201: s.TenantOutputSerializer})
+    def post(self, request):
+        if request.user.pk is None:
+            return Response(
+                {"detail": "API keys cannot create tenants.", "code": "not_a_user"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        data = s.TenantCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = Actor(user=request.user, ip=client_ip(request), request_id=request.request_id)
+        tenant = services.tenant_create(
+            actor=actor,
+            slug=data.validated_data["slug"],
+            name=data.validated_data["name"],
+            timezone_name=data.validated_data["timezone"],
+            settings=data.validated_data.get("settings"),
+        )
+        return Response(s.TenantOutputSerializer(tenant).data, status=status.HTTP_201_CREATED)
+
+
+def _with_role(tenant, role):
+    tenant.role = role
+    return tenant
+
+
+class TenantDetailApi(TenantAPIView):
+    permission_map = {"get": "tenant.read", "patch": "tenant.update", "delete": "tenant.delete"}
+
+    @extend_schema(responses={200: s.TenantOutputSerializer})
+    def get(self, request):
+        return Response(s.TenantOutputSerializer(request.tenant).data)
+
+    @extend_schema(request=s.TenantUpdateInputSerializer, responses={200: s.TenantOutputSerializer})
+    def patch(self, request):
+        data = s.TenantUpdateInputSerializer(data=request.data, context={"tenant": request.tenant})
+        data.is_valid(raise_exception=True)
+        tenant = services.tenant_update(
+            tenant=request.tenant,
+            actor=self.actor,
+            name=data.validated_data.get("name"),
+            timezone_name=data.validated_data.get("timezone"),
+            settings=data.validated_data.get("settings"),
+        )
+        return Response(s.TenantOutputSerializer(tenant).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        services.tenant_delete(tenant=request.tenant, actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+class MemberViewSet(TenantViewSet):
+    selector = staticmethod(selectors.member_list)
+    filterset_class = MemberFilter
+    serializer_class = s.MemberOutputSerializer
+    input_serializers = {
+        "create": s.MemberCreateInputSerializer,
+        "partial_update": s.MemberUpdateInputSerializer,
+    }
+    permission_map = {
+        "list": "member.read",
+        "retrieve": "member.read",
+        "create": "member.manage",
+        "partial_update": "member.manage",
+        # Anyone may leave; removing others is checked by the service (member.manage).
+        "destroy": "member.read",
+    }
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.MemberOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request, id=None):
+        return Response(s.MemberOutputSerializer(self.get_object()).data)
+
+    @extend_schema(request=s.MemberCreateInputSerializer, responses={201: s.MemberOutputSerializer})
+    def create(self, request):
+        data = s.MemberCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_add(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        return Response(s.MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MemberUpdateInputSerializer, responses={200: s.MemberOutputSerializer})
+    def partial_update(self, request, id=None):
+        membership = self.get_object()
+        data = s.MemberUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_update(
+            tenant=request.tenant, actor=self.actor, membership=membership, **data.validated_data
+        )
+        return Response(s.MemberOutputSerializer(membership).data)
+
+    def destroy(self, request, id=None):
+        services.member_remove(
+            tenant=request.tenant, actor=self.actor, membership=self.get_object()
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+class ApiKeyViewSet(TenantViewSet):
+    selector = staticmethod(selectors.api_key_list)
+    serializer_class = s.ApiKeyOutputSerializer
+    input_serializers = {"create": s.ApiKeyCreateInputSerializer}
+    permission_map = {
+        "list": "api_key.manage",
+        "create": "api_key.manage",
+        "destroy": "api_key.manage",
+    }
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ApiKeyOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.ApiKeyCreateInputSerializer, responses={201: s.ApiKeyCreatedOutputSerializer}
+    )
+    def create(self, request):
+        data = s.ApiKeyCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        api_key, raw_key = services.api_key_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        api_key.key = raw_key
+        return Response(
+            s.ApiKeyCreatedOutputSerializer(api_key).data, status=status.HTTP_201_CREATED
+        )
+
+    def destroy(self, request, id=None):
+        services.api_key_revoke(tenant=request.tenant, actor=self.actor, api_key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Audit log --------------------------------------------------------------------------------
+
+
+class AuditLogViewSet(TenantViewSet):
+    selector = staticmethod(selectors.audit_log_list)
+    filterset_class = AuditLogFilter
+    serializer_class = s.AuditLogOutputSerializer
+    permission_map = {"list": "audit.read"}
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.AuditLogOutputSerializer(page, many=True).data)

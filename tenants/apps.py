@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _grant_runtime_role(sender, using, **kwargs):
+    from tenants.db import grant_runtime_role
+
+    grant_runtime_role(using=using)
+
+
+class TenantsConfig(AppConfig):
+    name = "tenants"
+    verbose_name = "Tenants, users and access"
+
+    def ready(self):
+        from config.logging import install_record_factory
+
+        install_record_factory()
+        # Sent once for this app, after every migration of the run has been applied.
+        post_migrate.connect(
+            _grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role"
+        )
+        from tenants import tasks_base  # noqa: F401  (registers the Celery signal handlers)

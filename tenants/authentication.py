@@ -1,0 +1,45 @@
+"""`Authorization: Api-Key <key>`: tenant-bound machine credentials."""
+
+from rest_framework import authentication, exceptions
+
+
+class ApiKeyPrincipal:
+    """request.user for API-key requests: authenticated, but not a person."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, api_key):
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        from tenants.services import api_key_authenticate
+
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid API key header.")
+        try:
+            raw_key = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+        api_key = api_key_authenticate(raw_key=raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        return ApiKeyPrincipal(api_key), api_key
+
+    def authenticate_header(self, request):
+        return self.keyword

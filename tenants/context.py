@@ -1,0 +1,82 @@
+"""The tenant context: which tenant the current code acts for, in Python and in PostgreSQL.
+
+`tenant_context(tenant)` sets a ContextVar and, on the database connection, the
+transaction-local `app.tenant_id` setting and the runtime role (research/tenancy.md §2.2).
+Transaction-local means PostgreSQL forgets both at COMMIT/ROLLBACK, so a pooled or persistent
+connection can never carry a tenant into the next request. `SET LOCAL` survives RELEASE
+SAVEPOINT, so a nested context restores the outer values explicitly on exit.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connections, transaction
+
+
+class TenantContextMissing(RuntimeError):
+    """Tenant-owned data was touched outside tenant_context()."""
+
+
+@dataclass(frozen=True)
+class _Frame:
+    tenant_id: int
+    using: str
+
+
+_current: ContextVar[_Frame | None] = ContextVar("tenant_frame", default=None)
+
+_APPLY_SQL = "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)"
+
+
+def current_tenant_id() -> int | None:
+    """Return the id of the tenant the current context acts for, or None."""
+    frame = _current.get()
+    return frame.tenant_id if frame else None
+
+
+def require_tenant_id() -> int:
+    """Return the current tenant id; raise TenantContextMissing outside a tenant context."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantContextMissing("tenant-owned data used outside tenant_context()")
+    return tenant_id
+
+
+def _apply(using: str, *, role: str, tenant_id: str) -> None:
+    with connections[using].cursor() as cursor:
+        cursor.execute(_APPLY_SQL, [role, tenant_id])
+
+
+@contextmanager
+def tenant_context(tenant, *, using: str = "default", savepoint: bool = True) -> Iterator[int]:
+    """Run the block as `tenant` (a Tenant or its id): ContextVar + GUC + runtime role.
+
+    Opens a transaction (or a savepoint inside one; `savepoint=False` joins the caller's
+    transaction, for callers that own error handling such as the base API view). Re-entering
+    the same tenant on the same connection costs nothing; a nested switch restores the outer
+    tenant on exit.
+    """
+    tenant_id = int(getattr(tenant, "pk", tenant))
+    outer = _current.get()
+    if outer == _Frame(tenant_id, using) and connections[using].in_atomic_block:
+        yield tenant_id
+        return
+
+    nested = connections[using].in_atomic_block
+    with transaction.atomic(using=using, savepoint=savepoint):
+        _apply(using, role=settings.TENANCY_DB_ROLE, tenant_id=str(tenant_id))
+        token = _current.set(_Frame(tenant_id, using))
+        try:
+            yield tenant_id
+        finally:
+            _current.reset(token)
+        # Normal exit only: on an exception the rollback (savepoint or transaction) undoes
+        # the SET LOCALs, and a broken transaction accepts no further statements anyway.
+        if nested:
+            if outer is not None and outer.using == using:
+                _apply(using, role=settings.TENANCY_DB_ROLE, tenant_id=str(outer.tenant_id))
+            else:
+                _apply(using, role="none", tenant_id="")

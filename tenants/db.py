@@ -1,0 +1,92 @@
+"""Database wall: the RLS policy every tenant table gets, the migration router, role grants."""
+
+from django.conf import settings
+from django.db import connections
+from django.db.models.constraints import BaseConstraint
+
+OWNER_ALIAS = "owner"
+TENANT_GUC = "app.tenant_id"
+# A scalar sub-select makes the planner evaluate the setting once per statement (an InitPlan)
+# and keeps tenant-leading indexes usable (research/tenancy.md §2.5). Unset/empty -> NULL ->
+# no row matches: fail closed, never an error.
+TENANT_PREDICATE = f"tenant_id = (SELECT NULLIF(current_setting('{TENANT_GUC}', true), '')::bigint)"
+
+
+class TenantRLS(BaseConstraint):
+    """Row-level security for one tenant table: ENABLE + FORCE + one policy (USING + CHECK).
+
+    Declared once in TenantModel.Meta.constraints, so `makemigrations` emits it for every
+    tenant model and `makemigrations --check` catches drift. The policy applies to every role
+    (superusers and BYPASSRLS roles aside), so even the table owner sees no tenant rows without
+    a tenant context.
+    """
+
+    def _create_statements(self, model, schema_editor) -> list[str]:
+        table = schema_editor.quote_name(model._meta.db_table)
+        policy = schema_editor.quote_name(self.name)
+        return [
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+            f"CREATE POLICY {policy} ON {table} AS PERMISSIVE FOR ALL "
+            f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})",
+        ]
+
+    def constraint_sql(self, model, schema_editor):
+        # Policies can only be created once the table exists: defer them past CREATE TABLE.
+        schema_editor.deferred_sql.extend(self._create_statements(model, schema_editor))
+        return None
+
+    def create_sql(self, model, schema_editor):
+        return "; ".join(self._create_statements(model, schema_editor))
+
+    def remove_sql(self, model, schema_editor):
+        table = schema_editor.quote_name(model._meta.db_table)
+        policy = schema_editor.quote_name(self.name)
+        return (
+            f"DROP POLICY IF EXISTS {policy} ON {table}; "
+            f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; "
+            f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"
+        )
+
+    def validate(self, model, instance, exclude=None, using=None):
+        return None  # enforced by PostgreSQL, nothing to validate in Python
+
+    def __eq__(self, other):
+        return isinstance(other, TenantRLS) and self.name == other.name
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.name))
+
+
+class OwnerMigratesRouter:
+    """Only the owner connection runs migrations; the runtime role has no DDL rights."""
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db == OWNER_ALIAS
+
+
+# Tables the runtime role may append to and read, never rewrite (append-only audit trail).
+APPEND_ONLY_TABLES = ("tenants_auditlogentry",)
+
+
+def grant_runtime_role(*, using: str = OWNER_ALIAS) -> None:
+    """Grant the runtime role DML on every table and sequence the owner created.
+
+    Runs after every migrate (post_migrate), so new tables are covered without a hand-written
+    migration, whatever the runtime role is called in this deployment.
+    """
+    connection = connections[using]
+    role = settings.TENANCY_DB_ROLE
+    if not role or connection.settings_dict["USER"] == role:
+        return
+    quoted = connection.ops.quote_name(role)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+        )
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        for table in APPEND_ONLY_TABLES:
+            cursor.execute(
+                f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} "
+                f"FROM {quoted}"
+            )

@@ -1,0 +1,248 @@
+"""Users, tenants, memberships, API keys (global control tables) and the tenancy base model.
+
+Control tables (User, Tenant, Membership, ApiKey, knox tokens) are global: authentication and
+tenant resolution read them before any tenant is known. Everything a tenant owns inherits
+TenantModel: `tenant_id NOT NULL`, a fail-closed default manager, `UNIQUE (tenant_id, id)` and
+the RLS policy.
+"""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from tenants.context import require_tenant_id
+from tenants.db import TenantRLS
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Logs in by email; belongs to tenants through memberships."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Platform staff only; tenant supervisors reach the admin through their role.
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="tenants_user_email_ci_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+# Per-tenant settings and their defaults; later features add keys here and to
+# tenants.api.serializers.TenantSettingsSerializer.
+TENANT_SETTINGS_DEFAULTS: dict = {
+    "assignment_strategy": "manual",
+    "unassigned_escalation_hours": 48,
+    "help_center_enabled": True,
+}
+
+
+class Tenant(models.Model):
+    """A customer company. Its slug is its address (/api/v1/t/<slug>/) and never changes."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC")
+    settings = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def effective_settings(self) -> dict:
+        return {**TENANT_SETTINGS_DEFAULTS, **(self.settings or {})}
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    SUPERVISOR = "supervisor", "Supervisor"
+    AGENT = "agent", "Agent"
+    VIEWER = "viewer", "Viewer"
+
+
+ROLE_RANK: dict[str, int] = {
+    Role.VIEWER: 1,
+    Role.AGENT: 2,
+    Role.SUPERVISOR: 3,
+    Role.ADMIN: 4,
+    Role.OWNER: 5,
+}
+
+# API keys act for integrations, never as owners.
+API_KEY_ROLES = [Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.VIEWER]
+
+
+class Membership(models.Model):
+    """A user's role in one tenant."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    is_senior = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="tenants_membership_uniq"),
+        ]
+        indexes = [models.Index(fields=["tenant", "role"], name="tenants_membership_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.tenant_id}:{self.role}"
+
+
+class ApiKey(models.Model):
+    """A tenant's machine credential. Only a SHA-256 of the key is stored; shown once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "created_at"], name="tenants_apikey_tenant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+
+# --- Tenancy base -----------------------------------------------------------------------------
+
+
+class TenantQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        tenant_id = require_tenant_id()
+        for obj in objs:
+            if obj.tenant_id is None:
+                obj.tenant_id = tenant_id
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Default manager of tenant models: scoped to the current tenant, raises outside one."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(tenant_id=require_tenant_id())
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned table."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    objects = TenantManager()
+    # The escape hatch, named so it can be grepped for. RLS still applies underneath it.
+    unscoped = models.Manager()
+
+    class Meta:
+        abstract = True
+        default_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "id"], name="%(app_label)s_%(class)s_tenant_id_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "public_id"], name="%(app_label)s_%(class)s_tenant_pub_uniq"
+            ),
+            TenantRLS(name="%(app_label)s_%(class)s_rls"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None:
+            self.tenant_id = require_tenant_id()
+        super().save(*args, **kwargs)
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        # save() updates go through the base manager (WHERE id = …); keep a literal tenant
+        # predicate on them too, for the query auditor today and Citus routing tomorrow.
+        base_qs = base_qs.filter(tenant_id=self.tenant_id)
+        return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+
+
+class AuditLogEntry(TenantModel):
+    """Append-only record of a security-relevant change (membership, role, keys, settings)."""
+
+    actor_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=254, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = TenantModel.Meta.constraints
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="tenants_audit_time_idx"),
+            models.Index(fields=["tenant", "action"], name="tenants_audit_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"

@@ -1,0 +1,55 @@
+"""Reads of the tenants app."""
+
+from django.db.models import QuerySet
+
+from tenants.access import TenantAccess
+from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant, User
+
+
+def tenant_access_resolve(*, user, api_key: ApiKey | None, slug: str) -> TenantAccess | None:
+    """Return the caller's access to the tenant `slug`, or None (unknown OR not a member).
+
+    One query for users (tenant + membership joined), none for API keys (loaded with their
+    tenant at authentication). The caller answers None with the same 404 either way.
+    """
+    if api_key is not None:
+        if api_key.tenant.slug != slug:
+            return None
+        return TenantAccess(tenant=api_key.tenant, role=api_key.role, api_key=api_key)
+    membership = (
+        Membership.objects.select_related("tenant")
+        .filter(user=user, is_active=True, tenant__slug=slug, tenant__is_active=True)
+        .first()
+    )
+    if membership is None:
+        return None
+    return TenantAccess(tenant=membership.tenant, role=membership.role, membership=membership)
+
+
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+    """Return the user's active memberships in active tenants."""
+    return (
+        Membership.objects.select_related("tenant")
+        .filter(user=user, is_active=True, tenant__is_active=True)
+        .order_by("tenant__slug")
+    )
+
+
+def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
+    """Return the tenant's memberships with their users."""
+    return Membership.objects.select_related("user").filter(tenant=tenant)
+
+
+def owner_count(*, tenant: Tenant) -> int:
+    """Return how many active owners the tenant has."""
+    return Membership.objects.filter(tenant=tenant, role=Role.OWNER, is_active=True).count()
+
+
+def api_key_list(*, tenant: Tenant) -> QuerySet[ApiKey]:
+    """Return the tenant's API keys, revoked ones included."""
+    return ApiKey.objects.select_related("created_by").filter(tenant=tenant)
+
+
+def audit_log_list(*, tenant: Tenant) -> QuerySet[AuditLogEntry]:
+    """Return the tenant's audit trail (inside the tenant context)."""
+    return AuditLogEntry.objects.select_related("actor_user").filter(tenant=tenant)

@@ -1,0 +1,21 @@
+"""Celery entry points of the tenants app: fetch by id, call a service."""
+
+from celery import shared_task
+
+from tenants.tasks_base import TenantTask
+
+
+@shared_task(base=TenantTask, bind=True, max_retries=5, retry_backoff=True)
+def member_added_notify_task(self, *, tenant_id: int, membership_id: int) -> bool:
+    """Email a user that they were added to a tenant."""
+    from tenants.notifications import member_added_notify
+
+    return member_added_notify(tenant_id=tenant_id, membership_id=membership_id)
+
+
+@shared_task
+def auth_token_purge_expired_task() -> int:
+    """Delete expired bearer tokens (global: tokens are a control table)."""
+    from tenants.services import auth_token_purge_expired
+
+    return auth_token_purge_expired()
