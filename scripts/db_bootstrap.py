@@ -72,7 +72,9 @@ def main() -> int:
                 )
             )
             print(f"db_bootstrap: created database {database}")
-    print(f"db_bootstrap: roles {owner_user} (owner), {app_user} (runtime) and database {database} ready")
+    print(
+        f"db_bootstrap: roles {owner_user} (owner), {app_user} (runtime) and database {database} ready"
+    )
     return 0
 
 

@@ -1,0 +1,28 @@
+from model_bakery.recipe import Recipe, foreign_key, seq
+
+from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant, User
+
+user_recipe = Recipe(User, email=seq("user", suffix="@example.test"), name=seq("User "))
+tenant_recipe = Recipe(Tenant, slug=seq("tenant-"), name=seq("Tenant "), timezone="UTC")
+membership_recipe = Recipe(
+    Membership,
+    user=foreign_key(user_recipe),
+    tenant=foreign_key(tenant_recipe),
+    role=Role.AGENT,
+)
+api_key_recipe = Recipe(
+    ApiKey,
+    tenant=foreign_key(tenant_recipe),
+    name=seq("key "),
+    role=Role.AGENT,
+    prefix=seq("pfx"),
+    key_hash="0" * 64,
+)
+# Make inside tenant_context(tenant): RLS refuses the insert otherwise.
+audit_entry_recipe = Recipe(
+    AuditLogEntry,
+    actor_label="system",
+    action=seq("test.action"),
+    target_type="thing",
+    target_id=seq("id-"),
+)
