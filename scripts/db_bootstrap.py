@@ -73,7 +73,8 @@ def main() -> int:
             )
             print(f"db_bootstrap: created database {database}")
     print(
-        f"db_bootstrap: roles {owner_user} (owner), {app_user} (runtime) and database {database} ready"
+        f"db_bootstrap: roles {owner_user} (owner), {app_user} (runtime), "
+        f"database {database}: ready"
     )
     return 0
 
