@@ -74,8 +74,8 @@ def tenant_context(tenant, *, using: str = "default", savepoint: bool = True) ->
         finally:
             _current.reset(token)
         # Normal exit only: on an exception the rollback (savepoint or transaction) undoes
-        # the SET LOCALs, and a broken transaction accepts no further statements anyway.
-        if nested:
+        # the SET LOCALs, and a broken transaction (needs_rollback) accepts no statements.
+        if nested and not connections[using].needs_rollback:
             if outer is not None and outer.using == using:
                 _apply(using, role=settings.TENANCY_DB_ROLE, tenant_id=str(outer.tenant_id))
             else:

@@ -38,7 +38,10 @@ def user_register(*, email: str, password: str, name: str) -> User:
     """Create a user account; raise ValidationError for a taken email or a weak password."""
     email = User.objects.normalize_email(email).lower()
     candidate = User(email=email, name=name)
-    validate_password(password, user=candidate)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:  # report under the field, not as a non-field error
+        raise ValidationError({"password": exc.error_list}) from exc
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "A user with this email already exists."})
     try:

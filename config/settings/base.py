@@ -87,7 +87,7 @@ for _db in DATABASES.values():
     _db["DISABLE_SERVER_SIDE_CURSORS"] = True
 # In tests the runtime connection points at the test database the owner created.
 DATABASES["default"]["TEST"] = {"MIRROR": "owner"}
-DATABASES["owner"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
+DATABASES["owner"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None), "DEPENDENCIES": []}
 DATABASE_ROUTERS = ["tenants.db.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,41 @@
+"""Enumerate every tenant route (/api/v1/t/<tenant_slug>/…) and the methods it serves.
+
+The permission and isolation matrices compare their literal tables against this, so a new
+tenant route without rows in both tables fails the suite.
+"""
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+TENANT_MOUNT = "<slug:tenant_slug>"
+_IGNORED_METHODS = {"options", "head", "trace"}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _methods(callback) -> set[str]:
+    actions = getattr(callback, "actions", None)
+    if actions:  # a DRF ViewSet route
+        return {method.upper() for method in actions if method not in _IGNORED_METHODS}
+    view_class = callback.view_class
+    return {
+        method.upper()
+        for method in view_class.http_method_names
+        if method not in _IGNORED_METHODS and hasattr(view_class, method)
+    }
+
+
+def tenant_routes() -> set[tuple[str, str]]:
+    """Return {(url name, HTTP method)} for every route under the tenant mount point."""
+    routes = set()
+    for pattern, entry in _walk(get_resolver().url_patterns):
+        if TENANT_MOUNT not in pattern or "format" in pattern:
+            continue
+        for method in _methods(entry.callback):
+            routes.add((entry.name, method))
+    return routes

@@ -1,0 +1,120 @@
+"""The database wall, read from PostgreSQL's catalog (not from our Python code)."""
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+
+from tenants.models import TenantModel
+
+# Control tables that carry a tenant_id but are read before any tenant is known
+# (authentication, tenant resolution, "my tenants"). Adding to this list needs a reason.
+CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey"}
+
+EXPECTED_PREDICATE = "current_setting('app.tenant_id'::text, true)"
+
+pytestmark = pytest.mark.django_db(databases=["default", "owner"])
+
+
+def _fetch(sql, params=None, using="owner"):
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+def _tables_with_tenant_id() -> set[str]:
+    rows = _fetch(
+        """
+        SELECT c.relname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+          AND a.attname = 'tenant_id' AND NOT a.attisdropped
+        """
+    )
+    return {name for (name,) in rows}
+
+
+def test_every_tenant_id_table_is_a_tenant_model_or_a_named_control_table():
+    tenant_model_tables = {
+        model._meta.db_table for model in apps.get_models() if issubclass(model, TenantModel)
+    }
+
+    assert tenant_model_tables  # the project has tenant tables at all
+    assert _tables_with_tenant_id() == tenant_model_tables | CONTROL_TABLES_WITH_TENANT_ID
+
+
+def test_every_tenant_table_has_rls_enabled_forced_and_a_policy_on_tenant_id():
+    tables = _tables_with_tenant_id() - CONTROL_TABLES_WITH_TENANT_ID
+    rows = _fetch(
+        """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               p.policyname, p.cmd, p.qual, p.with_check
+        FROM pg_class c LEFT JOIN pg_policies p ON p.tablename = c.relname
+        WHERE c.relname = ANY(%s)
+        """,
+        [sorted(tables)],
+    )
+
+    assert {row[0] for row in rows} == tables
+    for name, enabled, forced, policy, cmd, qual, with_check in rows:
+        assert enabled, f"{name}: RLS not enabled"
+        assert forced, f"{name}: RLS not forced (the owner would bypass it)"
+        assert policy is not None, f"{name}: no policy"
+        assert cmd == "ALL"
+        assert "tenant_id" in qual and EXPECTED_PREDICATE in qual
+        assert "tenant_id" in with_check and EXPECTED_PREDICATE in with_check
+
+
+def test_runtime_role_is_not_superuser_not_bypassrls_and_owns_nothing():
+    role = settings.DATABASES["default"]["USER"]
+    [(is_super, bypass)] = _fetch(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role]
+    )
+    owned = _fetch(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = %s
+        """,
+        [role],
+    )
+
+    assert (is_super, bypass) == (False, False)
+    assert owned == []
+
+
+def test_the_api_really_connects_as_the_runtime_role():
+    [(user, session_user)] = _fetch("SELECT current_user, session_user", using="default")
+
+    assert user == session_user == settings.DATABASES["default"]["USER"]
+    assert user != settings.DATABASES["owner"]["USER"]
+
+
+def test_every_tenant_table_has_unique_tenant_id_id():
+    tables = _tables_with_tenant_id() - CONTROL_TABLES_WITH_TENANT_ID
+    rows = _fetch(
+        """
+        SELECT c.relname FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indrelid
+        JOIN pg_attribute a1 ON a1.attrelid = c.oid AND a1.attnum = i.indkey[0]
+        JOIN pg_attribute a2 ON a2.attrelid = c.oid AND a2.attnum = i.indkey[1]
+        WHERE i.indisunique AND i.indnkeyatts = 2
+          AND a1.attname = 'tenant_id' AND a2.attname = 'id' AND c.relname = ANY(%s)
+        """,
+        [sorted(tables)],
+    )
+
+    assert {name for (name,) in rows} == tables
+
+
+def test_audit_log_is_append_only_for_the_runtime_role():
+    role = settings.DATABASES["default"]["USER"]
+    rows = _fetch(
+        """
+        SELECT privilege_type FROM information_schema.role_table_grants
+        WHERE grantee = %s AND table_name = 'tenants_auditlogentry'
+        """,
+        [role],
+    )
+
+    assert {p for (p,) in rows} == {"SELECT", "INSERT"}

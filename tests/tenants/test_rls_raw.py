@@ -1,0 +1,123 @@
+"""Raw SQL against the real policies: what PostgreSQL itself lets each role see and write."""
+
+import pytest
+from django.apps import apps
+from django.db import ProgrammingError, connections, transaction
+
+from tenants.context import tenant_context
+from tenants.models import AuditLogEntry, TenantModel
+from tests.tenants.recipes import audit_entry_recipe
+
+# One recipe per tenant model: a new tenant table without one fails the first test below.
+RECIPES = {AuditLogEntry: audit_entry_recipe}
+TENANT_MODELS = sorted(
+    (m for m in apps.get_models() if issubclass(m, TenantModel)), key=lambda m: m._meta.label
+)
+
+
+def _scalar_rows(sql, params=None, using="default"):
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def rows_in_both(tenant, other_tenant):
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            for model in TENANT_MODELS:
+                RECIPES[model].make(tenant=t, _quantity=2)
+
+
+def test_every_tenant_model_has_a_recipe_here():
+    assert set(TENANT_MODELS) == set(RECIPES)
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m._meta.db_table)
+def test_runtime_role_without_tenant_sees_no_rows(rows_in_both, model):
+    table = model._meta.db_table
+
+    [(count,)] = _scalar_rows(f'SELECT count(*) FROM "{table}"')  # noqa: S608
+
+    assert count == 0
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m._meta.db_table)
+def test_unfiltered_select_inside_a_tenant_returns_only_that_tenant(
+    rows_in_both, tenant, other_tenant, model
+):
+    table = model._meta.db_table
+
+    with tenant_context(tenant):
+        inside = _scalar_rows(f'SELECT DISTINCT tenant_id FROM "{table}"')  # noqa: S608
+    with tenant_context(other_tenant):
+        other = _scalar_rows(f'SELECT DISTINCT tenant_id FROM "{table}"')  # noqa: S608
+
+    assert inside == [(tenant.pk,)]
+    assert other == [(other_tenant.pk,)]
+
+
+def test_insert_for_another_tenant_is_refused(tenant, other_tenant):
+    with tenant_context(tenant):
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            with transaction.atomic():
+                _scalar_rows(
+                    "INSERT INTO tenants_auditlogentry (tenant_id, public_id, actor_label, "
+                    "action, target_type, target_id, target_label, request_id, created_at) "
+                    "VALUES (%s, gen_random_uuid(), 'x', 'x', 'x', 'x', '', '', now()) "
+                    "RETURNING id",
+                    [other_tenant.pk],
+                )
+        count = AuditLogEntry.objects.count()
+
+    assert count == 0
+
+
+def test_insert_without_tenant_is_refused(tenant):
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        with transaction.atomic():
+            _scalar_rows(
+                "INSERT INTO tenants_auditlogentry (tenant_id, public_id, actor_label, action, "
+                "target_type, target_id, target_label, request_id, created_at) "
+                "VALUES (%s, gen_random_uuid(), 'x', 'x', 'x', 'x', '', '', now()) RETURNING id",
+                [tenant.pk],
+            )
+
+
+def test_runtime_role_cannot_rewrite_the_audit_log(rows_in_both, tenant):
+    with tenant_context(tenant):
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            with transaction.atomic():
+                _scalar_rows("UPDATE tenants_auditlogentry SET action = 'forged' RETURNING id")
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            with transaction.atomic():
+                _scalar_rows("DELETE FROM tenants_auditlogentry RETURNING id")
+        actions = set(AuditLogEntry.objects.values_list("action", flat=True))
+
+    assert "forged" not in actions
+    assert len(actions) == 2
+
+
+# Committed rows (transaction=True): the owner's connection cannot see the test transaction.
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+def test_forced_rls_binds_the_table_owner_too(rows_in_both, tenant, other_tenant):
+    # The owner can UPDATE, but FORCE makes the policy apply: no tenant -> no rows, and a
+    # row cannot be moved into another tenant (WITH CHECK).
+    [(count,)] = _scalar_rows("SELECT count(*) FROM tenants_auditlogentry", using="owner")
+    with transaction.atomic(using="owner"):
+        _scalar_rows(
+            "SELECT set_config('app.tenant_id', %s, true)", [str(tenant.pk)], using="owner"
+        )
+        visible = _scalar_rows(
+            "SELECT DISTINCT tenant_id FROM tenants_auditlogentry", using="owner"
+        )
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            with transaction.atomic(using="owner"):
+                _scalar_rows(
+                    "UPDATE tenants_auditlogentry SET tenant_id = %s RETURNING id",
+                    [other_tenant.pk],
+                    using="owner",
+                )
+
+    assert count == 0
+    assert visible == [(tenant.pk,)]

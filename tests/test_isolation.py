@@ -1,0 +1,196 @@
+"""Tenant isolation over every tenant route: another tenant's objects are 404 and untouched,
+lists never contain them, and the 404 cannot be told apart from "no such tenant".
+
+Two tenants with identical shapes; the caller is tenant A's owner (the strongest role) or
+A's admin API key.
+"""
+
+import json
+
+import pytest
+
+from tenants import services
+from tenants.access import Actor
+from tenants.context import tenant_context
+from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant
+from tests.tenant_routes import tenant_routes
+from tests.tenants.recipes import audit_entry_recipe, user_recipe
+
+# How each route is attacked: "tenant" (the tenant itself), "list", "create", "object".
+ISOLATION = {
+    ("tenant-detail", "GET"): "tenant",
+    ("tenant-detail", "PATCH"): "tenant",
+    ("tenant-detail", "DELETE"): "tenant",
+    ("member-list", "GET"): "list",
+    ("member-list", "POST"): "create",
+    ("member-detail", "GET"): "object",
+    ("member-detail", "PATCH"): "object",
+    ("member-detail", "DELETE"): "object",
+    ("api-key-list", "GET"): "list",
+    ("api-key-list", "POST"): "create",
+    ("api-key-detail", "DELETE"): "object",
+    ("audit-log-list", "GET"): "list",
+}
+NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+
+
+def test_every_tenant_route_is_in_the_isolation_matrix():
+    assert tenant_routes() == set(ISOLATION)
+
+
+def _populate(tenant, member):
+    owner = member(Role.OWNER, tenant=tenant)
+    agent = member(Role.AGENT, tenant=tenant)
+    api_key, _ = services.api_key_create(tenant=tenant, actor=Actor(), name="k", role="agent")
+    with tenant_context(tenant):
+        audit_entry_recipe.make(tenant=tenant, _quantity=3)
+    return {"owner": owner, "member-detail": agent, "api-key-detail": api_key}
+
+
+def _url(tenant_slug, route, objects):
+    base = f"/api/v1/t/{tenant_slug}/"
+    paths = {
+        "tenant-detail": "",
+        "member-list": "members/",
+        "member-detail": f"members/{getattr(objects.get('member-detail'), 'public_id', '')}/",
+        "api-key-list": "api-keys/",
+        "api-key-detail": f"api-keys/{getattr(objects.get('api-key-detail'), 'public_id', '')}/",
+        "audit-log-list": "audit-log/",
+    }
+    return base + paths[route]
+
+
+BODIES = {
+    "tenant-detail": {"name": "Hijacked"},
+    "member-list": {"role": "admin"},  # email filled in per test
+    "member-detail": {"role": "owner"},
+    "api-key-list": {"name": "stolen", "role": "admin"},
+}
+
+
+def _snapshot(tenant):
+    tenant = Tenant.objects.get(pk=tenant.pk)
+    with tenant_context(tenant):
+        audit = AuditLogEntry.objects.count()
+    return {
+        "tenant": (tenant.name, tenant.is_active),
+        "members": sorted(
+            Membership.objects.filter(tenant=tenant).values_list("public_id", "role", "is_active")
+        ),
+        "keys": sorted(ApiKey.objects.filter(tenant=tenant).values_list("public_id", "revoked_at")),
+        "audit": audit,
+    }
+
+
+@pytest.fixture
+def two_tenants(tenant, other_tenant, member):
+    return _populate(tenant, member), _populate(other_tenant, member)
+
+
+def _call(client, method, url, body):
+    return client.generic(method, url, json.dumps(body or {}), "application/json")
+
+
+def _body_for(route, attacker):
+    body = dict(BODIES.get(route, {}))
+    if route == "member-list":
+        body["email"] = user_recipe.make().email
+    return body
+
+
+ROUTES = sorted(ISOLATION)
+ROUTE_IDS = [f"{route}-{method}" for route, method in ROUTES]
+
+
+@pytest.mark.parametrize(("route", "method"), ROUTES, ids=ROUTE_IDS)
+def test_other_tenants_path_is_404_like_an_unknown_tenant_and_changes_nothing(
+    route, method, two_tenants, other_tenant, api_client
+):
+    a, b = two_tenants
+    client = api_client(a["owner"])
+    before = _snapshot(other_tenant)
+
+    foreign = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route, a))
+    unknown = _call(client, method, _url("no-such-tenant", route, b), _body_for(route, a))
+
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.json() == unknown.json() == NOT_FOUND
+    assert _snapshot(other_tenant) == before
+
+
+@pytest.mark.parametrize(("route", "method"), ROUTES, ids=ROUTE_IDS)
+def test_api_key_of_one_tenant_is_404_on_another(
+    route, method, two_tenants, tenant, other_tenant, api_key_client
+):
+    a, b = two_tenants
+    client, _ = api_key_client(tenant, Role.ADMIN)
+    before = _snapshot(other_tenant)
+
+    response = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route, a))
+
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+    assert _snapshot(other_tenant) == before
+
+
+OBJECT_ROUTES = [key for key in ROUTES if ISOLATION[key] == "object"]
+
+
+@pytest.mark.parametrize(
+    ("route", "method"), OBJECT_ROUTES, ids=[f"{r}-{m}" for r, m in OBJECT_ROUTES]
+)
+def test_other_tenants_object_through_own_path_is_404_and_unchanged(
+    route, method, two_tenants, tenant, other_tenant, api_client
+):
+    a, b = two_tenants
+    client = api_client(a["owner"])
+    before = _snapshot(other_tenant)
+
+    response = _call(client, method, _url(tenant.slug, route, b), _body_for(route, a))
+
+    assert response.status_code == 404
+    assert response.json() == NOT_FOUND
+    assert _snapshot(other_tenant) == before
+
+
+LIST_ROUTES = [key for key in ROUTES if ISOLATION[key] == "list"]
+
+
+@pytest.mark.parametrize(("route", "method"), LIST_ROUTES, ids=[f"{r}-{m}" for r, m in LIST_ROUTES])
+def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_tenant, api_client):
+    a, _ = two_tenants
+    client = api_client(a["owner"])
+    with tenant_context(tenant):
+        own_audit = {str(x) for x in AuditLogEntry.objects.values_list("public_id", flat=True)}
+    own = {
+        "member-list": {str(m.public_id) for m in Membership.objects.filter(tenant=tenant)},
+        "api-key-list": {str(k.public_id) for k in ApiKey.objects.filter(tenant=tenant)},
+        "audit-log-list": own_audit,
+    }[route]
+
+    response = client.get(_url(tenant.slug, route, {}), {"page_size": 100})
+    ids = {row["id"] for row in response.json()["results"]}
+
+    assert response.status_code == 200
+    assert ids == own
+
+
+CREATE_ROUTES = [key for key in ROUTES if ISOLATION[key] == "create"]
+
+
+@pytest.mark.parametrize(
+    ("route", "method"), CREATE_ROUTES, ids=[f"{r}-{m}" for r, m in CREATE_ROUTES]
+)
+def test_payload_tenant_fields_are_rejected(
+    route, method, two_tenants, tenant, other_tenant, api_client
+):
+    a, _ = two_tenants
+    client = api_client(a["owner"])
+    before = (_snapshot(tenant), _snapshot(other_tenant))
+    body = {**_body_for(route, a), "tenant": other_tenant.pk, "tenant_id": other_tenant.pk}
+
+    response = _call(client, method, _url(tenant.slug, route, {}), body)
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"tenant", "tenant_id"}
+    assert (_snapshot(tenant), _snapshot(other_tenant)) == before

@@ -1,0 +1,105 @@
+"""Role x endpoint x method -> status, as an explicit literal table (DESIGN.md §4).
+
+The table is written by hand from the design, never derived from tenants.permissions.
+"""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from tenants import services
+from tenants.access import Actor
+from tenants.models import Role
+from tests.tenant_routes import tenant_routes
+from tests.tenants.recipes import user_recipe
+
+ACTORS = (
+    "owner",
+    "admin",
+    "supervisor",
+    "agent",
+    "viewer",
+    "key-admin",
+    "key-viewer",
+    "non-member",
+    "anonymous",
+)
+
+# (url name, method): expected status for each actor, in ACTORS order.
+#                               owner admin  sup agent viewer k-adm k-view non-m anon
+MATRIX = {
+    ("tenant-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("tenant-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("tenant-detail", "DELETE"):  (204, 403, 403, 403, 403, 403, 403, 404, 401),
+    ("member-list", "GET"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("member-list", "POST"):      (201, 201, 403, 403, 403, 201, 403, 404, 401),
+    ("member-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("member-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("member-detail", "DELETE"):  (204, 204, 403, 403, 403, 204, 403, 404, 401),
+    ("api-key-list", "GET"):      (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("api-key-list", "POST"):     (201, 201, 403, 403, 403, 201, 403, 404, 401),
+    ("api-key-detail", "DELETE"): (204, 204, 403, 403, 403, 204, 403, 404, 401),
+    ("audit-log-list", "GET"):    (200, 200, 200, 403, 403, 200, 403, 404, 401),
+}  # fmt: skip
+
+
+def test_every_tenant_route_is_in_the_permission_matrix():
+    assert tenant_routes() == set(MATRIX)
+
+
+@pytest.fixture
+def world(tenant, other_tenant, member):
+    """A tenant with a target member, a target API key and a user ready to be added."""
+    target = member(Role.AGENT)
+    api_key, _ = services.api_key_create(tenant=tenant, actor=Actor(), name="t", role="agent")
+    newcomer = user_recipe.make()
+    slug = tenant.slug
+    return {
+        "tenant-detail": (f"/api/v1/t/{slug}/", {"name": "Renamed"}),
+        "member-list": (f"/api/v1/t/{slug}/members/", {"email": newcomer.email, "role": "agent"}),
+        "member-detail": (f"/api/v1/t/{slug}/members/{target.public_id}/", {"role": "viewer"}),
+        "api-key-list": (f"/api/v1/t/{slug}/api-keys/", {"name": "ci", "role": "agent"}),
+        "api-key-detail": (f"/api/v1/t/{slug}/api-keys/{api_key.public_id}/", None),
+        "audit-log-list": (f"/api/v1/t/{slug}/audit-log/", None),
+    }
+
+
+def _client_for(actor, *, tenant, other_tenant, member, api_client, api_key_client):
+    if actor == "anonymous":
+        return APIClient()
+    if actor == "non-member":
+        return api_client(member(Role.OWNER, tenant=other_tenant))
+    if actor.startswith("key-"):
+        client, _ = api_key_client(tenant, actor.removeprefix("key-"))
+        return client
+    return api_client(member(actor))
+
+
+CASES = [
+    pytest.param(route, method, actor, status, id=f"{route}-{method}-{actor}")
+    for (route, method), statuses in MATRIX.items()
+    for actor, status in zip(ACTORS, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("route", "method", "actor", "expected"), CASES)
+def test_permission_matrix(
+    route, method, actor, expected, world, tenant, other_tenant, member, api_client,
+    api_key_client,
+):  # fmt: skip
+    client = _client_for(
+        actor,
+        tenant=tenant,
+        other_tenant=other_tenant,
+        member=member,
+        api_client=api_client,
+        api_key_client=api_key_client,
+    )
+    url, body = world[route]
+
+    # Bodies travel as JSON for every method (a GET ignores its body; as a query string it
+    # would act as a filter).
+    response = client.generic(method, url, json.dumps(body or {}), "application/json")
+
+    assert response.status_code == expected, response.content
