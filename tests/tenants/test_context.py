@@ -86,7 +86,7 @@ def test_connection_is_clean_after_a_tenant_request(member, api_client, tenant):
     client = api_client(member("viewer"))
 
     response = client.get(f"/api/v1/t/{tenant.slug}/members/")
-    guc, role, user = _db_state()
+    guc, role, _ = _db_state()
 
     assert response.status_code == 200
     assert guc == "" and role == "none"
