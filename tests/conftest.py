@@ -25,7 +25,13 @@ def django_db_setup(
         config = setup_databases(verbosity=0, interactive=False, aliases={"default", "owner"})
     yield
     with django_db_blocker.unblock():
-        connections.close_all()  # the mirror's connection would block DROP DATABASE
+        # Connections of the runtime role (the mirror, worker threads) would block DROP DATABASE.
+        with connections["owner"].cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connections.close_all()
         teardown_databases(config, verbosity=0)
 
 

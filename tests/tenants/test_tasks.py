@@ -1,0 +1,94 @@
+import pytest
+from celery import shared_task
+from django.utils import timezone
+from knox.models import AuthToken
+
+from config.celery import app
+from config.logging import request_id_var
+from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
+from tenants.models import AuditLogEntry, Role
+from tenants.tasks import auth_token_purge_expired_task, member_added_notify_task
+from tenants.tasks_base import TenantTask, _propagate_request_id
+from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
+
+PROJECT_APPS = ("tenants.", "tickets.", "knowledge_base.", "notifications.", "integrations.")
+# Tasks allowed to run without a tenant (they work on global control tables or fan out).
+ALLOWED_GLOBAL_TASKS = {"tenants.tasks.auth_token_purge_expired_task"}
+
+
+@shared_task(base=TenantTask, name="tests.count_visible_audit_entries")
+def count_visible_audit_entries(*, tenant_id):
+    return current_tenant_id(), AuditLogEntry.unscoped.count()
+
+
+def test_every_project_task_is_a_tenant_task_or_allow_listed():
+    project_tasks = {
+        name: task for name, task in app.tasks.items() if name.startswith(PROJECT_APPS)
+    }
+    not_scoped = {name for name, task in project_tasks.items() if not isinstance(task, TenantTask)}
+
+    assert "tenants.tasks.member_added_notify_task" in project_tasks
+    assert not_scoped == ALLOWED_GLOBAL_TASKS
+
+
+def test_tenant_task_without_tenant_id_refuses_to_run(db):
+    with pytest.raises(TenantContextMissing):
+        member_added_notify_task(membership_id=1)
+
+
+def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
+    for t, n in ((tenant, 2), (other_tenant, 5)):
+        with tenant_context(t):
+            audit_entry_recipe.make(tenant=t, _quantity=n)
+
+    # .unscoped has no app-level filter: only RLS stands between the task and other tenants.
+    result = count_visible_audit_entries.delay(tenant_id=other_tenant.pk).get()
+
+    assert tuple(result) == (other_tenant.pk, 5)
+
+
+def test_member_added_notify_sends_one_email(tenant, mailoutbox):
+    membership = membership_recipe.make(tenant=tenant, role=Role.AGENT)
+
+    sent = member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk).get()
+
+    assert sent is True
+    assert [m.to for m in mailoutbox] == [[membership.user.email]]
+    assert tenant.name in mailoutbox[0].subject
+
+
+def test_member_added_notify_ignores_a_membership_of_another_tenant(
+    tenant, other_tenant, mailoutbox
+):
+    membership = membership_recipe.make(tenant=other_tenant, role=Role.AGENT)
+
+    sent = member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk).get()
+
+    assert sent is False
+    assert mailoutbox == []
+
+
+def test_expired_tokens_are_purged_and_live_ones_kept(db):
+    user = user_recipe.make()
+    expired, _ = AuthToken.objects.create(user=user)
+    live, _ = AuthToken.objects.create(user=user)
+    AuthToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - timezone.timedelta(1))
+
+    deleted = auth_token_purge_expired_task.delay().get()
+
+    assert deleted == 1
+    assert list(AuthToken.objects.values_list("pk", flat=True)) == [live.pk]
+
+
+def test_publishing_carries_the_request_id_into_task_headers():
+    headers: dict = {}
+    token = request_id_var.set("req-abcdef12")
+    try:
+        _propagate_request_id(headers=headers)
+    finally:
+        request_id_var.reset(token)
+    untouched: dict = {}
+    _propagate_request_id(headers=untouched)
+
+    assert headers == {"request_id": "req-abcdef12"}
+    assert untouched == {}

@@ -1,0 +1,80 @@
+"""A real Celery worker on the real Redis broker (not eager mode): a membership created over
+the API is committed, its task is published on commit, consumed by the worker, run inside the
+right tenant, and the email goes out."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.db import connections
+
+from config.celery import app
+from tenants.models import Role
+from tests.tenants.recipes import user_recipe
+
+pytestmark = [
+    pytest.mark.integration,
+    # Committed data: the worker thread has its own connection and cannot see a test
+    # transaction. 'owner' is listed so the flush after the test runs as the table owner.
+    pytest.mark.django_db(transaction=True, databases=["default", "owner"]),
+]
+
+
+@pytest.fixture
+def real_worker(monkeypatch):
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    # Connections opened by the worker thread close after each task, so nothing holds the
+    # test database open when it is dropped.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+    app.conf.task_always_eager = eager
+
+
+def _wait_for(predicate, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_member_added_email_goes_through_a_real_worker(
+    real_worker, tenant, member, api_client, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    owner = member(Role.OWNER)
+    newcomer = user_recipe.make()
+
+    response = api_client(owner).post(
+        f"/api/v1/t/{tenant.slug}/members/",
+        {"email": newcomer.email, "role": "agent"},
+        format="json",
+        HTTP_X_REQUEST_ID="req-integration-1",
+    )
+
+    assert response.status_code == 201, response.content
+    assert _wait_for(lambda: len(mail.outbox) == 1), "the worker did not send the email"
+    assert mail.outbox[0].to == [newcomer.email]
+    assert tenant.name in mail.outbox[0].subject
+
+
+def test_a_rejected_request_publishes_nothing(real_worker, tenant, member, api_client):
+    mail.outbox = []
+    owner = member(Role.OWNER)
+
+    response = api_client(owner).post(
+        f"/api/v1/t/{tenant.slug}/members/",
+        {"email": "nobody@example.test", "role": "agent"},
+        format="json",
+    )
+    time.sleep(0.5)
+
+    assert response.status_code == 400
+    assert mail.outbox == []
