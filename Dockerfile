@@ -1,0 +1,21 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml ./
+COPY config ./config
+COPY tenants ./tenants
+COPY tickets ./tickets
+COPY knowledge_base ./knowledge_base
+COPY notifications ./notifications
+COPY integrations ./integrations
+COPY templates ./templates
+COPY scripts ./scripts
+COPY manage.py ./
+
+RUN pip install . && useradd --create-home app && \
+    DJANGO_SETTINGS_MODULE=config.settings.base python manage.py collectstatic --noinput
+USER app
+EXPOSE 8000
+CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]
