@@ -1,8 +1,11 @@
 """Admin registrations. Tenant-scoped admins change state through services only."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from config.errors import DomainError
 from tenants import services
@@ -31,11 +34,27 @@ def admin_actor(request) -> Actor:
     )
 
 
+class ServiceRefused(Exception):
+    """A service refused an admin write; the reason is already in the user's messages."""
+
+
+def _error_text(exc: DomainError | ValidationError) -> str:
+    if isinstance(exc, DomainError):
+        return exc.detail
+    return "; ".join(exc.messages)
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Base for admins of tenant data: scoped querysets and FK choices, capability checks.
 
-    `capabilities` maps add/change/delete to a capability of tenants.permissions; viewing needs
-    supervisor (the admin's entry role). Without an acting tenant nothing is visible.
+    `capabilities` maps view/add/change/delete (and custom action permissions) to a capability
+    of tenants.permissions; viewing needs at least supervisor (the admin's entry role) plus the
+    "view" capability when one is set. Without an acting tenant nothing is visible.
+
+    Writes go through services: subclasses override save_model/delete_model and call
+    `_run_service`, which turns a refused write into an error message and rolls the admin's
+    transaction back (no "changed successfully", no django_admin_log row). The bulk
+    "delete_selected" action is never offered (it would call QuerySet.delete()).
     """
 
     capabilities: dict[str, str] = {}
@@ -43,12 +62,17 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def _role(self, request) -> str | None:
         return getattr(request, "acting_role", None)
 
+    def _tenant(self, request):
+        return getattr(request, "acting_tenant", None)
+
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
     def has_view_permission(self, request, obj=None):
         role = self._role(request)
-        return role is not None and ROLE_RANK[role] >= ROLE_RANK[Role.SUPERVISOR]
+        if role is None or ROLE_RANK[role] < ROLE_RANK[Role.SUPERVISOR]:
+            return False
+        return "view" not in self.capabilities or self._can(request, "view")
 
     def _can(self, request, op: str) -> bool:
         capability = self.capabilities.get(op)
@@ -64,44 +88,108 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return self._can(request, "delete")
 
     def get_queryset(self, request):
-        tenant = getattr(request, "acting_tenant", None)
-        queryset = self.model._default_manager.get_queryset()
+        tenant = self._tenant(request)
         if tenant is None:
-            return queryset.none()
-        return queryset.filter(tenant=tenant)
+            # Outside tenant_context() the fail-closed manager would raise; answer nothing.
+            return self.model._base_manager.none()
+        return super().get_queryset(request).filter(tenant=tenant)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_list_filter(self, request):
+        # RelatedFieldListFilter lists every row of the related table; RelatedOnly lists only
+        # the values present in this admin's (scoped) queryset.
+        scoped = []
+        for spec in super().get_list_filter(request):
+            if isinstance(spec, str) and "__" not in spec:
+                field = self.model._meta.get_field(spec)
+                if field.is_relation:
+                    spec = (spec, RelatedOnlyFieldListFilter)
+            scoped.append(spec)
+        return scoped
+
+    def _scoped_related_queryset(self, related, request):
+        tenant = self._tenant(request)
+        tenant_pk = getattr(tenant, "pk", None)
+        if related is User:
+            return User.objects.filter(memberships__tenant_id=tenant_pk).distinct()
+        if related is Tenant:
+            return Tenant.objects.filter(pk=tenant_pk)
+        if related in (ApiKey, Membership) or issubclass(related, TenantModel):
+            if tenant is None:
+                return related._base_manager.none()
+            return related._default_manager.filter(tenant_id=tenant_pk)
+        return None
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        tenant = getattr(request, "acting_tenant", None)
-        related = db_field.related_model
-        if related is User:
-            kwargs["queryset"] = User.objects.filter(memberships__tenant=tenant).distinct()
-        elif related is Tenant:
-            kwargs["queryset"] = Tenant.objects.filter(pk=getattr(tenant, "pk", None))
-        elif related is ApiKey or issubclass(related, TenantModel):
-            kwargs["queryset"] = related._default_manager.filter(tenant=tenant)
+        queryset = self._scoped_related_queryset(db_field.related_model, request)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        queryset = self._scoped_related_queryset(db_field.related_model, request)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # Stamp the acting tenant; a posted tenant id is never trusted.
         obj.tenant = request.acting_tenant
         super().save_model(request, obj, form, change)
 
+    def delete_queryset(self, request, queryset):
+        # Never QuerySet.delete(): one delete_model (service) per object.
+        for obj in queryset:
+            self.delete_model(request, obj)
+
     def _run_service(self, request, func, **kwargs):
+        """Call a tenants service as the admin user; raise ServiceRefused if it says no."""
         try:
             return func(tenant=request.acting_tenant, actor=admin_actor(request), **kwargs)
         except (DomainError, ValidationError) as exc:
-            messages.error(request, getattr(exc, "detail", None) or "; ".join(exc.messages))
-            return None
+            messages.error(request, _error_text(exc))
+            raise ServiceRefused from exc
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused:
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused:
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change",
+                    args=(object_id,),
+                    current_app=self.admin_site.name,
+                )
+            )
 
 
 @admin.register(Membership, site=admin_site)
 class MembershipAdmin(TenantScopedAdmin):
-    capabilities = {"change": "member.manage", "delete": "member.manage"}
-    list_display = ("user", "role", "is_senior", "is_active", "created_at")
+    # Adding a member (by email) is done in the API; the admin changes and removes.
+    capabilities = {"view": "member.read", "change": "member.manage", "delete": "member.manage"}
+    list_display = ("email", "role", "is_senior", "is_active", "created_at")
+    list_select_related = ("user",)
     list_filter = ("role", "is_senior", "is_active")
     search_fields = ("user__email", "user__name")
-    fields = ("user", "role", "is_senior", "is_active")
-    readonly_fields = ("user",)
+    ordering = ("user__email",)
+    fields = ("email", "role", "is_senior", "is_active")
+    # The user is shown as text: a link would lead to the platform-only user admin.
+    readonly_fields = ("email",)
+
+    @admin.display(description="user", ordering="user__email")
+    def email(self, obj):
+        return obj.user.email
 
     def save_model(self, request, obj, form, change):
         self._run_service(
@@ -119,15 +207,18 @@ class MembershipAdmin(TenantScopedAdmin):
 
 @admin.register(ApiKey, site=admin_site)
 class ApiKeyAdmin(TenantScopedAdmin):
-    capabilities = {"change": "api_key.manage"}
+    # Keys are created in the API (the raw key is shown once); the admin lists and revokes.
+    # Listing them needs api_key.manage, as in the API.
+    capabilities = {"view": "api_key.manage", "revoke": "api_key.manage"}
     list_display = ("name", "prefix", "role", "created_at", "last_used_at", "revoked_at")
     list_filter = ("role",)
     search_fields = ("name", "prefix")
+    ordering = ("-created_at", "-id")
     readonly_fields = (
         "name",
         "prefix",
         "role",
-        "created_by",
+        "creator",
         "created_at",
         "last_used_at",
         "revoked_at",
@@ -135,15 +226,29 @@ class ApiKeyAdmin(TenantScopedAdmin):
     fields = readonly_fields
     actions = ["revoke"]
 
-    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    @admin.display(description="created by")
+    def creator(self, obj):
+        return obj.created_by.email if obj.created_by_id else "-"
+
+    def has_revoke_permission(self, request):
+        return self._can(request, "revoke")
+
+    @admin.action(description="Revoke selected API keys", permissions=["revoke"])
     def revoke(self, request, queryset):
+        revoked = 0
         for api_key in queryset.filter(revoked_at__isnull=True):
-            self._run_service(request, services.api_key_revoke, api_key=api_key)
+            try:
+                self._run_service(request, services.api_key_revoke, api_key=api_key)
+            except ServiceRefused:
+                continue
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)
 
 
 @admin.register(AuditLogEntry, site=admin_site)
 class AuditLogEntryAdmin(TenantScopedAdmin):
-    capabilities: dict[str, str] = {}
+    # Append-only: no add/change/delete capability, for any role.
+    capabilities = {"view": "audit.read"}
     list_display = (
         "created_at",
         "actor_label",
@@ -154,7 +259,7 @@ class AuditLogEntryAdmin(TenantScopedAdmin):
     )
     list_filter = ("action", "target_type")
     search_fields = ("actor_label", "target_label", "target_id")
-    date_hierarchy = None
+    ordering = ("-created_at", "-id")
     readonly_fields = (
         "created_at",
         "actor_label",
@@ -210,7 +315,34 @@ class UserAdmin(PlatformOnlyAdmin, DjangoUserAdmin):
 
 @admin.register(Tenant, site=admin_site)
 class TenantAdmin(PlatformOnlyAdmin):
+    """Tenants are created by their first owner (API) and changed through tenants.services."""
+
     list_display = ("slug", "name", "timezone", "is_active", "created_at")
     search_fields = ("slug", "name")
     list_filter = ("is_active",)
-    readonly_fields = ("slug", "created_at", "updated_at", "deleted_at")
+    ordering = ("slug",)
+    fields = (
+        "slug",
+        "name",
+        "timezone",
+        "settings",
+        "is_active",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    )
+    readonly_fields = ("slug", "is_active", "created_at", "updated_at", "deleted_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # The form edited `obj` in memory; the service compares against the stored row.
+        current = Tenant.objects.get(pk=obj.pk)
+        services.tenant_update(
+            tenant=current,
+            actor=admin_actor(request),
+            name=form.cleaned_data.get("name"),
+            timezone_name=form.cleaned_data.get("timezone"),
+            settings=form.cleaned_data.get("settings"),
+        )

@@ -53,10 +53,26 @@ def acting_access(request) -> tuple[Tenant, str] | None:
 
 
 class TenantAdminLoginForm(AdminAuthenticationForm):
+    """Email + password of a supervisor/admin/owner of an active tenant (or a superuser).
+
+    No is_staff check. A right password without admin access gets the same message as a wrong
+    one (as Django's admin does for non-staff), so the form never confirms credentials.
+    """
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter the correct %(username)s and password of an account with supervisor "
+            "access to a tenant. Note that both fields may be case-sensitive."
+        ),
+    }
+
     def confirm_login_allowed(self, user):
         if not user.is_active or not (user.is_superuser or admin_memberships(user).exists()):
             raise forms.ValidationError(
-                "This account has no supervisor access to any tenant.", code="invalid_login"
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
             )
 
 
