@@ -21,6 +21,9 @@ POLICY: dict[str, str] = {
 }
 
 
+_DESCRIBE_METHODS = ("head", "options")
+
+
 def has_capability(role: str | None, capability: str) -> bool:
     """Return whether `role` grants `capability` (unknown capabilities grant nothing)."""
     least = POLICY.get(capability)
@@ -36,9 +39,16 @@ def required_capability(view, request) -> str:
     viewset action or HTTP method.
     """
     permission_map = getattr(view, "permission_map", None)
-    key = getattr(view, "action", None) or request.method.lower()
+    method = request.method.lower()
+    key = getattr(view, "action", None) or method
     if permission_map:
-        capability = permission_map.get(key) or permission_map.get(request.method.lower())
+        # The action, else the action the method maps to (DRF's OPTIONS metadata re-checks
+        # POST/PUT while `action` stays "metadata"), else the method; HEAD and OPTIONS only
+        # describe the resource, so they need what reading it needs.
+        candidates = [key, getattr(view, "action_map", {}).get(method), method]
+        if method in _DESCRIBE_METHODS:
+            candidates += ["get", "list", "retrieve"]
+        capability = next((permission_map[c] for c in candidates if c in permission_map), None)
     else:
         capability = getattr(view, "required_permission", None)
     if capability is None or capability not in POLICY:
@@ -55,4 +65,6 @@ class HasTenantCapability(BasePermission):
         access = getattr(request, "access", None)
         if access is None:
             return False
+        if not hasattr(view, request.method.lower()):
+            return True  # no handler: DRF answers 405 next, nothing runs
         return has_capability(access.role, required_capability(view, request))

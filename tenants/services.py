@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from config.errors import PermissionDeniedError
+
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.exceptions import (
@@ -305,7 +307,7 @@ def member_remove(*, tenant: Tenant, actor: Actor, membership: Membership) -> No
     """Remove a member (admins remove others; anyone may leave), keeping at least one owner."""
     is_self = actor.user is not None and membership.user_id == actor.user.pk
     if not is_self and not has_capability(actor.role, "member.manage"):
-        raise OwnerRequiredError("Your role does not allow removing other members.")
+        raise PermissionDeniedError("Your role does not allow removing other members.")
     _lock_tenant(tenant)
     membership.refresh_from_db()
     if not is_self:

@@ -42,8 +42,12 @@ def _propagate_request_id(headers=None, **kwargs):
 
 @signals.task_prerun.connect
 @signals.task_postrun.connect
-def _close_stale_connections(**kwargs):
+def _close_stale_connections(task=None, **kwargs):
     """Apply Django's connection lifecycle to tasks (drop dead or over-age connections)."""
     from django.db import close_old_connections
 
+    # An eager task runs inside its caller (a request, a test's transaction): closing "its"
+    # connection would close the caller's, mid-transaction.
+    if task is not None and task.request.is_eager:
+        return
     close_old_connections()

@@ -8,6 +8,14 @@ limits belong at the edge (research/reliability.md §5.2).
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from tenants.authentication import ApiKeyPrincipal
+
+
+def _api_key(request):
+    """The ApiKey a request authenticated with, or None (user token, session, anonymous)."""
+    user = getattr(request, "user", None)
+    return user.api_key if isinstance(user, ApiKeyPrincipal) else None
+
 
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
     def get_rate(self):
@@ -20,7 +28,7 @@ class UserRateThrottle(_SettingsRateThrottle):
     scope = "user"
 
     def get_cache_key(self, request, view):
-        if getattr(request, "api_key", None) or not request.user.is_authenticated:
+        if _api_key(request) is not None or not request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
@@ -31,7 +39,7 @@ class ApiKeyRateThrottle(_SettingsRateThrottle):
     scope = "api_key"
 
     def get_cache_key(self, request, view):
-        api_key = getattr(request, "api_key", None)
+        api_key = _api_key(request)
         if api_key is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": api_key.pk}

@@ -1,0 +1,611 @@
+import pytest
+
+from tenants.context import tenant_context
+from tenants.models import AuditLogEntry, Membership, Role
+from tests.tenants.recipes import user_recipe
+
+
+def members_url(tenant) -> str:
+    return f"/api/v1/t/{tenant.slug}/members/"
+
+
+def member_url(membership) -> str:
+    return f"/api/v1/t/{membership.tenant.slug}/members/{membership.public_id}/"
+
+
+def audit_rows(tenant, action: str) -> list[dict]:
+    with tenant_context(tenant):
+        return list(
+            AuditLogEntry.objects.filter(action=action)
+            .order_by("created_at")
+            .values("target_type", "target_id", "target_label", "actor_label", "before", "after")
+        )
+
+
+def result_ids(response) -> set[str]:
+    return {row["id"] for row in response.json()["results"]}
+
+
+@pytest.fixture
+def owner(member):
+    return member(Role.OWNER)
+
+
+@pytest.fixture
+def owner_client(api_client, owner):
+    return api_client(owner)
+
+
+@pytest.fixture
+def admin(member):
+    return member(Role.ADMIN)
+
+
+@pytest.fixture
+def admin_client(api_client, admin):
+    return api_client(admin)
+
+
+@pytest.fixture
+def newcomer(db):
+    return user_recipe.make(email="newcomer@example.test", name="New Comer")
+
+
+# --- POST members/ ----------------------------------------------------------------------------
+
+
+def test_add_member_returns_201_and_creates_membership(admin_client, tenant, newcomer):
+    response = admin_client.post(
+        members_url(tenant),
+        {"email": "newcomer@example.test", "role": "agent", "is_senior": True},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["user"]["email"] == "newcomer@example.test"
+    assert (body["role"], body["is_senior"], body["is_active"]) == ("agent", True, True)
+    membership = Membership.objects.get(tenant=tenant, user=newcomer)
+    assert str(membership.public_id) == body["id"]
+    assert (membership.role, membership.is_senior) == (Role.AGENT, True)
+
+
+def test_add_member_email_is_case_insensitive(admin_client, tenant, newcomer):
+    response = admin_client.post(
+        members_url(tenant), {"email": "NewComer@Example.TEST", "role": "viewer"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert Membership.objects.filter(tenant=tenant, user=newcomer).exists()
+
+
+def test_add_member_unknown_email_is_400_on_email(admin_client, tenant):
+    count = Membership.objects.count()
+
+    response = admin_client.post(
+        members_url(tenant), {"email": "nobody@example.test", "role": "agent"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "email" in response.json()
+    assert Membership.objects.count() == count
+
+
+def test_add_existing_member_is_400_on_email(admin_client, member, tenant):
+    agent = member(Role.AGENT)
+
+    response = admin_client.post(
+        members_url(tenant), {"email": agent.user.email, "role": "admin"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "email" in response.json()
+    agent.refresh_from_db()
+    assert agent.role == Role.AGENT
+
+
+def test_add_member_of_another_tenant_is_allowed(admin_client, member, tenant, other_tenant):
+    foreign = member(Role.OWNER, tenant=other_tenant)
+
+    response = admin_client.post(
+        members_url(tenant), {"email": foreign.user.email, "role": "viewer"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    foreign.refresh_from_db()
+    assert foreign.role == Role.OWNER
+
+
+@pytest.mark.parametrize(
+    "role",
+    [pytest.param("superuser", id="unknown"), pytest.param("", id="empty")],
+)
+def test_add_member_unknown_role_is_400(admin_client, tenant, newcomer, role):
+    response = admin_client.post(
+        members_url(tenant), {"email": newcomer.email, "role": role}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "role" in response.json()
+    assert not Membership.objects.filter(user=newcomer).exists()
+
+
+def test_admin_granting_owner_is_403_owner_required(admin_client, tenant, newcomer):
+    response = admin_client.post(
+        members_url(tenant), {"email": newcomer.email, "role": "owner"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "owner_required"
+    assert not Membership.objects.filter(user=newcomer).exists()
+
+
+def test_owner_granting_owner_is_201(owner_client, tenant, newcomer):
+    response = owner_client.post(
+        members_url(tenant), {"email": newcomer.email, "role": "owner"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert Membership.objects.get(user=newcomer, tenant=tenant).role == Role.OWNER
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        pytest.param(Role.OWNER, 201, id="owner-201"),
+        pytest.param(Role.ADMIN, 201, id="admin-201"),
+        pytest.param(Role.SUPERVISOR, 403, id="supervisor-403"),
+        pytest.param(Role.AGENT, 403, id="agent-403"),
+        pytest.param(Role.VIEWER, 403, id="viewer-403"),
+    ],
+)
+def test_add_member_by_role(member, api_client, tenant, newcomer, role, expected):
+    caller = member(role)
+
+    response = api_client(caller).post(
+        members_url(tenant), {"email": newcomer.email, "role": "agent"}, format="json"
+    )
+
+    assert response.status_code == expected, response.content
+    assert Membership.objects.filter(user=newcomer).exists() is (expected == 201)
+
+
+def test_add_member_is_audited(admin_client, admin, tenant, newcomer):
+    response = admin_client.post(
+        members_url(tenant), {"email": newcomer.email, "role": "agent"}, format="json"
+    )
+
+    assert audit_rows(tenant, "member.added") == [
+        {
+            "target_type": "member",
+            "target_id": response.json()["id"],
+            "target_label": "newcomer@example.test",
+            "actor_label": admin.user.email,
+            "before": None,
+            "after": {"role": "agent", "is_senior": False, "is_active": True},
+        }
+    ]
+
+
+def test_failed_add_member_is_not_audited(admin_client, tenant):
+    admin_client.post(
+        members_url(tenant), {"email": "nobody@example.test", "role": "agent"}, format="json"
+    )
+
+    assert audit_rows(tenant, "member.added") == []
+
+
+def test_added_member_is_emailed(
+    admin_client, tenant, newcomer, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            members_url(tenant), {"email": newcomer.email, "role": "supervisor"}, format="json"
+        )
+
+    assert response.status_code == 201, response.content
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["newcomer@example.test"]
+    assert "Alpha Co" in message.subject
+    assert "supervisor" in message.body
+    assert "/api/v1/t/alpha/" in message.body
+
+
+def test_failed_add_member_sends_no_email(
+    admin_client, member, tenant, mailoutbox, django_capture_on_commit_callbacks
+):
+    agent = member(Role.AGENT)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_client.post(
+            members_url(tenant), {"email": agent.user.email, "role": "agent"}, format="json"
+        )
+
+    assert response.status_code == 400
+    assert callbacks == []
+    assert mailoutbox == []
+
+
+# --- PATCH members/<id>/ ----------------------------------------------------------------------
+
+
+def test_role_change_is_audited_with_before_and_after(admin_client, admin, member, tenant):
+    agent = member(Role.AGENT)
+
+    response = admin_client.patch(member_url(agent), {"role": "supervisor"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["role"] == "supervisor"
+    agent.refresh_from_db()
+    assert agent.role == Role.SUPERVISOR
+    assert audit_rows(tenant, "member.updated") == [
+        {
+            "target_type": "member",
+            "target_id": str(agent.public_id),
+            "target_label": agent.user.email,
+            "actor_label": admin.user.email,
+            "before": {"role": "agent"},
+            "after": {"role": "supervisor"},
+        }
+    ]
+
+
+def test_noop_member_patch_is_not_audited(admin_client, member, tenant):
+    agent = member(Role.AGENT)
+
+    response = admin_client.patch(
+        member_url(agent), {"role": "agent", "is_senior": False}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert audit_rows(tenant, "member.updated") == []
+
+
+def test_patch_member_by_agent_is_403(member, api_client, tenant):
+    agent = member(Role.AGENT)
+    other_agent = member(Role.AGENT)
+
+    response = api_client(agent).patch(member_url(other_agent), {"role": "admin"}, format="json")
+
+    assert response.status_code == 403
+    other_agent.refresh_from_db()
+    assert other_agent.role == Role.AGENT
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"role": "agent"}, id="demote"),
+        pytest.param({"is_active": False}, id="deactivate"),
+        pytest.param({"is_senior": True}, id="senior-flag"),
+    ],
+)
+def test_admin_cannot_change_an_owner(admin_client, owner, body):
+    response = admin_client.patch(member_url(owner), body, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "owner_required"
+    owner.refresh_from_db()
+    assert (owner.role, owner.is_active, owner.is_senior) == (Role.OWNER, True, False)
+
+
+def test_admin_cannot_promote_to_owner(admin_client, member):
+    agent = member(Role.AGENT)
+
+    response = admin_client.patch(member_url(agent), {"role": "owner"}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "owner_required"
+    agent.refresh_from_db()
+    assert agent.role == Role.AGENT
+
+
+def test_owner_promotes_to_owner(owner_client, member):
+    agent = member(Role.AGENT)
+
+    response = owner_client.patch(member_url(agent), {"role": "owner"}, format="json")
+
+    assert response.status_code == 200, response.content
+    agent.refresh_from_db()
+    assert agent.role == Role.OWNER
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"role": "admin"}, id="demote"),
+        pytest.param({"is_active": False}, id="deactivate"),
+    ],
+)
+def test_last_owner_cannot_be_demoted_or_deactivated(owner_client, owner, tenant, body):
+    response = owner_client.patch(member_url(owner), body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_owner"
+    owner.refresh_from_db()
+    assert (owner.role, owner.is_active) == (Role.OWNER, True)
+    assert audit_rows(tenant, "member.updated") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected_role", "expected_active"),
+    [
+        pytest.param({"role": "admin"}, Role.ADMIN, True, id="demote"),
+        pytest.param({"is_active": False}, Role.OWNER, False, id="deactivate"),
+    ],
+)
+def test_owner_can_be_demoted_or_deactivated_when_another_owner_remains(
+    owner_client, member, body, expected_role, expected_active
+):
+    second_owner = member(Role.OWNER)
+
+    response = owner_client.patch(member_url(second_owner), body, format="json")
+
+    assert response.status_code == 200, response.content
+    second_owner.refresh_from_db()
+    assert (second_owner.role, second_owner.is_active) == (expected_role, expected_active)
+
+
+def test_owner_demotes_self_when_another_owner_remains(owner_client, owner, member):
+    member(Role.OWNER)
+
+    response = owner_client.patch(member_url(owner), {"role": "admin"}, format="json")
+
+    assert response.status_code == 200, response.content
+    owner.refresh_from_db()
+    assert owner.role == Role.ADMIN
+
+
+def test_deactivated_member_gets_404_on_the_tenant(admin_client, member, api_client, tenant):
+    agent = member(Role.AGENT)
+    agent_client = api_client(agent)
+    assert agent_client.get(f"/api/v1/t/{tenant.slug}/").status_code == 200
+
+    response = admin_client.patch(member_url(agent), {"is_active": False}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert agent_client.get(f"/api/v1/t/{tenant.slug}/").status_code == 404
+    assert agent_client.get(members_url(tenant)).status_code == 404
+
+
+def test_reactivated_member_gets_the_tenant_back(admin_client, member, api_client, tenant):
+    agent = member(Role.AGENT, is_active=False)
+    agent_client = api_client(agent)
+    assert agent_client.get(f"/api/v1/t/{tenant.slug}/").status_code == 404
+
+    response = admin_client.patch(member_url(agent), {"is_active": True}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert agent_client.get(f"/api/v1/t/{tenant.slug}/").status_code == 200
+
+
+def test_patch_member_of_another_tenant_is_404(admin_client, member, tenant, other_tenant):
+    foreign = member(Role.AGENT, tenant=other_tenant)
+
+    response = admin_client.patch(
+        f"{members_url(tenant)}{foreign.public_id}/", {"role": "viewer"}, format="json"
+    )
+
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.role == Role.AGENT
+
+
+# --- DELETE members/<id>/ ---------------------------------------------------------------------
+
+
+def test_admin_removes_agent_and_it_is_audited(admin_client, admin, member, tenant):
+    agent = member(Role.AGENT, is_senior=True)
+
+    response = admin_client.delete(member_url(agent))
+
+    assert response.status_code == 204, response.content
+    assert not Membership.objects.filter(pk=agent.pk).exists()
+    assert audit_rows(tenant, "member.removed") == [
+        {
+            "target_type": "member",
+            "target_id": str(agent.public_id),
+            "target_label": agent.user.email,
+            "actor_label": admin.user.email,
+            "before": {"role": "agent", "is_senior": True, "is_active": True},
+            "after": None,
+        }
+    ]
+
+
+def test_admin_cannot_remove_owner(admin_client, owner, tenant):
+    response = admin_client.delete(member_url(owner))
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "owner_required"
+    assert Membership.objects.filter(pk=owner.pk).exists()
+    assert audit_rows(tenant, "member.removed") == []
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        pytest.param(Role.AGENT, id="agent"),
+        pytest.param(Role.VIEWER, id="viewer"),
+        pytest.param(Role.SUPERVISOR, id="supervisor"),
+    ],
+)
+def test_member_can_leave(member, api_client, tenant, role):
+    leaver = member(role)
+    client = api_client(leaver)
+
+    response = client.delete(member_url(leaver))
+
+    assert response.status_code == 204, response.content
+    assert not Membership.objects.filter(pk=leaver.pk).exists()
+    assert client.get(f"/api/v1/t/{tenant.slug}/").status_code == 404
+    assert len(audit_rows(tenant, "member.removed")) == 1
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        pytest.param(Role.AGENT, id="agent"),
+        pytest.param(Role.VIEWER, id="viewer"),
+        pytest.param(Role.SUPERVISOR, id="supervisor"),
+    ],
+)
+def test_non_admin_cannot_remove_others(member, api_client, tenant, role):
+    caller = member(role)
+    other = member(Role.AGENT)
+
+    response = api_client(caller).delete(member_url(other))
+
+    assert response.status_code == 403
+    assert Membership.objects.filter(pk=other.pk).exists()
+    assert audit_rows(tenant, "member.removed") == []
+
+
+def test_last_owner_cannot_leave(owner_client, owner, tenant):
+    response = owner_client.delete(member_url(owner))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_owner"
+    assert Membership.objects.filter(pk=owner.pk).exists()
+
+
+def test_owner_can_leave_when_another_owner_remains(owner_client, owner, member):
+    second_owner = member(Role.OWNER)
+
+    response = owner_client.delete(member_url(owner))
+
+    assert response.status_code == 204, response.content
+    assert not Membership.objects.filter(pk=owner.pk).exists()
+    assert Membership.objects.filter(pk=second_owner.pk).exists()
+
+
+def test_owner_removes_another_owner(owner_client, owner, member):
+    second_owner = member(Role.OWNER)
+
+    response = owner_client.delete(member_url(second_owner))
+
+    assert response.status_code == 204, response.content
+    assert not Membership.objects.filter(pk=second_owner.pk).exists()
+
+
+def test_remove_member_of_another_tenant_is_404(admin_client, member, tenant, other_tenant):
+    foreign = member(Role.AGENT, tenant=other_tenant)
+
+    response = admin_client.delete(f"{members_url(tenant)}{foreign.public_id}/")
+
+    assert response.status_code == 404
+    assert Membership.objects.filter(pk=foreign.pk).exists()
+
+
+# --- GET members/, members/<id>/ --------------------------------------------------------------
+
+
+def test_list_members_shows_only_this_tenant(admin_client, admin, member, tenant, other_tenant):
+    agent = member(Role.AGENT)
+    foreign = member(Role.AGENT, tenant=other_tenant)
+
+    response = admin_client.get(members_url(tenant))
+
+    assert response.status_code == 200, response.content
+    ids = result_ids(response)
+    assert ids == {str(admin.public_id), str(agent.public_id)}
+    assert str(foreign.public_id) not in ids
+
+
+def test_list_members_as_non_member_is_404(member, api_client, tenant, other_tenant):
+    outsider = member(Role.OWNER, tenant=other_tenant)
+
+    response = api_client(outsider).get(members_url(tenant))
+
+    assert response.status_code == 404
+
+
+def test_viewer_can_list_members(member, api_client, tenant):
+    viewer = member(Role.VIEWER)
+
+    response = api_client(viewer).get(members_url(tenant))
+
+    assert response.status_code == 200
+    assert result_ids(response) == {str(viewer.public_id)}
+
+
+def test_list_members_filter_by_role(admin_client, member, tenant):
+    agents = [member(Role.AGENT), member(Role.AGENT)]
+    member(Role.VIEWER)
+
+    response = admin_client.get(members_url(tenant), {"role": "agent"})
+
+    assert response.status_code == 200, response.content
+    assert result_ids(response) == {str(a.public_id) for a in agents}
+
+
+def test_list_members_filter_by_unknown_role_is_400(admin_client, tenant):
+    response = admin_client.get(members_url(tenant), {"role": "wizard"})
+
+    assert response.status_code == 400
+    assert "role" in response.json()
+
+
+def test_list_members_filter_by_inactive(admin_client, member, tenant):
+    inactive = member(Role.AGENT, is_active=False)
+    member(Role.AGENT)
+
+    response = admin_client.get(members_url(tenant), {"is_active": "false"})
+
+    assert response.status_code == 200, response.content
+    assert result_ids(response) == {str(inactive.public_id)}
+
+
+def test_list_members_filter_by_active(admin_client, admin, member, tenant):
+    member(Role.AGENT, is_active=False)
+
+    response = admin_client.get(members_url(tenant), {"is_active": "true"})
+
+    assert response.status_code == 200, response.content
+    assert result_ids(response) == {str(admin.public_id)}
+
+
+def test_retrieve_member(member, api_client, tenant):
+    viewer = member(Role.VIEWER)
+    agent = member(Role.AGENT, is_senior=True)
+
+    response = api_client(viewer).get(member_url(agent))
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["id"] == str(agent.public_id)
+    assert body["user"] == {
+        "id": str(agent.user.public_id),
+        "email": agent.user.email,
+        "name": agent.user.name,
+    }
+    assert (body["role"], body["is_senior"], body["is_active"]) == ("agent", True, True)
+
+
+def test_retrieve_member_of_another_tenant_is_404(admin_client, member, tenant, other_tenant):
+    foreign = member(Role.AGENT, tenant=other_tenant)
+
+    response = admin_client.get(f"{members_url(tenant)}{foreign.public_id}/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "member_id",
+    [
+        pytest.param("not-a-uuid", id="word"),
+        pytest.param("12345", id="integer"),
+        pytest.param("-" * 36, id="36-dashes"),
+        pytest.param("ffffffff-ffff-ffff-ffff-ffffffffffffff"[:36], id="unknown-uuid"),
+        pytest.param("abcdefab-cdef-abcd-efab-cdefabcdefab-", id="37-chars"),
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_malformed_or_unknown_member_id_is_404(admin_client, tenant, member_id, method):
+    count = Membership.objects.count()
+
+    response = getattr(admin_client, method)(f"{members_url(tenant)}{member_id}/")
+
+    assert response.status_code == 404
+    assert Membership.objects.count() == count
