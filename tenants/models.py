@@ -178,6 +178,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(tenant_id=require_tenant_id())
 
+    def none(self):
+        # Reads no rows, so needs no tenant (the OpenAPI generator builds filters from it).
+        return super().get_queryset().none()
+
 
 class TenantModel(models.Model):
     """Base of every tenant-owned table."""

@@ -14,7 +14,6 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from config.errors import PermissionDeniedError
-
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.exceptions import (

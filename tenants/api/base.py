@@ -106,6 +106,7 @@ class TenantViewSet(TenantViewMixin, viewsets.GenericViewSet):
     """A tenant resource. Set `selector` (tenant -> QuerySet) and `permission_map`."""
 
     selector = None
+    model = None  # what `selector` returns rows of (read by the OpenAPI schema generator)
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[0-9a-fA-F-]{36}"
@@ -117,6 +118,9 @@ class TenantViewSet(TenantViewMixin, viewsets.GenericViewSet):
         return self.input_serializers.get(self.action, self.serializer_class)
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation has no request tenant; it only needs the model.
+            return self.model._base_manager.none()
         tenant = self.request.tenant
         # The explicit filter stays even if a selector forgets it (and is a literal predicate
         # on every query, which Citus routing will need).

@@ -13,6 +13,7 @@ from tenants.access import Actor
 from tenants.api import serializers as s
 from tenants.api.base import TenantAPIView, TenantViewSet, client_ip
 from tenants.api.filters import AuditLogFilter, MemberFilter
+from tenants.models import ApiKey, AuditLogEntry, Membership
 
 # --- Auth -------------------------------------------------------------------------------------
 
@@ -170,6 +171,7 @@ class TenantDetailApi(TenantAPIView):
 
 class MemberViewSet(TenantViewSet):
     selector = staticmethod(selectors.member_list)
+    model = Membership
     filterset_class = MemberFilter
     serializer_class = s.MemberOutputSerializer
     input_serializers = {
@@ -224,6 +226,7 @@ class MemberViewSet(TenantViewSet):
 
 class ApiKeyViewSet(TenantViewSet):
     selector = staticmethod(selectors.api_key_list)
+    model = ApiKey
     serializer_class = s.ApiKeyOutputSerializer
     input_serializers = {"create": s.ApiKeyCreateInputSerializer}
     permission_map = {
@@ -260,6 +263,7 @@ class ApiKeyViewSet(TenantViewSet):
 
 class AuditLogViewSet(TenantViewSet):
     selector = staticmethod(selectors.audit_log_list)
+    model = AuditLogEntry
     filterset_class = AuditLogFilter
     serializer_class = s.AuditLogOutputSerializer
     permission_map = {"list": "audit.read"}
