@@ -241,6 +241,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
+        # 4xx are in our own access log line (request.finished, with the request id);
+        # keep django.request for 5xx.
+        "django.request": {"level": "ERROR"},
         "celery": {"level": LOG_LEVEL},
     },
 }
