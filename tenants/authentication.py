@@ -1,7 +1,24 @@
 """`Authorization: Api-Key <key>`: tenant-bound machine credentials."""
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication
 from rest_framework import authentication, exceptions
+
+
+class BearerTokenAuthentication(TokenAuthentication):
+    """knox tokens as `Authorization: Bearer <token>`, one query per request.
+
+    knox loads every token of the user on each request to delete the expired ones; here only
+    the presented token's expiry is checked, and expired tokens are purged by a beat task
+    (tenants.tasks.auth_token_purge_expired_task).
+    """
+
+    def _cleanup_token(self, auth_token) -> bool:
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            auth_token.delete()
+            return True
+        return False
 
 
 class ApiKeyPrincipal:
@@ -44,6 +61,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Describe `Authorization: Bearer <token>` in the OpenAPI schema."""
+
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "Token from auth/token/."}
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -30,7 +30,11 @@ def test_schema_as_json(client, db):
 def test_schema_documents_both_credential_kinds(client, db):
     schemes = yaml.safe_load(client.get("/api/schema/").content)["components"]["securitySchemes"]
 
-    assert schemes["knoxApiToken"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Token from auth/token/.",
+    }
     assert schemes["apiKeyAuth"] == {
         "type": "apiKey",
         "in": "header",

@@ -140,7 +140,7 @@ REST_KNOX = {
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "tenants.authentication.BearerTokenAuthentication",
         "tenants.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

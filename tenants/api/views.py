@@ -1,7 +1,6 @@
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
-from knox.auth import TokenAuthentication
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +12,7 @@ from tenants.access import Actor
 from tenants.api import serializers as s
 from tenants.api.base import TenantAPIView, TenantViewSet, client_ip
 from tenants.api.filters import AuditLogFilter, MemberFilter
+from tenants.authentication import BearerTokenAuthentication
 from tenants.models import ApiKey, AuditLogEntry, Membership
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ class TokenApi(APIView):
 
 
 class LogoutApi(APIView):
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [BearerTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})

@@ -258,6 +258,20 @@ def test_me_with_expired_token_is_401(make_user):
 
     assert response.status_code == 401, response.content
     assert response.json()["code"] == "authentication_failed"
+    assert not AuthToken.objects.filter(pk=instance.pk).exists()
+
+
+def test_authenticating_does_not_touch_the_users_other_tokens(make_user):
+    user = make_user()
+    _, token = services.auth_token_create(user=user)
+    stale, _ = services.auth_token_create(user=user)
+    AuthToken.objects.filter(pk=stale.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+
+    response = _bearer(token).get(ME_URL)
+
+    # Expired siblings are left to the purge task: one token query per request.
+    assert response.status_code == 200
+    assert AuthToken.objects.filter(pk=stale.pk).exists()
 
 
 def test_me_with_garbage_token_is_401_with_www_authenticate(db):
