@@ -18,4 +18,4 @@ RUN pip install . && useradd --create-home app && \
     DJANGO_SETTINGS_MODULE=config.settings.base python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
-CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Parallel test workers (2 cores here; override with `make test WORKERS=4`).
 WORKERS ?= 2
 
-.PHONY: run test install services migrate seed lint fmt check clean
+.PHONY: run test install services migrate seed bench lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ run: seed
 
 test: services
 	$(PY) -m pytest -n $(WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
+
+bench: seed
+	bash bench/run.sh $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

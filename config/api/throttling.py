@@ -1,8 +1,10 @@
 """Throttles per user, per API key, per tenant and per anonymous client (429 + Retry-After).
 
-Rates are read from settings on every request (DRF binds THROTTLE_RATES at import time, which
-would ignore overridden settings). DRF throttles are business quotas, not DoS protection: hard
-limits belong at the edge (research/reliability.md §5.2).
+Fixed-window counters (one atomic cache add/incr per throttle) instead of DRF's default
+sliding log, which reads and rewrites a list of every request timestamp in the window on every
+request (O(rate) bytes per call, and racy: research/reliability.md §5.2). Rates are read from
+settings on every request (DRF binds THROTTLE_RATES at import time). Throttles are business
+quotas, not DoS protection: hard limits belong at the edge.
 """
 
 from rest_framework import throttling
@@ -20,6 +22,29 @@ def _api_key(request):
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        key = f"{self.key}:{window}"
+        if self.cache.add(key, 1, timeout=self.duration + 1):
+            count = 1
+        else:
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # the window's key expired between add and incr
+                self.cache.add(key, 1, timeout=self.duration + 1)
+                count = 1
+        self._retry_after = (window + 1) * self.duration - now
+        return count <= self.num_requests
+
+    def wait(self):
+        return self._retry_after
 
 
 class UserRateThrottle(_SettingsRateThrottle):
