@@ -1,9 +1,13 @@
 """Emails the tenants app sends itself (before the notifications outbox exists)."""
 
+import logging
+
 from django.conf import settings
 from django.core.mail import send_mail
 
 from tenants.models import Membership
+
+logger = logging.getLogger(__name__)
 
 
 def member_added_notify(*, tenant_id: int, membership_id: int) -> bool:
@@ -26,4 +30,5 @@ def member_added_notify(*, tenant_id: int, membership_id: int) -> bool:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[membership.user.email],
     )
+    logger.info("member.notified", extra={"membership": str(membership.public_id)})
     return True

@@ -7,7 +7,7 @@ running unscoped (research/tenancy.md §5.4).
 
 from celery import Task, signals
 
-from config.logging import request_id_var
+from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, tenant_context
 
 # Tasks that legitimately span tenants (beat fan-out, global control tables). Anything else a
@@ -15,29 +15,43 @@ from tenants.context import TenantContextMissing, tenant_context
 GLOBAL_TASKS = frozenset({"tenants.tasks.auth_token_purge_expired_task"})
 
 
+_LOG_CONTEXT = ((request_id_var, "request_id"), (user_id_var, "user_id"))
+
+
 class TenantTask(Task):
     """Base for tasks that touch tenant data: `tenant_id` kwarg required, body in context."""
+
+    def _header(self, name: str):
+        # A worker exposes custom message headers as request attributes; apply() keeps them
+        # under request.headers.
+        return getattr(self.request, name, None) or (self.request.headers or {}).get(name)
 
     def __call__(self, *args, **kwargs):
         tenant_id = kwargs.get("tenant_id")
         if tenant_id is None:
             raise TenantContextMissing(f"{self.name} called without tenant_id")
-        request_id = getattr(self.request, "request_id", None)
-        token = request_id_var.set(request_id) if request_id else None
+        # Log context of the request that enqueued the task (message headers; in eager mode
+        # the caller's context is already set).
+        tokens = [
+            (var, var.set(value)) for var, header in _LOG_CONTEXT if (value := self._header(header))
+        ]
         try:
             with tenant_context(int(tenant_id)):
                 return super().__call__(*args, **kwargs)
         finally:
-            if token is not None:
-                request_id_var.reset(token)
+            for var, token in reversed(tokens):
+                var.reset(token)
 
 
 @signals.before_task_publish.connect
-def _propagate_request_id(headers=None, **kwargs):
-    """Carry the publishing request's id into the task message, for log correlation."""
-    request_id = request_id_var.get()
-    if headers is not None and request_id and "request_id" not in headers:
-        headers["request_id"] = request_id
+def _propagate_log_context(headers=None, **kwargs):
+    """Carry the publishing request's id and user into the task message (log correlation)."""
+    if headers is None:
+        return
+    for var, header in _LOG_CONTEXT:
+        value = var.get()
+        if value and header not in headers:
+            headers[header] = value
 
 
 @signals.task_prerun.connect

@@ -1,7 +1,6 @@
 import pytest
 from django.db import connections
 from django.test.utils import setup_databases, teardown_databases
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tenants import services
@@ -67,7 +66,7 @@ def member(db, tenant):
 
 
 def _bearer_client(user) -> APIClient:
-    _, token = AuthToken.objects.create(user=user)
+    _, token = services.auth_token_create(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

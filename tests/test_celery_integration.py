@@ -2,6 +2,7 @@
 the API is committed, its task is published on commit, consumed by the worker, run inside the
 right tenant, and the email goes out."""
 
+import logging
 import time
 
 import pytest
@@ -45,9 +46,10 @@ def _wait_for(predicate, timeout=15.0):
 
 
 def test_member_added_email_goes_through_a_real_worker(
-    real_worker, tenant, member, api_client, settings
+    real_worker, tenant, member, api_client, settings, caplog
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    caplog.set_level(logging.INFO, logger="tenants.notifications")
     mail.outbox = []
     owner = member(Role.OWNER)
     newcomer = user_recipe.make()
@@ -63,6 +65,10 @@ def test_member_added_email_goes_through_a_real_worker(
     assert _wait_for(lambda: len(mail.outbox) == 1), "the worker did not send the email"
     assert mail.outbox[0].to == [newcomer.email]
     assert tenant.name in mail.outbox[0].subject
+    # The worker's log line carries the tenant and the id of the request that enqueued it.
+    [record] = [r for r in caplog.records if r.getMessage() == "member.notified"]
+    assert (record.tenant_id, record.request_id) == (tenant.pk, "req-integration-1")
+    assert record.user_id == str(owner.user.public_id)
 
 
 def test_a_rejected_request_publishes_nothing(real_worker, tenant, member, api_client):

@@ -4,11 +4,12 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from config.celery import app
-from config.logging import request_id_var
+from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
 from tenants.models import AuditLogEntry, Role
+from tenants.services import auth_token_create
 from tenants.tasks import auth_token_purge_expired_task, member_added_notify_task
-from tenants.tasks_base import TenantTask, _propagate_request_id
+from tenants.tasks_base import TenantTask, _propagate_log_context
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
 
 PROJECT_APPS = ("tenants.", "tickets.", "knowledge_base.", "notifications.", "integrations.")
@@ -70,8 +71,8 @@ def test_member_added_notify_ignores_a_membership_of_another_tenant(
 
 def test_expired_tokens_are_purged_and_live_ones_kept(db):
     user = user_recipe.make()
-    expired, _ = AuthToken.objects.create(user=user)
-    live, _ = AuthToken.objects.create(user=user)
+    expired, _ = auth_token_create(user=user)
+    live, _ = auth_token_create(user=user)
     AuthToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - timezone.timedelta(1))
 
     deleted = auth_token_purge_expired_task.delay().get()
@@ -80,15 +81,32 @@ def test_expired_tokens_are_purged_and_live_ones_kept(db):
     assert list(AuthToken.objects.values_list("pk", flat=True)) == [live.pk]
 
 
-def test_publishing_carries_the_request_id_into_task_headers():
+def test_publishing_carries_request_id_and_user_into_task_headers():
     headers: dict = {}
-    token = request_id_var.set("req-abcdef12")
+    request_token = request_id_var.set("req-abcdef12")
+    user_token = user_id_var.set("user-1")
     try:
-        _propagate_request_id(headers=headers)
+        _propagate_log_context(headers=headers)
     finally:
-        request_id_var.reset(token)
+        user_id_var.reset(user_token)
+        request_id_var.reset(request_token)
     untouched: dict = {}
-    _propagate_request_id(headers=untouched)
+    _propagate_log_context(headers=untouched)
 
-    assert headers == {"request_id": "req-abcdef12"}
+    assert headers == {"request_id": "req-abcdef12", "user_id": "user-1"}
     assert untouched == {}
+
+
+@shared_task(base=TenantTask, bind=True, name="tests.log_context_seen")
+def log_context_seen(self, *, tenant_id):
+    return request_id_var.get(), user_id_var.get(), current_tenant_id()
+
+
+def test_tenant_task_runs_with_the_log_context_from_its_message(tenant):
+    # Simulates a worker: the context arrives as message headers, not from the caller.
+    result = log_context_seen.apply(
+        kwargs={"tenant_id": tenant.pk}, headers={"request_id": "req-1234abcd", "user_id": "u-9"}
+    ).get()
+
+    assert tuple(result) == ("req-1234abcd", "u-9", tenant.pk)
+    assert request_id_var.get() is None
