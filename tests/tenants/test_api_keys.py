@@ -1,8 +1,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tenants.context import tenant_context
-from tenants.models import ApiKey, AuditLogEntry, Membership, Role
+from tenants.models import ApiKey, Membership, Role
+from tests.tenants.helpers import audit_log_rows
 from tests.tenants.recipes import user_recipe
 
 
@@ -21,22 +21,17 @@ def key_client(raw_key: str) -> APIClient:
 
 
 def audit_rows(tenant, action: str) -> list[dict]:
-    with tenant_context(tenant):
-        return list(
-            AuditLogEntry.objects.filter(action=action)
-            .order_by("created_at")
-            .values("target_type", "target_id", "actor_label", "before", "after")
-        )
-
-
-@pytest.fixture
-def admin(member):
-    return member(Role.ADMIN)
-
-
-@pytest.fixture
-def admin_client(api_client, admin):
-    return api_client(admin)
+    return audit_log_rows(
+        tenant,
+        action,
+        fields=(
+            "target_type",
+            "target_id",
+            "actor_label",
+            "before",
+            "after",
+        ),
+    )
 
 
 @pytest.fixture

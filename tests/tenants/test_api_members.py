@@ -1,7 +1,7 @@
 import pytest
 
-from tenants.context import tenant_context
-from tenants.models import AuditLogEntry, Membership, Role
+from tenants.models import Membership, Role
+from tests.tenants.helpers import audit_log_rows
 from tests.tenants.recipes import user_recipe
 
 
@@ -14,36 +14,22 @@ def member_url(membership) -> str:
 
 
 def audit_rows(tenant, action: str) -> list[dict]:
-    with tenant_context(tenant):
-        return list(
-            AuditLogEntry.objects.filter(action=action)
-            .order_by("created_at")
-            .values("target_type", "target_id", "target_label", "actor_label", "before", "after")
-        )
+    return audit_log_rows(
+        tenant,
+        action,
+        fields=(
+            "target_type",
+            "target_id",
+            "target_label",
+            "actor_label",
+            "before",
+            "after",
+        ),
+    )
 
 
 def result_ids(response) -> set[str]:
     return {row["id"] for row in response.json()["results"]}
-
-
-@pytest.fixture
-def owner(member):
-    return member(Role.OWNER)
-
-
-@pytest.fixture
-def owner_client(api_client, owner):
-    return api_client(owner)
-
-
-@pytest.fixture
-def admin(member):
-    return member(Role.ADMIN)
-
-
-@pytest.fixture
-def admin_client(api_client, admin):
-    return api_client(admin)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
-from tenants.context import tenant_context
-from tenants.models import AuditLogEntry, Role
+from tenants.models import Role
+from tests.tenants.helpers import audit_log_rows
 
 DEFAULT_SETTINGS = {
     "assignment_strategy": "manual",
@@ -15,22 +15,18 @@ def tenant_url(tenant) -> str:
 
 
 def audit_rows(tenant, action: str) -> list[dict]:
-    with tenant_context(tenant):
-        return list(
-            AuditLogEntry.objects.filter(action=action)
-            .order_by("created_at")
-            .values("action", "target_type", "target_id", "actor_label", "before", "after")
-        )
-
-
-@pytest.fixture
-def owner(member):
-    return member(Role.OWNER)
-
-
-@pytest.fixture
-def owner_client(api_client, owner):
-    return api_client(owner)
+    return audit_log_rows(
+        tenant,
+        action,
+        fields=(
+            "action",
+            "target_type",
+            "target_id",
+            "actor_label",
+            "before",
+            "after",
+        ),
+    )
 
 
 # --- GET ------------------------------------------------------------------------------------

@@ -24,11 +24,6 @@ def _count(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.fixture
-def owner_client(member, api_client):
-    return api_client(member(Role.OWNER))
-
-
 def _add_members(tenant, n):
     for _ in range(n):  # one user each (foreign_key() would share one across _quantity)
         membership_recipe.make(tenant=tenant)
