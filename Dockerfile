@@ -15,7 +15,8 @@ COPY scripts ./scripts
 COPY manage.py ./
 
 RUN pip install . && useradd --create-home app && \
-    DJANGO_SETTINGS_MODULE=config.settings.base python manage.py collectstatic --noinput
+    SECRET_KEY=collectstatic-only DJANGO_SETTINGS_MODULE=config.settings.base \
+    python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]

@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Parallel test workers (2 cores here; override with `make test WORKERS=4`).
 WORKERS ?= 2
+# Local development runs with DEBUG on unless the environment or .env says otherwise.
+DEV := DEBUG=$${DEBUG:-1}
 
 .PHONY: run test install services migrate seed bench lint fmt clean
 
@@ -20,10 +22,10 @@ services: install
 	@bash scripts/services.sh
 
 migrate: services
-	$(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(DEV) $(PY) manage.py seed_demo
 
 run: seed
 	@bash scripts/run.sh
@@ -37,7 +39,7 @@ bench: seed
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 
 fmt: install
 	$(VENV)/bin/ruff format .

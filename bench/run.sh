@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${BENCH_PORT:-8099}"
 WORKERS="${BENCH_WORKERS:-2}"
+export SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"
 export DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
   ALLOWED_HOSTS=127.0.0.1 LOG_LEVEL=WARNING
 # Quotas would turn the measurement into 429s; throttling itself still runs (Redis).

@@ -20,5 +20,7 @@ urlpatterns = [
     path("admin/", admin_site.urls),
 ]
 
+handler400 = "config.health.bad_request"
+handler403 = "config.health.permission_denied"
 handler404 = "config.health.not_found"
 handler500 = "config.health.server_error"

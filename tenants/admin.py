@@ -13,11 +13,9 @@ from tenants.access import Actor
 from tenants.admin_site import admin_site
 from tenants.api.base import client_ip
 from tenants.models import (
-    ROLE_RANK,
     ApiKey,
     AuditLogEntry,
     Membership,
-    Role,
     Tenant,
     TenantModel,
     User,
@@ -70,7 +68,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         role = self._role(request)
-        if role is None or ROLE_RANK[role] < ROLE_RANK[Role.SUPERVISOR]:
+        if not has_capability(role, "admin.access"):
             return False
         return "view" not in self.capabilities or self._can(request, "view")
 
@@ -137,9 +135,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        # Stamp the acting tenant; a posted tenant id is never trusted.
-        obj.tenant = request.acting_tenant
-        super().save_model(request, obj, form, change)
+        # Tenant data changes through services only (they audit and check the rules).
+        raise NotImplementedError(f"{type(self).__name__} must save through a service")
 
     def delete_queryset(self, request, queryset):
         # Never QuerySet.delete(): one delete_model (service) per object.
@@ -331,7 +328,16 @@ class TenantAdmin(PlatformOnlyAdmin):
         "updated_at",
         "deleted_at",
     )
-    readonly_fields = ("slug", "is_active", "created_at", "updated_at", "deleted_at")
+    # Time zone and settings are validated by the API (PATCH t/<slug>/); here only the name.
+    readonly_fields = (
+        "slug",
+        "timezone",
+        "settings",
+        "is_active",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -340,9 +346,5 @@ class TenantAdmin(PlatformOnlyAdmin):
         # The form edited `obj` in memory; the service compares against the stored row.
         current = Tenant.objects.get(pk=obj.pk)
         services.tenant_update(
-            tenant=current,
-            actor=admin_actor(request),
-            name=form.cleaned_data.get("name"),
-            timezone_name=form.cleaned_data.get("timezone"),
-            settings=form.cleaned_data.get("settings"),
+            tenant=current, actor=admin_actor(request), name=form.cleaned_data.get("name")
         )

@@ -17,15 +17,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from tenants.context import tenant_context
-from tenants.models import ROLE_RANK, Membership, Role, Tenant
+from tenants.models import Membership, Role, Tenant
+from tenants.permissions import has_capability
 
 SESSION_KEY = "acting_tenant_id"
-ADMIN_MIN_ROLE = Role.SUPERVISOR
 
 
 def admin_memberships(user):
     """Memberships that let `user` into the admin (supervisor or above, active tenant)."""
-    roles = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK[ADMIN_MIN_ROLE]]
+    roles = [role for role in Role.values if has_capability(role, "admin.access")]
     return Membership.objects.select_related("tenant").filter(
         user=user, is_active=True, tenant__is_active=True, role__in=roles
     )

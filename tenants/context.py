@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections, transaction
 
+from tenants.db import TENANT_GUC
+
 
 class TenantContextMissing(RuntimeError):
     """Tenant-owned data was touched outside tenant_context()."""
@@ -28,7 +30,7 @@ class _Frame:
 
 _current: ContextVar[_Frame | None] = ContextVar("tenant_frame", default=None)
 
-_APPLY_SQL = "SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true)"
+_APPLY_SQL = f"SELECT set_config('role', %s, true), set_config('{TENANT_GUC}', %s, true)"
 
 
 def current_tenant_id() -> int | None:
@@ -51,13 +53,16 @@ def _apply(using: str, *, role: str, tenant_id: str) -> None:
 
 
 @contextmanager
-def tenant_context(tenant, *, using: str = "default", savepoint: bool = True) -> Iterator[int]:
+def tenant_context(
+    tenant, *, using: str = "default", savepoint: bool = True, restore: bool | None = None
+) -> Iterator[int]:
     """Run the block as `tenant` (a Tenant or its id): ContextVar + GUC + runtime role.
 
     Opens a transaction (or a savepoint inside one; `savepoint=False` joins the caller's
     transaction, for callers that own error handling such as the base API view). Re-entering
-    the same tenant on the same connection costs nothing; a nested switch restores the outer
-    tenant on exit.
+    the same tenant on the same connection costs nothing. On exit inside a transaction that
+    goes on, the outer settings are restored; `restore=False` skips that when the caller
+    knows COMMIT follows immediately.
     """
     tenant_id = int(getattr(tenant, "pk", tenant))
     outer = _current.get()
@@ -65,7 +70,7 @@ def tenant_context(tenant, *, using: str = "default", savepoint: bool = True) ->
         yield tenant_id
         return
 
-    nested = connections[using].in_atomic_block
+    nested = connections[using].in_atomic_block if restore is None else restore
     with transaction.atomic(using=using, savepoint=savepoint):
         _apply(using, role=settings.TENANCY_DB_ROLE, tenant_id=str(tenant_id))
         token = _current.set(_Frame(tenant_id, using))

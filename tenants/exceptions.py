@@ -1,6 +1,6 @@
 """Domain errors of the tenants app."""
 
-from config.errors import ConflictError, PermissionDeniedError
+from config.errors import ConflictError, DomainError, PermissionDeniedError
 
 
 class OwnerRequiredError(PermissionDeniedError):
@@ -13,3 +13,13 @@ class LastOwnerError(ConflictError):
 
 class ApiKeyRevokedError(ConflictError):
     code = "api_key_revoked"
+
+
+class NotAUserError(PermissionDeniedError):
+    """An API key asked for something only a person can have (a profile, a new tenant)."""
+
+    code = "not_a_user"
+
+
+class InvalidLoginError(DomainError):
+    code = "invalid_login"

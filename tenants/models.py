@@ -224,11 +224,23 @@ class TenantModel(models.Model):
 class AuditLogEntry(TenantModel):
     """Append-only record of a security-relevant change (membership, role, keys, settings)."""
 
+    # Historical references: the entry must outlive the user or key it names (the audit table
+    # is append-only, so no ON DELETE can rewrite it); actor_label keeps the readable name.
     actor_user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_api_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ApiKey,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=254)
     action = models.CharField(max_length=64)

@@ -13,6 +13,7 @@ POLICY: dict[str, str] = {
     "tenant.read": Role.VIEWER,
     "member.read": Role.VIEWER,
     "audit.read": Role.SUPERVISOR,
+    "admin.access": Role.SUPERVISOR,  # the Django admin, scoped to one tenant
     "tenant.update": Role.ADMIN,
     "member.manage": Role.ADMIN,
     "api_key.manage": Role.ADMIN,

@@ -2,18 +2,18 @@
 
 import hashlib
 import hmac
-import logging
 import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
-from config.errors import PermissionDeniedError
+from config.errors import NotFoundError, PermissionDeniedError
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.exceptions import (
@@ -24,8 +24,6 @@ from tenants.exceptions import (
 from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant, User
 from tenants.permissions import has_capability
 from tenants.selectors import owner_count
-
-logger = logging.getLogger(__name__)
 
 API_KEY_PREFIX = "tdk"
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -52,8 +50,13 @@ def user_register(*, email: str, password: str, name: str) -> User:
         raise ValidationError({"email": "A user with this email already exists."}) from exc
 
 
+@transaction.atomic
 def auth_token_create(*, user: User) -> tuple[AuthToken, str]:
-    """Issue an expiring bearer token for the user; return the row and the token (shown once)."""
+    """Issue an expiring bearer token (shown once); beyond the per-user limit the oldest go."""
+    limit = django_settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER")
+    if limit:
+        stale = AuthToken.objects.filter(user=user).order_by("-created")[limit - 1 :]
+        AuthToken.objects.filter(pk__in=[t.pk for t in stale]).delete()
     instance, token = AuthToken.objects.create(user=user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return instance, token
@@ -217,6 +220,14 @@ def _lock_tenant(tenant: Tenant) -> None:
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").get()
 
 
+def _reload(membership: Membership) -> Membership:
+    # Re-read under the tenant lock; a concurrent removal makes it a 404, not a 500.
+    fresh = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if fresh is None:
+        raise NotFoundError("Not found.")
+    return fresh
+
+
 @transaction.atomic
 def member_add(
     *, tenant: Tenant, actor: Actor, email: str, role: str, is_senior: bool = False
@@ -242,8 +253,11 @@ def member_add(
     )
     from tenants.tasks import member_added_notify_task
 
+    # robust: the membership is committed whatever the broker says; a failed enqueue is logged
+    # (the notifications outbox will make such sends retryable).
     transaction.on_commit(
-        lambda: member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk)
+        lambda: member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk),
+        robust=True,
     )
     return membership
 
@@ -269,7 +283,7 @@ def member_update(
 ) -> Membership:
     """Change a member's role, seniority or active flag, keeping at least one owner."""
     _lock_tenant(tenant)
-    membership.refresh_from_db()
+    membership = _reload(membership)
     if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
         raise OwnerRequiredError("Only owners can grant the owner role.")
     losing_owner = membership.role == Role.OWNER and (
@@ -308,16 +322,14 @@ def member_remove(*, tenant: Tenant, actor: Actor, membership: Membership) -> No
     if not is_self and not has_capability(actor.role, "member.manage"):
         raise PermissionDeniedError("Your role does not allow removing other members.")
     _lock_tenant(tenant)
-    membership.refresh_from_db()
-    if not is_self:
-        _check_owner_rules(
-            tenant=tenant,
-            actor=actor,
-            membership=membership,
-            losing_owner=membership.role == Role.OWNER,
-        )
-    elif membership.role == Role.OWNER and membership.is_active and owner_count(tenant=tenant) <= 1:
-        raise LastOwnerError("The tenant's last owner cannot leave or be demoted.")
+    membership = _reload(membership)
+    _check_owner_rules(
+        tenant=tenant,
+        # Leaving is always allowed (owner rules apply to removing others), except the last owner.
+        actor=Actor(role=Role.OWNER) if is_self else actor,
+        membership=membership,
+        losing_owner=membership.role == Role.OWNER,
+    )
     before = _member_snapshot(membership)
     target_id, email = str(membership.public_id), membership.user.email
     membership.delete()
@@ -369,10 +381,12 @@ def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tup
 @transaction.atomic
 def api_key_revoke(*, tenant: Tenant, actor: Actor, api_key: ApiKey) -> ApiKey:
     """Revoke an API key; it authenticates nothing from now on. Revoking twice is a 409."""
-    if api_key.revoked_at is not None:
+    now = timezone.now()
+    # Conditional UPDATE: of two concurrent revokes exactly one wins (and audits).
+    revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if not revoked:
         raise ApiKeyRevokedError("This API key is already revoked.")
-    api_key.revoked_at = timezone.now()
-    api_key.save(update_fields=["revoked_at"])
+    api_key.revoked_at = now
     audit_log_record(
         tenant=tenant,
         actor=actor,

@@ -10,9 +10,8 @@ from celery import Task, signals
 from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, tenant_context
 
-# Tasks that legitimately span tenants (beat fan-out, global control tables). Anything else a
-# project app registers must be a TenantTask; tests/tenants/test_tasks.py enforces it.
-GLOBAL_TASKS = frozenset({"tenants.tasks.auth_token_purge_expired_task"})
+# Every task a project app registers is a TenantTask unless it works on global control tables
+# or fans out over tenants; tests/tenants/test_tasks.py holds the allow-list and enforces it.
 
 
 _LOG_CONTEXT = ((request_id_var, "request_id"), (user_id_var, "user_id"))

@@ -56,11 +56,18 @@ def test_deploy_check_fails_with_debug_on():
     assert "security.W018" in result.stderr
 
 
-def test_deploy_check_fails_with_the_default_secret_key():
+def test_production_settings_refuse_to_load_without_a_secret_key():
     env = _production_env()
     del env["SECRET_KEY"]
 
     result = _deploy_check(env)
+
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_deploy_check_fails_with_a_weak_secret_key():
+    result = _deploy_check(_production_env(SECRET_KEY="django-insecure-short"))
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr

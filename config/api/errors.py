@@ -1,7 +1,5 @@
 """The API's one exception handler."""
 
-import logging
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -11,8 +9,6 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
-
-logger = logging.getLogger("tenantdesk.api")
 
 
 def exception_handler(exc, context):

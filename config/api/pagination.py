@@ -7,4 +7,6 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
-    ordering = "-created_at"
+    # The cursor encodes created_at (plus an offset among equal values); the id keeps the
+    # order of equal timestamps stable between pages and is never exposed.
+    ordering = ("-created_at", "-id")

@@ -1,11 +1,14 @@
 """Throttles per user, per API key, per tenant and per anonymous client (429 + Retry-After).
 
-Fixed-window counters (one atomic cache add/incr per throttle) instead of DRF's default
+Fixed-window counters (a cache incr, or add on a window's first request) instead of DRF's default
 sliding log, which reads and rewrites a list of every request timestamp in the window on every
 request (O(rate) bytes per call, and racy: research/reliability.md §5.2). Rates are read from
 settings on every request (DRF binds THROTTLE_RATES at import time). Throttles are business
-quotas, not DoS protection: hard limits belong at the edge.
+quotas, not DoS protection: hard limits belong at the edge. A fixed window lets a burst of up
+to twice the rate straddle a window boundary; that is accepted for quotas.
 """
+
+import hashlib
 
 from rest_framework import throttling
 from rest_framework.settings import api_settings
@@ -32,14 +35,12 @@ class _SettingsRateThrottle(throttling.SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         key = f"{self.key}:{window}"
-        if self.cache.add(key, 1, timeout=self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # the window's key expired between add and incr
-                self.cache.add(key, 1, timeout=self.duration + 1)
-                count = 1
+        try:
+            count = self.cache.incr(key)  # the common case: the window's counter exists
+        except ValueError:
+            # First request of the window. Two callers may race here: add() lets one win
+            # and the other counts on top of it.
+            count = 1 if self.cache.add(key, 1, timeout=self.duration + 1) else self.cache.incr(key)
         self._retry_after = (window + 1) * self.duration - now
         return count <= self.num_requests
 
@@ -74,6 +75,7 @@ class TenantRateThrottle(_SettingsRateThrottle):
     """Per tenant, summed over every principal calling that tenant's routes."""
 
     scope = "tenant"
+    tenant_scoped = True  # checked once the tenant is resolved (tenants.api.base)
 
     def get_cache_key(self, request, view):
         tenant = getattr(request, "tenant", None)
@@ -104,9 +106,19 @@ class ScopedAnonThrottle(_SettingsRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
 
-    def __init__(self):
-        # Rate is resolved per view in allow_request.
-        pass
-
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginAccountThrottle(_SettingsRateThrottle):
+    """Per target account on the login endpoint, whatever address the attempts come from."""
+
+    scope = "login_account"
+
+    def get_cache_key(self, request, view):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        # Hashed: bounded key length, and no email addresses in the cache.
+        ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -3,11 +3,15 @@ email and cache (throttle state must not leak between parallel workers)."""
 
 import os
 
+os.environ.setdefault(
+    "SECRET_KEY", "test-secret-key-that-is-long-enough-for-hmac-and-not-used-anywhere-else"
+)
+
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK
+from .base import ALLOWED_HOSTS, REST_FRAMEWORK
 
 DEBUG = False
-SECRET_KEY = "test-secret-key-that-is-long-enough-for-hmac-and-not-used-anywhere-else"  # noqa: S105
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -30,6 +34,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
         "login": "1000/min",
+        "login_account": "1000/min",
         "register": "1000/min",
     },
 }

@@ -9,6 +9,7 @@ It owns, and subclasses cannot override:
 PostHog's TeamAndOrgViewSetMixin guards its subclasses the same way.
 """
 
+import ipaddress
 from contextlib import ExitStack
 
 from django.db import transaction
@@ -23,19 +24,41 @@ from tenants.context import tenant_context
 from tenants.permissions import HasTenantCapability
 from tenants.selectors import tenant_access_resolve
 
-_FINAL = ("dispatch", "initial", "get_queryset", "get_permissions", "get_authenticators")
+# What a tenant view may not redefine: tenant resolution, authentication, quotas, the role
+# check and the scoped queryset all stay with the base.
+_FINAL = (
+    "dispatch",
+    "initial",
+    "get_queryset",
+    "get_permissions",
+    "get_authenticators",
+    "get_throttles",
+    "check_permissions",
+    "check_throttles",
+    "perform_authentication",
+)
+_FINAL_ATTRIBUTES = ("permission_classes", "authentication_classes", "throttle_classes")
 
 
 def client_ip(request) -> str | None:
-    """The caller's address: REMOTE_ADDR, or the right X-Forwarded-For hop behind proxies."""
+    """The caller's address: REMOTE_ADDR, or the right X-Forwarded-For hop behind proxies.
+
+    Whatever the header says must parse as an IP address; anything else falls back to the
+    peer address (a forged header must neither crash an audited write nor pick the IP).
+    """
     from rest_framework.settings import api_settings
 
+    remote = request.META.get("REMOTE_ADDR") or None
     num_proxies = api_settings.NUM_PROXIES
     xff = request.META.get("HTTP_X_FORWARDED_FOR")
     if num_proxies and xff:
         hops = [hop.strip() for hop in xff.split(",")]
-        return hops[-min(num_proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR") or None
+        candidate = hops[-min(num_proxies, len(hops))]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return remote
+    return remote
 
 
 def actor_from_request(request) -> Actor:
@@ -57,9 +80,9 @@ class TenantViewMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__module__ == __name__:  # the bases defined here own these methods
+        if cls.__module__ == __name__:  # the bases defined here own these
             return
-        overridden = [name for name in _FINAL if name in cls.__dict__]
+        overridden = [name for name in (*_FINAL, *_FINAL_ATTRIBUTES) if name in cls.__dict__]
         if overridden:
             raise TypeError(
                 f"{cls.__name__} may not override {', '.join(overridden)}: tenant views "
@@ -68,6 +91,9 @@ class TenantViewMixin:
 
     def dispatch(self, request, *args, **kwargs):
         self.tenant_slug = kwargs.pop("tenant_slug")
+        # When this request owns the transaction, COMMIT discards the tenant settings; inside
+        # an enclosing transaction (tests) they are restored on the way out.
+        self._restore_context = transaction.get_connection().in_atomic_block
         with transaction.atomic():
             with ExitStack() as stack:
                 self._tenant_stack = stack
@@ -79,19 +105,48 @@ class TenantViewMixin:
         return response
 
     def initial(self, request, *args, **kwargs):
-        user = request.user  # authenticates; bad credentials raise 401 here
-        if not user or not user.is_authenticated:
+        # DRF's initial(), reordered: the caller's own quotas (user, API key, anonymous
+        # address) apply before the tenant is looked up, so 401s and 404s count too; the
+        # tenant's quota and the role check apply inside the tenant.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        negotiated = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = negotiated
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+
+        try:
+            user = request.user  # authenticates
+        except exceptions.AuthenticationFailed:
+            self._check_throttles(request, tenant_phase=False)  # now as the anonymous caller
+            raise
+        self._check_throttles(request, tenant_phase=False)
+        if not user.is_authenticated:
             raise exceptions.NotAuthenticated()
         api_key = user.api_key if isinstance(user, ApiKeyPrincipal) else None
         access = tenant_access_resolve(user=user, api_key=api_key, slug=self.tenant_slug)
         if access is None:
             raise exceptions.NotFound()
-        # The view's own transaction holds the settings: no savepoint needed.
-        self._tenant_stack.enter_context(tenant_context(access.tenant, savepoint=False))
+        self._tenant_stack.enter_context(
+            # The view's own transaction holds the settings: no savepoint needed.
+            tenant_context(access.tenant, savepoint=False, restore=self._restore_context)
+        )
         request.access = access
+        request.membership = access.membership
         request.tenant = request._request.tenant = access.tenant
-        user_id_var.set(str(user.public_id) if api_key is None else f"api-key:{api_key.prefix}")
-        super().initial(request, *args, **kwargs)
+        if api_key is None:
+            user_id_var.set(str(user.public_id))  # session users (token/key auth set it already)
+        self._check_throttles(request, tenant_phase=True)
+        self.check_permissions(request)
+
+    def _check_throttles(self, request, *, tenant_phase: bool) -> None:
+        waits = [
+            throttle.wait()
+            for throttle in self.get_throttles()
+            if getattr(throttle, "tenant_scoped", False) == tenant_phase
+            and not throttle.allow_request(request, self)
+        ]
+        if waits:
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
 
     @property
     def actor(self) -> Actor:

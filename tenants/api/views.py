@@ -6,13 +6,19 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api.throttling import AnonRateThrottle, ScopedAnonThrottle, UserRateThrottle
+from config.api.throttling import (
+    AnonRateThrottle,
+    LoginAccountThrottle,
+    ScopedAnonThrottle,
+    UserRateThrottle,
+)
 from tenants import selectors, services
 from tenants.access import Actor
 from tenants.api import serializers as s
 from tenants.api.base import TenantAPIView, TenantViewSet, client_ip
 from tenants.api.filters import AuditLogFilter, MemberFilter
 from tenants.authentication import BearerTokenAuthentication
+from tenants.exceptions import InvalidLoginError, NotAUserError
 from tenants.models import ApiKey, AuditLogEntry, Membership
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -37,7 +43,7 @@ class RegisterApi(APIView):
 class TokenApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle, ScopedAnonThrottle]
+    throttle_classes = [AnonRateThrottle, ScopedAnonThrottle, LoginAccountThrottle]
     throttle_scope = "login"
 
     @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer})
@@ -52,10 +58,7 @@ class TokenApi(APIView):
             password=data.validated_data["password"],
         )
         if user is None:
-            return Response(
-                {"detail": "Unable to log in with these credentials.", "code": "invalid_login"},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise InvalidLoginError("Unable to log in with these credentials.")
         instance, token = services.auth_token_create(user=user)
         return Response(
             s.TokenOutputSerializer({"token": token, "expires_at": instance.expiry}).data
@@ -79,10 +82,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: s.MeOutputSerializer})
     def get(self, request):
         if request.user.pk is None:  # an API key is not a person
-            return Response(
-                {"detail": "Only user credentials have a profile.", "code": "not_a_user"},
-                status=status.HTTP_403_FORBIDDEN,
-            )
+            raise NotAUserError("Only user credentials have a profile.")
         user = request.user
         memberships = selectors.membership_list_for_user(user=user)
         return Response(
@@ -118,10 +118,7 @@ class TenantListCreateApi(APIView):
     @extend_schema(request=s.TenantCreateInputSerializer, responses={201: s.TenantOutputSerializer})
     def post(self, request):
         if request.user.pk is None:
-            return Response(
-                {"detail": "API keys cannot create tenants.", "code": "not_a_user"},
-                status=status.HTTP_403_FORBIDDEN,
-            )
+            raise NotAUserError("API keys cannot create tenants.")
         data = s.TenantCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         actor = Actor(user=request.user, ip=client_ip(request), request_id=request.request_id)

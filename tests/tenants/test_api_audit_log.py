@@ -331,3 +331,19 @@ def test_audit_log_is_read_only(supervisor_client, member, api_client, tenant):
     assert created.status_code == 405
     assert deleted.status_code == 404
     assert actions(supervisor_client.get(audit_url(tenant))) == ["keep.me"]
+
+
+def test_entries_outlive_the_user_they_name(api_client, member, tenant):
+    reader = api_client(member(Role.SUPERVISOR))
+    gone = member(Role.AGENT)
+    with tenant_context(tenant):
+        audit_entry_recipe.make(
+            tenant=tenant, action="by.gone", actor_user=gone.user, actor_label="gone@x.test"
+        )
+
+    gone.user.delete()  # the append-only table cannot be rewritten by ON DELETE
+    response = reader.get(audit_url(tenant), {"action": "by.gone"})
+
+    assert response.status_code == 200
+    [row] = response.json()["results"]
+    assert (row["actor"], row["actor_user"]) == ("gone@x.test", None)

@@ -590,6 +590,31 @@ def test_login_throttle_is_per_client_address(settings, anon_client, make_user):
     assert other.status_code == 200, other.content
 
 
+def test_login_throttle_is_per_account_across_addresses(settings, anon_client, make_user):
+    _with_throttle_rates(settings, login_account="2/min")
+    make_user(email="target@example.test")
+    make_user(email="other@example.test")
+    wrong = {"email": "TARGET@example.test", "password": "guess"}
+    for i in range(2):
+        anon_client.post(TOKEN_URL, wrong, format="json", REMOTE_ADDR=f"10.0.1.{i}")
+
+    blocked = anon_client.post(
+        TOKEN_URL,
+        {"email": "target@example.test", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="10.0.1.9",
+    )
+    other = anon_client.post(
+        TOKEN_URL,
+        {"email": "other@example.test", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="10.0.1.9",
+    )
+
+    assert blocked.status_code == 429
+    assert other.status_code == 200, other.content
+
+
 def test_register_throttle_third_attempt_is_429(settings, anon_client, db):
     _with_throttle_rates(settings, register="2/min")
     statuses = [

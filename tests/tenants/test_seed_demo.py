@@ -2,7 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, Membership, Tenant, User
@@ -14,8 +14,15 @@ ALL_ROLES = ["admin", "agent", "owner", "supervisor", "viewer"]
 def _seed(capture) -> str:
     out = StringIO()
     with capture(execute=True):
-        call_command("seed_demo", stdout=out)
+        call_command("seed_demo", "--force", stdout=out)  # test settings run with DEBUG off
     return out.getvalue()
+
+
+def test_seed_demo_refuses_with_debug_off_without_force(db):
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo")
+
+    assert not User.objects.filter(email="staff@tenantdesk.test").exists()
 
 
 def _state() -> dict:

@@ -1,6 +1,7 @@
 """Seed the demo: tenants acme and globex, one user per role in each (idempotent)."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tenants import services
@@ -23,10 +24,22 @@ def _user(email: str, name: str, **extra) -> User:
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenants and users (safe to run again)."
+    help = "Create the demo tenants and users (safe to run again). Development only."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off (the demo has a superuser with a known password).",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "Refusing to seed demo users with known passwords while DEBUG is off "
+                "(use --force on a throwaway environment)."
+            )
         _user("staff@tenantdesk.test", "Platform Staff", is_staff=True, is_superuser=True)
         for slug, name, tz in DEMO_TENANTS:
             owner = _user(f"owner@{slug}.test", f"{name} Owner")
