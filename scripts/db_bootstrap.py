@@ -12,6 +12,7 @@ import os
 import sys
 from urllib.parse import unquote, urlsplit
 
+import environ
 import psycopg
 from psycopg import sql
 
@@ -25,17 +26,6 @@ def _parts(url: str) -> tuple[str, str, str]:
     return unquote(parsed.username or ""), unquote(parsed.password or ""), parsed.path.lstrip("/")
 
 
-def _read_dotenv() -> None:
-    path = os.path.join(os.path.dirname(__file__), "..", ".env")
-    if not os.path.isfile(path):
-        return
-    for line in open(path, encoding="utf-8"):  # noqa: SIM115
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            os.environ.setdefault(key.strip(), value.strip().strip("'\""))
-
-
 def ensure_role(cur, name: str, password: str, attrs: str) -> None:
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
     verb = "ALTER" if cur.fetchone() else "CREATE"
@@ -47,7 +37,9 @@ def ensure_role(cur, name: str, password: str, attrs: str) -> None:
 
 
 def main() -> int:
-    _read_dotenv()
+    env_file = os.path.join(os.path.dirname(__file__), "..", ".env")
+    if os.path.isfile(env_file):
+        environ.Env.read_env(env_file)  # same .env the Django settings read
     app_user, app_password, database = _parts(os.environ.get("DATABASE_URL", DEFAULT_APP))
     owner_user, owner_password, _ = _parts(os.environ.get("DATABASE_OWNER_URL", DEFAULT_OWNER))
     super_url = os.environ.get("PG_SUPERUSER_URL", DEFAULT_SUPER)

@@ -69,18 +69,3 @@ def test_member_added_email_goes_through_a_real_worker(
     [record] = [r for r in caplog.records if r.getMessage() == "member.notified"]
     assert (record.tenant_id, record.request_id) == (tenant.pk, "req-integration-1")
     assert record.user_id == str(owner.user.public_id)
-
-
-def test_a_rejected_request_publishes_nothing(real_worker, tenant, member, api_client):
-    mail.outbox = []
-    owner = member(Role.OWNER)
-
-    response = api_client(owner).post(
-        f"/api/v1/t/{tenant.slug}/members/",
-        {"email": "nobody@example.test", "role": "agent"},
-        format="json",
-    )
-    time.sleep(0.5)
-
-    assert response.status_code == 400
-    assert mail.outbox == []

@@ -1,11 +1,4 @@
-import pytest
 from django.db.migrations.executor import MigrationExecutor
-from django.test import Client
-
-
-@pytest.fixture
-def client():
-    return Client()
 
 
 def test_healthz_is_200(client):

@@ -14,7 +14,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant
 from tests.tenant_routes import tenant_routes
-from tests.tenants.recipes import audit_entry_recipe, user_recipe
+from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
 
 # How each route is attacked: "tenant" (the tenant itself), "list", "create", "object".
 ISOLATION = {
@@ -91,7 +91,7 @@ def _call(client, method, url, body):
     return client.generic(method, url, json.dumps(body or {}), "application/json")
 
 
-def _body_for(route, attacker):
+def _body_for(route):
     body = dict(BODIES.get(route, {}))
     if route == "member-list":
         body["email"] = user_recipe.make().email
@@ -110,8 +110,8 @@ def test_other_tenants_path_is_404_like_an_unknown_tenant_and_changes_nothing(
     client = api_client(a["owner"])
     before = _snapshot(other_tenant)
 
-    foreign = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route, a))
-    unknown = _call(client, method, _url("no-such-tenant", route, b), _body_for(route, a))
+    foreign = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route))
+    unknown = _call(client, method, _url("no-such-tenant", route, b), _body_for(route))
 
     assert foreign.status_code == unknown.status_code == 404
     assert foreign.json() == unknown.json() == NOT_FOUND
@@ -122,11 +122,11 @@ def test_other_tenants_path_is_404_like_an_unknown_tenant_and_changes_nothing(
 def test_api_key_of_one_tenant_is_404_on_another(
     route, method, two_tenants, tenant, other_tenant, api_key_client
 ):
-    a, b = two_tenants
+    _, b = two_tenants
     client, _ = api_key_client(tenant, Role.ADMIN)
     before = _snapshot(other_tenant)
 
-    response = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route, a))
+    response = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route))
 
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
@@ -146,7 +146,7 @@ def test_other_tenants_object_through_own_path_is_404_and_unchanged(
     client = api_client(a["owner"])
     before = _snapshot(other_tenant)
 
-    response = _call(client, method, _url(tenant.slug, route, b), _body_for(route, a))
+    response = _call(client, method, _url(tenant.slug, route, b), _body_for(route))
 
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
@@ -187,10 +187,28 @@ def test_payload_tenant_fields_are_rejected(
     a, _ = two_tenants
     client = api_client(a["owner"])
     before = (_snapshot(tenant), _snapshot(other_tenant))
-    body = {**_body_for(route, a), "tenant": other_tenant.pk, "tenant_id": other_tenant.pk}
+    body = {**_body_for(route), "tenant": other_tenant.pk, "tenant_id": other_tenant.pk}
 
     response = _call(client, method, _url(tenant.slug, route, {}), body)
 
     assert response.status_code == 400
     assert set(response.json()) == {"tenant", "tenant_id"}
     assert (_snapshot(tenant), _snapshot(other_tenant)) == before
+
+
+def test_a_role_in_one_tenant_does_not_carry_into_another(member, api_client, tenant, other_tenant):
+    owner_here = member(Role.OWNER)
+    viewer_there = membership_recipe.make(
+        user=owner_here.user, tenant=other_tenant, role=Role.VIEWER
+    )
+    client = api_client(owner_here)
+    before = _snapshot(other_tenant)
+
+    here = client.patch(f"/api/v1/t/{tenant.slug}/", {"name": "Mine"}, format="json")
+    there = client.patch(f"/api/v1/t/{other_tenant.slug}/", {"name": "Theirs"}, format="json")
+    keys_there = client.get(f"/api/v1/t/{other_tenant.slug}/api-keys/")
+
+    assert viewer_there.role == Role.VIEWER
+    assert here.status_code == 200
+    assert (there.status_code, keys_there.status_code) == (403, 403)
+    assert _snapshot(other_tenant) == before

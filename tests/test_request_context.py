@@ -3,18 +3,12 @@ import logging
 import re
 
 import pytest
-from django.test import Client
 
 from tenants.context import tenant_context
 from tenants.models import Role, User
 
 REQUEST_LOGGER = "tenantdesk.request"
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-@pytest.fixture
-def client():
-    return Client()
 
 
 def _finished_records(caplog) -> list[logging.LogRecord]:

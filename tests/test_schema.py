@@ -1,12 +1,5 @@
-import pytest
 import yaml
 from django.core.management import call_command
-from django.test import Client
-
-
-@pytest.fixture
-def client():
-    return Client()
 
 
 def test_schema_lists_the_tenant_routes(client, db):

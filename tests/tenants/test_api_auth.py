@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 
 from tenants import services
 from tenants.models import Membership, Role, Tenant, User
+from tests.conftest import PASSWORD
 from tests.tenants.recipes import membership_recipe, tenant_recipe, user_recipe
 
-PASSWORD = "correct-horse-battery-staple"
 REGISTER_URL = "/api/v1/auth/register/"
 TOKEN_URL = "/api/v1/auth/token/"
 LOGOUT_URL = "/api/v1/auth/logout/"

@@ -432,3 +432,55 @@ def test_head_and_options_need_the_read_capability(
     response = client.generic(method, f"/api/v1/t/{tenant.slug}/{path}")
 
     assert response.status_code == expected
+
+
+# --- hostile headers and forms ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"Bearer \xff\xfe\xfd", b"Api-Key \xff\xfe", b"Bearer", b"Api-Key a b"],
+    ids=["bearer-not-utf8", "api-key-not-ascii", "bearer-without-token", "api-key-two-parts"],
+)
+def test_malformed_authorization_header_is_401(tenant, header):
+    client = APIClient()
+
+    response = client.get(f"/api/v1/t/{tenant.slug}/", HTTP_AUTHORIZATION=header.decode("latin-1"))
+
+    assert response.status_code == 401, response.content
+
+
+@pytest.mark.parametrize(
+    ("xff", "expected"),
+    [("not-an-ip", "10.9.8.7"), ("198.51.100.4", "198.51.100.4"), ("", "10.9.8.7")],
+    ids=["garbage", "valid-hop", "empty"],
+)
+def test_forwarded_for_is_validated_before_it_reaches_the_audit_log(
+    settings, member, api_client, tenant, xff, expected
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    client = api_client(member(Role.OWNER))
+
+    response = client.patch(
+        f"/api/v1/t/{tenant.slug}/",
+        {"name": "Via proxy"},
+        format="json",
+        REMOTE_ADDR="10.9.8.7",
+        HTTP_X_FORWARDED_FOR=xff,
+    )
+    with tenant_context(tenant):
+        entry = AuditLogEntry.objects.get(action="tenant.updated")
+
+    assert response.status_code == 200, response.content
+    assert entry.ip_address == expected
+
+
+def test_form_with_too_many_fields_is_a_json_400(world):
+    fields = "&".join(f"f{i}=x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    before = snapshot(world)
+
+    response = send_raw(world, "member-create", fields, "application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert snapshot(world) == before

@@ -183,3 +183,25 @@ def test_tenant_viewsets_cannot_override_tenant_resolution_or_scoping():
         class _Skipper(TenantViewSet):
             def initial(self, request, *args, **kwargs):
                 return None
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+def test_persistent_connection_is_clean_after_committed_requests(
+    member, api_client, tenant, other_tenant
+):
+    # The production path: each request owns (and commits) its transaction on a connection
+    # that is kept for the next request.
+    first = api_client(member("owner"))
+    second = api_client(member("owner", tenant=other_tenant))
+
+    a = first.get(f"/api/v1/t/{tenant.slug}/members/")
+    backend_after_a = connection.connection.info.backend_pid
+    state_after_a = _db_state()
+    b = second.get(f"/api/v1/t/{other_tenant.slug}/members/")
+    backend_after_b = connection.connection.info.backend_pid
+
+    assert backend_after_a == backend_after_b  # the same session served both requests
+    assert state_after_a[:2] == ("", "none")
+    assert {r["user"]["email"] for r in a.json()["results"]}.isdisjoint(
+        {r["user"]["email"] for r in b.json()["results"]}
+    )

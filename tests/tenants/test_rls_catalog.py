@@ -11,7 +11,11 @@ from tenants.models import TenantModel
 # (authentication, tenant resolution, "my tenants"). Adding to this list needs a reason.
 CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey"}
 
-EXPECTED_PREDICATE = "current_setting('app.tenant_id'::text, true)"
+# The policy expression exactly as PostgreSQL stores it (pg_policies deparses it this way).
+EXPECTED_PREDICATE = (
+    "(tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))"
+    '::bigint AS "nullif"))'
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"])
 
@@ -56,14 +60,14 @@ def test_every_tenant_table_has_rls_enabled_forced_and_a_policy_on_tenant_id():
         [sorted(tables)],
     )
 
-    assert {row[0] for row in rows} == tables
+    assert sorted(row[0] for row in rows) == sorted(tables)  # exactly one policy per table
     for name, enabled, forced, policy, cmd, qual, with_check in rows:
         assert enabled, f"{name}: RLS not enabled"
         assert forced, f"{name}: RLS not forced (the owner would bypass it)"
         assert policy is not None, f"{name}: no policy"
         assert cmd == "ALL"
-        assert "tenant_id" in qual and EXPECTED_PREDICATE in qual
-        assert "tenant_id" in with_check and EXPECTED_PREDICATE in with_check
+        assert qual == EXPECTED_PREDICATE, f"{name}: USING is {qual}"
+        assert with_check == EXPECTED_PREDICATE, f"{name}: WITH CHECK is {with_check}"
 
 
 def test_runtime_role_is_not_superuser_not_bypassrls_and_owns_nothing():
