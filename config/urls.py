@@ -1,12 +1,27 @@
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 from tenants.admin_site import admin_site
+from tenants.forms import QuotaAuthenticationForm
 
 # Each app contributes its tenant routes to one mount point: /api/v1/t/<tenant_slug>/…
 tenant_routes = [
     path("", include("tenants.api.urls_tenant")),
+]
+
+# The browsable API's session login (DRF's rest_framework.urls, with login quotas).
+browsable_api_auth = [
+    path(
+        "login/",
+        LoginView.as_view(
+            template_name="rest_framework/login.html",
+            authentication_form=QuotaAuthenticationForm,
+        ),
+        name="login",
+    ),
+    path("logout/", LogoutView.as_view(), name="logout"),
 ]
 
 urlpatterns = [
@@ -16,7 +31,7 @@ urlpatterns = [
     path("api/v1/t/<slug:tenant_slug>/", include(tenant_routes)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api-auth/", include("rest_framework.urls")),
+    path("api-auth/", include((browsable_api_auth, "rest_framework"))),
     path("admin/", admin_site.urls),
 ]
 

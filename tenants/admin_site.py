@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from tenants.context import tenant_context
+from tenants.forms import LoginQuotaMixin
 from tenants.models import Membership, Role, Tenant
 from tenants.permissions import has_capability
 
@@ -52,7 +53,7 @@ def acting_access(request) -> tuple[Tenant, str] | None:
     return None
 
 
-class TenantAdminLoginForm(AdminAuthenticationForm):
+class TenantAdminLoginForm(LoginQuotaMixin, AdminAuthenticationForm):
     """Email + password of a supervisor/admin/owner of an active tenant (or a superuser).
 
     No is_staff check. A right password without admin access gets the same message as a wrong

@@ -9,7 +9,9 @@ to twice the rate straddle a window boundary; that is accepted for quotas.
 """
 
 import hashlib
+import time
 
+from django.core.cache import cache as default_cache
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
@@ -22,6 +24,36 @@ def _api_key(request):
     return user.api_key if isinstance(user, ApiKeyPrincipal) else None
 
 
+def hit(key: str, *, limit: int, duration: int, cache=None) -> tuple[bool, float]:
+    """Count one hit on `key` in the current fixed window; return (allowed, seconds left)."""
+    cache = cache or default_cache
+    now = time.time()
+    window = int(now // duration)
+    window_key = f"{key}:{window}"
+    try:
+        count = cache.incr(window_key)  # the common case: the window's counter exists
+    except ValueError:
+        # First hit of the window. Two callers may race here: add() lets one win and the
+        # other counts on top of it.
+        count = 1 if cache.add(window_key, 1, timeout=duration + 1) else cache.incr(window_key)
+    return count <= limit, (window + 1) * duration - now
+
+
+def rate_limited(scope: str, ident: str) -> bool:
+    """Count a hit for `ident` under the configured `scope` rate; True when over the limit.
+
+    For code outside DRF views (the admin and browsable-API login forms).
+    """
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    if rate is None:
+        return False
+    count, period = rate.split("/")
+    limit, duration = int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    ident = hashlib.sha256(ident.encode()).hexdigest()
+    allowed, _ = hit(f"throttle_{scope}_{ident}", limit=limit, duration=duration)
+    return not allowed
+
+
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
@@ -32,17 +64,10 @@ class _SettingsRateThrottle(throttling.SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        now = self.timer()
-        window = int(now // self.duration)
-        key = f"{self.key}:{window}"
-        try:
-            count = self.cache.incr(key)  # the common case: the window's counter exists
-        except ValueError:
-            # First request of the window. Two callers may race here: add() lets one win
-            # and the other counts on top of it.
-            count = 1 if self.cache.add(key, 1, timeout=self.duration + 1) else self.cache.incr(key)
-        self._retry_after = (window + 1) * self.duration - now
-        return count <= self.num_requests
+        allowed, self._retry_after = hit(
+            self.key, limit=self.num_requests, duration=self.duration, cache=self.cache
+        )
+        return allowed
 
     def wait(self):
         return self._retry_after

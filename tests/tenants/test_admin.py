@@ -826,3 +826,24 @@ def test_index_has_no_cross_tenant_recent_actions(admin_login, member, other_ten
 
     assert "Acting for <strong>Alpha Co</strong>" in content
     assert "Recent actions" not in content
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/api-auth/login/"])
+def test_html_logins_share_the_per_account_quota(client, settings, member, path):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "login_account": "2/min",
+        },
+    }
+    supervisor = member("supervisor")
+    email = supervisor.user.email
+    for _ in range(2):
+        client.post(path, {"username": email, "password": "wrong"})
+
+    response = client.post(path, {"username": email, "password": PASSWORD})
+
+    assert response.status_code == 200  # the form again, not a redirect into the site
+    assert "Too many login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
