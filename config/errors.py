@@ -28,3 +28,10 @@ class PermissionDeniedError(DomainError):
 class ConflictError(DomainError):
     status_code = 409
     code = "conflict"
+
+
+class PreconditionFailedError(DomainError):
+    """If-Match named a version that is no longer current."""
+
+    status_code = 412
+    code = "precondition_failed"

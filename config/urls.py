@@ -9,6 +9,7 @@ from tenants.forms import QuotaAuthenticationForm
 # Each app contributes its tenant routes to one mount point: /api/v1/t/<tenant_slug>/…
 tenant_routes = [
     path("", include("tenants.api.urls_tenant")),
+    path("", include("tickets.api.urls_tenant")),
 ]
 
 # The browsable API's session login (DRF's rest_framework.urls, with login quotas).

@@ -58,6 +58,60 @@ class TenantRLS(BaseConstraint):
         return hash((type(self).__name__, self.name))
 
 
+class CompositeTenantFK(BaseConstraint):
+    """`FOREIGN KEY (tenant_id, <field>_id) REFERENCES <target> (tenant_id, id)`.
+
+    The database keeps a tenant row from pointing at another tenant's row, whatever the ORM
+    does: referential checks bypass RLS (research/tenancy.md §3 row 3), a single-column FK would
+    accept a foreign id. Declare it beside a `ForeignKey(db_constraint=False)`. IMMEDIATE, not
+    Django's DEFERRED, so a violation fails the statement (and the test) that causes it.
+    """
+
+    def __init__(self, *, name, field, violation_error_code=None, violation_error_message=None):
+        super().__init__(name=name)
+        self.field = field
+
+    def _sql(self, model, schema_editor) -> str:
+        field = model._meta.get_field(self.field)
+        quote = schema_editor.quote_name
+        return (
+            f"ALTER TABLE {quote(model._meta.db_table)} ADD CONSTRAINT {quote(self.name)} "
+            f"FOREIGN KEY (tenant_id, {quote(field.column)}) "
+            f"REFERENCES {quote(field.related_model._meta.db_table)} (tenant_id, id) "
+            "DEFERRABLE INITIALLY IMMEDIATE"
+        )
+
+    def constraint_sql(self, model, schema_editor):
+        # The referenced table may not exist yet inside CREATE TABLE: add it afterwards.
+        schema_editor.deferred_sql.append(self._sql(model, schema_editor))
+        return None
+
+    def create_sql(self, model, schema_editor):
+        return self._sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        quote = schema_editor.quote_name
+        return f"ALTER TABLE {quote(model._meta.db_table)} DROP CONSTRAINT {quote(self.name)}"
+
+    def validate(self, model, instance, exclude=None, using=None):
+        return None  # enforced by PostgreSQL
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        kwargs["field"] = self.field
+        return path, args, kwargs
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, CompositeTenantFK)
+            and self.name == other.name
+            and self.field == other.field
+        )
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.name, self.field))
+
+
 class OwnerMigratesRouter:
     """Only the owner connection runs migrations; the runtime role has no DDL rights."""
 

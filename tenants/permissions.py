@@ -12,6 +12,16 @@ from tenants.models import ROLE_RANK, Role
 POLICY: dict[str, str] = {
     "tenant.read": Role.VIEWER,
     "member.read": Role.VIEWER,
+    "ticket.read": Role.VIEWER,
+    "customer.read": Role.VIEWER,
+    "ticket.write": Role.AGENT,  # create/update/assign/comment
+    "customer.write": Role.AGENT,
+    "ticket.bulk": Role.SUPERVISOR,
+    "ticket.merge": Role.SUPERVISOR,
+    "ticket.export": Role.SUPERVISOR,
+    "ticket.delete": Role.ADMIN,
+    "customer.delete": Role.ADMIN,
+    "customer.gdpr": Role.ADMIN,  # export everything held, erase
     "audit.read": Role.SUPERVISOR,
     "admin.access": Role.SUPERVISOR,  # the Django admin, scoped to one tenant
     "tenant.update": Role.ADMIN,

@@ -15,6 +15,8 @@ from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant
 from tests.tenant_routes import tenant_routes
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
+from tickets import services as ticket_services
+from tickets.models import Comment, Customer, Ticket
 
 # How each route is attacked: "tenant" (the tenant itself), "list", "create", "object".
 ISOLATION = {
@@ -30,6 +32,20 @@ ISOLATION = {
     ("api-key-list", "POST"): "create",
     ("api-key-detail", "DELETE"): "object",
     ("audit-log-list", "GET"): "list",
+    ("customer-list", "GET"): "list",
+    ("customer-list", "POST"): "create",
+    ("customer-detail", "GET"): "object",
+    ("customer-detail", "PATCH"): "object",
+    ("customer-detail", "DELETE"): "object",
+    ("ticket-list", "GET"): "list",
+    ("ticket-list", "POST"): "create",
+    ("ticket-detail", "GET"): "object",
+    ("ticket-detail", "PATCH"): "object",
+    ("ticket-detail", "DELETE"): "object",
+    ("ticket-assign", "POST"): "object",
+    ("ticket-comments", "GET"): "object",
+    ("ticket-comments", "POST"): "object",
+    ("ticket-events", "GET"): "object",
 }
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
@@ -44,7 +60,20 @@ def _populate(tenant, member):
     api_key, _ = services.api_key_create(tenant=tenant, actor=Actor(), name="k", role="agent")
     with tenant_context(tenant):
         audit_entry_recipe.make(tenant=tenant, _quantity=3)
-    return {"owner": owner, "member-detail": agent, "api-key-detail": api_key}
+        customer = ticket_services.customer_create(
+            tenant=tenant, actor=Actor(), email=f"lonely@{tenant.slug}.test"
+        )
+        ticket = ticket_services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="Help", customer_email="same@example.test"
+        )
+        ticket_services.comment_create(tenant=tenant, actor=Actor(), ticket=ticket, body="Hi")
+    return {
+        "owner": owner,
+        "member-detail": agent,
+        "api-key-detail": api_key,
+        "customer-detail": customer,
+        "ticket": ticket,
+    }
 
 
 def _url(tenant_slug, route, objects):
@@ -56,8 +85,16 @@ def _url(tenant_slug, route, objects):
         "api-key-list": "api-keys/",
         "api-key-detail": f"api-keys/{getattr(objects.get('api-key-detail'), 'public_id', '')}/",
         "audit-log-list": "audit-log/",
+        "customer-list": "customers/",
+        "customer-detail": f"customers/{getattr(objects.get('customer-detail'), 'public_id', '')}/",
+        "ticket-list": "tickets/",
     }
-    return base + paths[route]
+    if route in paths:
+        return base + paths[route]
+    # ticket-detail, ticket-assign, ticket-comments, ticket-events
+    number = getattr(objects.get("ticket"), "number", 0)
+    suffix = route.removeprefix("ticket-").replace("detail", "")
+    return base + f"tickets/{number}/" + (f"{suffix}/" if suffix else "")
 
 
 BODIES = {
@@ -65,6 +102,12 @@ BODIES = {
     "member-list": {"role": "admin"},  # email filled in per test
     "member-detail": {"role": "owner"},
     "api-key-list": {"name": "stolen", "role": "admin"},
+    "customer-list": {"email": "intruder@example.test"},
+    "customer-detail": {"name": "Hijacked"},
+    "ticket-list": {"subject": "Planted", "customer_email": "same@example.test"},
+    "ticket-detail": {"status": "closed", "subject": "Hijacked"},
+    "ticket-assign": {"assignee": None},
+    "ticket-comments": {"body": "Planted"},
 }
 
 
@@ -72,7 +115,16 @@ def _snapshot(tenant):
     tenant = Tenant.objects.get(pk=tenant.pk)
     with tenant_context(tenant):
         audit = AuditLogEntry.objects.count()
+    with tenant_context(tenant):
+        tickets = sorted(
+            Ticket.objects.values_list("number", "subject", "status", "assignee_id", "version")
+        )
+        customers = sorted(Customer.objects.values_list("public_id", "email", "name", "version"))
+        comments = Comment.objects.count()
     return {
+        "tickets": tickets,
+        "customers": customers,
+        "comments": comments,
         "tenant": (tenant.name, tenant.is_active),
         "members": sorted(
             Membership.objects.filter(tenant=tenant).values_list("public_id", "role", "is_active")
@@ -84,7 +136,13 @@ def _snapshot(tenant):
 
 @pytest.fixture
 def two_tenants(tenant, other_tenant, member):
-    return _populate(tenant, member), _populate(other_tenant, member)
+    a, b = _populate(tenant, member), _populate(other_tenant, member)
+    # Ticket numbers are per tenant (A has a #1 too): aim at a number only B has.
+    with tenant_context(other_tenant):
+        b["ticket"] = ticket_services.ticket_create(
+            tenant=other_tenant, actor=Actor(), subject="Only B", customer_email="b@example.test"
+        )
+    return a, b
 
 
 def _call(client, method, url, body):
@@ -162,14 +220,18 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
     client = api_client(a["owner"])
     with tenant_context(tenant):
         own_audit = {str(x) for x in AuditLogEntry.objects.values_list("public_id", flat=True)}
+        own_customers = {str(x) for x in Customer.objects.values_list("public_id", flat=True)}
+        own_tickets = set(Ticket.objects.values_list("number", flat=True))
     own = {
         "member-list": {str(m.public_id) for m in Membership.objects.filter(tenant=tenant)},
         "api-key-list": {str(k.public_id) for k in ApiKey.objects.filter(tenant=tenant)},
         "audit-log-list": own_audit,
+        "customer-list": own_customers,
+        "ticket-list": own_tickets,
     }[route]
 
     response = client.get(_url(tenant.slug, route, {}), {"page_size": 100})
-    ids = {row["id"] for row in response.json()["results"]}
+    ids = {row.get("id", row.get("number")) for row in response.json()["results"]}
 
     assert response.status_code == 200
     assert ids == own

@@ -10,9 +10,11 @@ from rest_framework.test import APIClient
 
 from tenants import services
 from tenants.access import Actor
+from tenants.context import tenant_context
 from tenants.models import Role
 from tests.tenant_routes import tenant_routes
 from tests.tenants.recipes import user_recipe
+from tickets import services as ticket_services
 
 ACTORS = (
     "owner",
@@ -41,6 +43,20 @@ MATRIX = {
     ("api-key-list", "POST"):     (201, 201, 403, 403, 403, 201, 403, 404, 401),
     ("api-key-detail", "DELETE"): (204, 204, 403, 403, 403, 204, 403, 404, 401),
     ("audit-log-list", "GET"):    (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("customer-list", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-list", "POST"):    (201, 201, 201, 201, 403, 201, 403, 404, 401),
+    ("customer-detail", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-detail", "PATCH"): (200, 200, 200, 200, 403, 200, 403, 404, 401),
+    ("customer-detail", "DELETE"):(204, 204, 403, 403, 403, 204, 403, 404, 401),
+    ("ticket-list", "GET"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-list", "POST"):      (201, 201, 201, 201, 403, 201, 403, 404, 401),
+    ("ticket-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-detail", "PATCH"):   (200, 200, 200, 200, 403, 200, 403, 404, 401),
+    ("ticket-detail", "DELETE"):  (204, 204, 403, 403, 403, 204, 403, 404, 401),
+    ("ticket-assign", "POST"):    (200, 200, 200, 200, 403, 200, 403, 404, 401),
+    ("ticket-comments", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-comments", "POST"):  (201, 201, 201, 201, 403, 201, 403, 404, 401),
+    ("ticket-events", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
 }  # fmt: skip
 
 
@@ -55,7 +71,25 @@ def world(tenant, other_tenant, member):
     api_key, _ = services.api_key_create(tenant=tenant, actor=Actor(), name="t", role="agent")
     newcomer = user_recipe.make()
     slug = tenant.slug
+    with tenant_context(tenant):
+        lonely = ticket_services.customer_create(
+            tenant=tenant, actor=Actor(), email="lonely@example.test"
+        )
+        ticket = ticket_services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="Help", customer_email="asker@example.test"
+        )
+    t = f"/api/v1/t/{slug}/tickets/{ticket.number}"
     return {
+        "customer-list": (f"/api/v1/t/{slug}/customers/", {"email": "new@example.test"}),
+        "customer-detail": (f"/api/v1/t/{slug}/customers/{lonely.public_id}/", {"tier": "basic"}),
+        "ticket-list": (
+            f"/api/v1/t/{slug}/tickets/",
+            {"subject": "Hi", "customer_email": "a@example.test"},
+        ),
+        "ticket-detail": (f"{t}/", {"priority": "high"}),
+        "ticket-assign": (f"{t}/assign/", {"assignee": str(target.user.public_id)}),
+        "ticket-comments": (f"{t}/comments/", {"body": "Looking into it"}),
+        "ticket-events": (f"{t}/events/", None),
         "tenant-detail": (f"/api/v1/t/{slug}/", {"name": "Renamed"}),
         "member-list": (f"/api/v1/t/{slug}/members/", {"email": newcomer.email, "role": "agent"}),
         "member-detail": (f"/api/v1/t/{slug}/members/{target.public_id}/", {"role": "viewer"}),

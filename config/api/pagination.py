@@ -10,3 +10,9 @@ class CursorPagination(pagination.CursorPagination):
     # The cursor encodes created_at (plus an offset among equal values); the id keeps the
     # order of equal timestamps stable between pages and is never exposed.
     ordering = ("-created_at", "-id")
+
+
+class OldestFirstCursorPagination(CursorPagination):
+    """For conversations and histories, read in the order they happened."""
+
+    ordering = ("created_at", "id")

@@ -4,11 +4,14 @@ never a link."""
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tenants.context import current_tenant_id
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class TenantScopedRelatedField(serializers.SlugRelatedField):
     """Resolve a public id through `queryset_fn(tenant_id)` at validation time.
 

@@ -122,3 +122,34 @@ def test_audit_log_is_append_only_for_the_runtime_role():
     )
 
     assert {p for (p,) in rows} == {"SELECT", "INSERT"}
+
+
+def _composite_fks() -> set[tuple[str, str, str]]:
+    """(table, column, referenced table) of every FOREIGN KEY (tenant_id, column)."""
+    rows = _fetch(
+        """
+        SELECT c.conrelid::regclass::text, a2.attname, c.confrelid::regclass::text
+        FROM pg_constraint c
+        JOIN pg_attribute a1 ON a1.attrelid = c.conrelid AND a1.attnum = c.conkey[1]
+        JOIN pg_attribute a2 ON a2.attrelid = c.conrelid AND a2.attnum = c.conkey[2]
+        JOIN pg_attribute f1 ON f1.attrelid = c.confrelid AND f1.attnum = c.confkey[1]
+        JOIN pg_attribute f2 ON f2.attrelid = c.confrelid AND f2.attnum = c.confkey[2]
+        WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 2
+          AND a1.attname = 'tenant_id' AND f1.attname = 'tenant_id' AND f2.attname = 'id'
+          AND NOT c.condeferred
+        """
+    )
+    return set(rows)
+
+
+def test_every_reference_between_tenant_tables_is_a_composite_foreign_key():
+    expected = {
+        (model._meta.db_table, field.column, field.related_model._meta.db_table)
+        for model in apps.get_models()
+        if issubclass(model, TenantModel)
+        for field in model._meta.concrete_fields
+        if field.is_relation and issubclass(field.related_model, TenantModel)
+    }
+
+    assert expected  # tenant tables do reference each other
+    assert expected <= _composite_fks()

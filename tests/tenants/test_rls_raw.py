@@ -2,14 +2,31 @@
 
 import pytest
 from django.apps import apps
-from django.db import ProgrammingError, connections, transaction
+from django.db import IntegrityError, ProgrammingError, connections, transaction
 
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, TenantModel
 from tests.tenants.recipes import audit_entry_recipe
+from tests.tickets.recipes import (
+    comment_recipe,
+    customer_recipe,
+    ticket_counter_recipe,
+    ticket_event_recipe,
+    ticket_recipe,
+)
+from tickets.models import Comment, Customer, Ticket, TicketCounter, TicketEvent
 
 # One recipe per tenant model: a new tenant table without one fails the first test below.
-RECIPES = {AuditLogEntry: audit_entry_recipe}
+RECIPES = {
+    AuditLogEntry: audit_entry_recipe,
+    Customer: customer_recipe,
+    TicketCounter: ticket_counter_recipe,
+    Ticket: ticket_recipe,
+    Comment: comment_recipe,
+    TicketEvent: ticket_event_recipe,
+}
+# How many rows a model gets per tenant (one counter row per tenant).
+QUANTITY = {TicketCounter: 1}
 TENANT_MODELS = sorted(
     (m for m in apps.get_models() if issubclass(m, TenantModel)), key=lambda m: m._meta.label
 )
@@ -21,12 +38,23 @@ def _scalar_rows(sql, params=None, using="default"):
         return cursor.fetchall()
 
 
+def _make_with_tenant(recipe, tenant):
+    # Related rows the recipe creates (a ticket's customer…) belong to the same tenant.
+    related = {
+        name: _make_with_tenant(value.recipe, tenant)
+        for name, value in recipe.attr_mapping.items()
+        if hasattr(value, "recipe")
+    }
+    return recipe.make(tenant=tenant, **related)
+
+
 @pytest.fixture
 def rows_in_both(tenant, other_tenant):
     for t in (tenant, other_tenant):
         with tenant_context(t):
             for model in TENANT_MODELS:
-                RECIPES[model].make(tenant=t, _quantity=2)
+                for _ in range(QUANTITY.get(model, 2)):
+                    _make_with_tenant(RECIPES[model], t)
 
 
 def test_every_tenant_model_has_a_recipe_here():
@@ -121,3 +149,18 @@ def test_forced_rls_binds_the_table_owner_too(rows_in_both, tenant, other_tenant
 
     assert count == 0
     assert visible == [(tenant.pk,)]
+
+
+def test_composite_foreign_key_refuses_another_tenants_row(tenant, other_tenant):
+    # Referential checks bypass RLS: only the (tenant_id, requester_id) key stops this.
+    with tenant_context(other_tenant):
+        foreign_customer = customer_recipe.make(tenant=other_tenant)
+    with tenant_context(tenant):
+        with pytest.raises(IntegrityError, match="tickets_ticket_requester_tfk"):
+            with transaction.atomic():
+                Ticket.unscoped.create(
+                    tenant=tenant, number=1, subject="x", requester_id=foreign_customer.pk
+                )
+        count = Ticket.objects.count()
+
+    assert count == 0

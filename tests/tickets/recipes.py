@@ -1,0 +1,16 @@
+"""Recipes for tickets-app rows. Make them inside tenant_context(tenant) and pass tenant=…
+(RLS refuses rows for any other tenant); the foreign keys follow the given tenant."""
+
+from model_bakery.recipe import Recipe, foreign_key, seq
+
+from tickets.models import Comment, Customer, Ticket, TicketCounter, TicketEvent
+
+customer_recipe = Recipe(Customer, email=seq("customer", suffix="@example.test"), name=seq("C "))
+ticket_counter_recipe = Recipe(TicketCounter, last_number=0)
+ticket_recipe = Recipe(
+    Ticket, number=seq(1000), subject=seq("Subject "), requester=foreign_key(customer_recipe)
+)
+comment_recipe = Recipe(Comment, ticket=foreign_key(ticket_recipe), body=seq("Body "))
+ticket_event_recipe = Recipe(
+    TicketEvent, ticket=foreign_key(ticket_recipe), actor_label="system", field="status"
+)

@@ -1,0 +1,224 @@
+import json
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api.serializers import InputSerializer
+from tenants.api.fields import TenantScopedRelatedField
+from tenants.context import current_tenant_id
+from tenants.models import Membership, User
+from tenants.permissions import has_capability
+from tickets.models import Channel, Customer, Priority, Status, Tier
+
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+MAX_TAGS = 20
+METADATA_MAX_BYTES = 16 * 1024
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object whose serialized size is capped."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if len(json.dumps(value)) > METADATA_MAX_BYTES:
+            raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes.")
+        return value
+
+
+class TagsField(serializers.ListField):
+    """Short lowercase slugs, deduplicated, order kept."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(max_length=50), max_length=MAX_TAGS, **kwargs)
+
+    def to_internal_value(self, data):
+        tags = super().to_internal_value(data)
+        normalised = [tag.strip().lower() for tag in tags]
+        bad = [tag for tag in normalised if not TAG_RE.match(tag)]
+        if bad:
+            raise serializers.ValidationError(
+                f"Tags are lowercase letters, digits, '-' and '_' (bad: {', '.join(bad[:5])})."
+            )
+        return list(dict.fromkeys(normalised))
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class MemberUserField(serializers.SlugRelatedField):
+    """A user id that must belong to an active member of the current tenant who can work
+    tickets; anyone else (another tenant's agent, a viewer) is "does not exist"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="public_id", **kwargs)
+
+    def get_queryset(self):
+        tenant_id = current_tenant_id()
+        roles = [r for r, _ in Membership._meta.get_field("role").choices]
+        roles = [r for r in roles if has_capability(r, "ticket.write")]
+        return User.objects.filter(
+            memberships__tenant_id=tenant_id,
+            memberships__is_active=True,
+            memberships__role__in=roles,
+        )
+
+    def to_internal_value(self, data):
+        try:
+            return self.get_queryset().get(public_id=data)
+        except (User.DoesNotExist, TypeError, ValueError, DjangoValidationError) as exc:
+            raise serializers.ValidationError(
+                "No member of this tenant who can work tickets has this id."
+            ) from exc
+
+
+def _customers(tenant_id):
+    return Customer.objects.all()
+
+
+# --- Customers --------------------------------------------------------------------------------
+
+
+class CustomerCreateInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    crm_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    metadata = JSONObjectField(required=False)
+
+
+class CustomerUpdateInputSerializer(CustomerCreateInputSerializer):
+    email = serializers.EmailField(max_length=254, required=False)
+
+
+class CustomerOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    tier = serializers.CharField()
+    company = serializers.CharField()
+    phone = serializers.CharField()
+    crm_id = serializers.CharField()
+    metadata = serializers.JSONField()
+    erased = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_erased(self, obj) -> bool:
+        return obj.erased_at is not None
+
+
+# --- Tickets ----------------------------------------------------------------------------------
+
+
+class TicketCreateInputSerializer(InputSerializer):
+    subject = serializers.CharField(max_length=255)
+    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    category = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    requester = TenantScopedRelatedField(queryset_fn=_customers, required=False)
+    customer_email = serializers.EmailField(max_length=254, required=False)
+    customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    assignee = MemberUserField(required=False, allow_null=True)
+    tags = TagsField(required=False)
+    metadata = JSONObjectField(required=False)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if ("requester" in attrs) == ("customer_email" in attrs):
+            raise serializers.ValidationError(
+                {"requester": ["Give either requester (a customer id) or customer_email."]}
+            )
+        return attrs
+
+
+class TicketUpdateInputSerializer(InputSerializer):
+    subject = serializers.CharField(max_length=255, required=False)
+    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    category = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    assignee = MemberUserField(required=False, allow_null=True)
+    tags = TagsField(required=False)
+    metadata = JSONObjectField(required=False)
+    external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+
+class TicketAssignInputSerializer(InputSerializer):
+    assignee = MemberUserField(required=False, allow_null=True)
+    strategy = serializers.CharField(max_length=32, required=False)
+
+    def validate(self, attrs):
+        if ("assignee" in attrs) == ("strategy" in attrs):
+            raise serializers.ValidationError(
+                {"assignee": ["Give either assignee (a user id or null) or strategy."]}
+            )
+        return attrs
+
+
+class SlaSerializer(serializers.Serializer):
+    first_response_due_at = serializers.DateTimeField()
+    resolution_due_at = serializers.DateTimeField()
+    breached = serializers.BooleanField(source="sla_breached")
+    paused = serializers.BooleanField(source="sla_paused")
+
+
+class TicketOutputSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    subject = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    category = serializers.CharField()
+    channel = serializers.CharField()
+    requester = serializers.UUIDField(source="requester.public_id")
+    requester_email = serializers.EmailField(source="requester.email")
+    assignee = serializers.UUIDField(source="assignee.public_id", default=None)
+    tags = serializers.ListField(child=serializers.CharField())
+    metadata = serializers.JSONField()
+    external_id = serializers.CharField()
+    escalated = serializers.BooleanField()
+    escalation_level = serializers.IntegerField()
+    is_urgent = serializers.BooleanField()
+    sla = SlaSerializer(source="*")
+    first_response_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField()
+    merged_into = serializers.IntegerField(source="merged_into.number", default=None)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+# --- Comments and history ---------------------------------------------------------------------
+
+
+class CommentCreateInputSerializer(InputSerializer):
+    body = serializers.CharField(max_length=50_000)
+    public = serializers.BooleanField(default=True)
+
+
+class CommentOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    body = serializers.CharField()
+    public = serializers.BooleanField()
+    author_user = serializers.UUIDField(source="author_user.public_id", default=None)
+    author_customer = serializers.UUIDField(source="author_customer.public_id", default=None)
+    created_at = serializers.DateTimeField()
+
+
+class TicketEventOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    field = serializers.CharField()
+    old = serializers.JSONField(source="old_value")
+    new = serializers.JSONField(source="new_value")
+    actor = serializers.CharField(source="actor_label")
+    actor_user = serializers.UUIDField(source="actor_user.public_id", default=None)
+    created_at = serializers.DateTimeField()

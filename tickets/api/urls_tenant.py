@@ -1,0 +1,12 @@
+"""Tenant routes of the tickets app (mounted under /api/v1/t/<tenant_slug>/)."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from tickets.api import views
+
+router = SimpleRouter()
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("tickets", views.TicketViewSet, basename="ticket")
+
+urlpatterns = [path("", include(router.urls))]

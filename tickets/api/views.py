@@ -1,0 +1,200 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from config.api.pagination import OldestFirstCursorPagination
+from tenants.api.base import TenantViewSet
+from tickets import selectors, services
+from tickets.api import serializers as s
+from tickets.api.filters import CustomerFilter, TicketFilter, TicketOrdering
+from tickets.models import Customer, Ticket
+
+
+def _etag(obj) -> str:
+    return f'"{obj.version}"'
+
+
+def _expected_version(request) -> int | None:
+    """The version an If-Match header names (None without one; a malformed one never matches)."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    return int(value) if value.isdigit() else -1
+
+
+def _oldest_first_page(request, queryset, serializer_class) -> Response:
+    paginator = OldestFirstCursorPagination()
+    page = paginator.paginate_queryset(queryset, request)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def _with_etag(response: Response, obj) -> Response:
+    response["ETag"] = _etag(obj)
+    return response
+
+
+# --- Customers --------------------------------------------------------------------------------
+
+
+class CustomerViewSet(TenantViewSet):
+    selector = staticmethod(selectors.customer_list)
+    model = Customer
+    filterset_class = CustomerFilter
+    serializer_class = s.CustomerOutputSerializer
+    input_serializers = {
+        "create": s.CustomerCreateInputSerializer,
+        "partial_update": s.CustomerUpdateInputSerializer,
+    }
+    permission_map = {
+        "list": "customer.read",
+        "retrieve": "customer.read",
+        "create": "customer.write",
+        "partial_update": "customer.write",
+        "destroy": "customer.delete",
+    }
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.CustomerOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request, id=None):
+        customer = self.get_object()
+        return _with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
+
+    def create(self, request):
+        data = s.CustomerCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        response = Response(
+            s.CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED
+        )
+        return _with_etag(response, customer)
+
+    def partial_update(self, request, id=None):
+        customer = self.get_object()
+        data = s.CustomerUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_update(
+            tenant=request.tenant,
+            actor=self.actor,
+            customer=customer,
+            expected_version=_expected_version(request),
+            **data.validated_data,
+        )
+        return _with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
+
+    def destroy(self, request, id=None):
+        services.customer_delete(
+            tenant=request.tenant, actor=self.actor, customer=self.get_object()
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Tickets ----------------------------------------------------------------------------------
+
+
+class TicketViewSet(TenantViewSet):
+    selector = staticmethod(selectors.ticket_list)
+    model = Ticket
+    lookup_field = "number"
+    lookup_url_kwarg = "number"
+    lookup_value_regex = "[0-9]{1,18}"
+    filter_backends = [DjangoFilterBackend, TicketOrdering]
+    filterset_class = TicketFilter
+    ordering = ("-created_at", "-id")
+    serializer_class = s.TicketOutputSerializer
+    input_serializers = {
+        "create": s.TicketCreateInputSerializer,
+        "partial_update": s.TicketUpdateInputSerializer,
+        "assign": s.TicketAssignInputSerializer,
+        "comments": s.CommentCreateInputSerializer,
+    }
+    permission_map = {
+        "list": "ticket.read",
+        "retrieve": "ticket.read",
+        "events": "ticket.read",
+        "create": "ticket.write",
+        "partial_update": "ticket.write",
+        "assign": "ticket.write",
+        "destroy": "ticket.delete",
+        # comments: reading needs ticket.read, writing ticket.write (by method)
+        "get": "ticket.read",
+        "post": "ticket.write",
+    }
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.TicketOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request, number=None):
+        ticket = self.get_object()
+        return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
+
+    def create(self, request):
+        data = s.TicketCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        ticket = self.get_queryset().get(pk=ticket.pk)
+        response = Response(s.TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return _with_etag(response, ticket)
+
+    def partial_update(self, request, number=None):
+        ticket = self.get_object()
+        data = s.TicketUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_update(
+            tenant=request.tenant,
+            actor=self.actor,
+            ticket=ticket,
+            expected_version=_expected_version(request),
+            **data.validated_data,
+        )
+        return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
+
+    def destroy(self, request, number=None):
+        services.ticket_delete(tenant=request.tenant, actor=self.actor, ticket=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.TicketAssignInputSerializer, responses=s.TicketOutputSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, number=None):
+        ticket = self.get_object()
+        data = s.TicketAssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_assign(
+            tenant=request.tenant, actor=self.actor, ticket=ticket, **data.validated_data
+        )
+        return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
+
+    @extend_schema(methods=["GET"], request=None, responses=s.CommentOutputSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=s.CommentCreateInputSerializer,
+        responses=s.CommentOutputSerializer,
+    )
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, number=None):
+        ticket = self.get_object()
+        if request.method == "GET":
+            queryset = selectors.comment_list(tenant=request.tenant, ticket=ticket)
+            return _oldest_first_page(request, queryset, s.CommentOutputSerializer)
+        data = s.CommentCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_create(
+            tenant=request.tenant, actor=self.actor, ticket=ticket, **data.validated_data
+        )
+        return Response(s.CommentOutputSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.TicketEventOutputSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, number=None):
+        ticket = self.get_object()
+        queryset = selectors.ticket_event_list(tenant=request.tenant, ticket=ticket)
+        return _oldest_first_page(request, queryset, s.TicketEventOutputSerializer)

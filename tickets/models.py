@@ -1,0 +1,232 @@
+"""Customers, tickets, comments, attachments, history and export jobs (all tenant-owned)."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from tenants.db import CompositeTenantFK
+from tenants.models import TenantModel, User
+
+
+class Tier(models.TextChoices):
+    FREE = "free"
+    BASIC = "basic"
+    PREMIUM = "premium"
+    ENTERPRISE = "enterprise"
+
+
+class Status(models.TextChoices):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Channel(models.TextChoices):
+    API = "api"
+    EMAIL = "email"
+    WEB = "web"
+    PHONE = "phone"
+
+
+# DESIGN.md §6: the allowed moves between statuses (closed is final).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.PENDING, Status.RESOLVED, Status.OPEN}),
+    Status.PENDING: frozenset({Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+# Urgent: open or in progress, unassigned, high or critical (DESIGN.md §6).
+URGENT_Q = Q(
+    status__in=[Status.OPEN, Status.IN_PROGRESS],
+    assignee__isnull=True,
+    priority__in=[Priority.HIGH, Priority.CRITICAL],
+)
+
+
+class Customer(TenantModel):
+    """Someone who asks for support. One per email address within a tenant."""
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
+    company = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    crm_id = models.CharField(max_length=100, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                F("tenant"), Lower("email"), name="tickets_customer_email_ci_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="tickets_customer_created_idx"),
+            models.Index(fields=["tenant", "tier"], name="tickets_customer_tier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class TicketCounter(TenantModel):
+    """The last ticket number handed out in a tenant (one row per tenant, locked per create)."""
+
+    last_number = models.BigIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["tenant"], name="tickets_counter_tenant_uniq"),
+        ]
+
+
+class Ticket(TenantModel):
+    number = models.BigIntegerField()
+    subject = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.MEDIUM)
+    category = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
+    requester = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, db_constraint=False, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    escalated = models.BooleanField(default=False)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_breached = models.BooleanField(default=False)
+    sla_paused = models.BooleanField(default=False)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="merged_from",
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["tenant", "number"], name="tickets_ticket_number_uniq"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="tickets_ticket_external_id_uniq",
+            ),
+            CompositeTenantFK(name="tickets_ticket_requester_tfk", field="requester"),
+            CompositeTenantFK(name="tickets_ticket_merged_into_tfk", field="merged_into"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="tickets_ticket_created_idx"),
+            models.Index(
+                fields=["tenant", "status", "-created_at"], name="tickets_ticket_status_idx"
+            ),
+            models.Index(fields=["tenant", "assignee"], name="tickets_ticket_assignee_idx"),
+            models.Index(fields=["tenant", "requester"], name="tickets_ticket_requester_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def is_urgent(self) -> bool:
+        return (
+            self.status in (Status.OPEN, Status.IN_PROGRESS)
+            and self.assignee_id is None
+            and self.priority in (Priority.HIGH, Priority.CRITICAL)
+        )
+
+
+class Comment(TenantModel):
+    """A public reply or an internal note (public=False), by a member or by the customer."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="comments"
+    )
+    author_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
+    body = models.TextField()
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            CompositeTenantFK(name="tickets_comment_ticket_tfk", field="ticket"),
+            CompositeTenantFK(name="tickets_comment_customer_tfk", field="author_customer"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_comment_idx"),
+        ]
+
+
+class TicketEvent(TenantModel):
+    """One change of one field of a ticket: who, what, from, to, when."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="events"
+    )
+    actor_user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=254)
+    field = models.CharField(max_length=64)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            CompositeTenantFK(name="tickets_event_ticket_tfk", field="ticket"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_event_idx"),
+        ]

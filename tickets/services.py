@@ -1,0 +1,396 @@
+"""Writes of the tickets app: customers, tickets, comments and their history."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from config.errors import PreconditionFailedError
+from tenants import events
+from tenants.access import Actor
+from tenants.models import Membership, Tenant, User
+from tenants.permissions import has_capability
+from tenants.services import audit_log_record
+from tickets.exceptions import (
+    CustomerHasTicketsError,
+    InvalidStatusTransitionError,
+    TicketClosedError,
+)
+from tickets.models import TRANSITIONS, Comment, Customer, Status, Ticket, TicketEvent
+
+# --- Customers --------------------------------------------------------------------------------
+
+_CUSTOMER_FIELDS = ("email", "name", "tier", "company", "phone", "crm_id", "metadata")
+
+
+def _customer_payload(customer: Customer) -> dict[str, Any]:
+    return {"id": str(customer.public_id), "email": customer.email, "tier": customer.tier}
+
+
+def _check_version(obj, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise PreconditionFailedError(
+            "The resource changed since you read it.", extra={"version": obj.version}
+        )
+
+
+def _email_taken(*, email: str, exclude_pk: int | None = None) -> bool:
+    queryset = Customer.objects.filter(email__iexact=email)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.exists()
+
+
+@transaction.atomic
+def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) -> Customer:
+    """Create a customer; the email must be new in this tenant (case-insensitively)."""
+    email = email.strip().lower()
+    if _email_taken(email=email):
+        raise ValidationError({"email": "A customer with this email already exists."})
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(tenant=tenant, email=email, **fields)
+    except IntegrityError as exc:  # a concurrent create won
+        raise ValidationError({"email": "A customer with this email already exists."}) from exc
+    events.publish("customer.created", tenant=tenant, payload=_customer_payload(customer))
+    return customer
+
+
+def customer_find_or_create(
+    *, tenant: Tenant, actor: Actor, email: str, name: str = ""
+) -> Customer:
+    """Return the tenant's customer with this email, creating it if there is none."""
+    existing = Customer.objects.filter(email__iexact=email.strip()).first()
+    if existing is not None:
+        return existing
+    try:
+        return customer_create(tenant=tenant, actor=actor, email=email, name=name)
+    except ValidationError:  # created concurrently in between: use that one
+        return Customer.objects.get(email__iexact=email.strip())
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    customer: Customer,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Customer:
+    """Change a customer's fields (optimistic concurrency through `expected_version`)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    _check_version(customer, expected_version)
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+        if _email_taken(email=changes["email"], exclude_pk=customer.pk):
+            raise ValidationError({"email": "A customer with this email already exists."})
+    changed = [f for f in _CUSTOMER_FIELDS if f in changes and getattr(customer, f) != changes[f]]
+    if not changed:
+        return customer
+    for field in changed:
+        setattr(customer, field, changes[field])
+    customer.version += 1
+    customer.save(update_fields=[*changed, "version", "updated_at"])
+    events.publish(
+        "customer.updated",
+        tenant=tenant,
+        payload={**_customer_payload(customer), "changed": changed},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, tenant: Tenant, actor: Actor, customer: Customer) -> None:
+    """Delete a customer who has no tickets (erase is the way for everyone else)."""
+    if Ticket.objects.filter(requester=customer).exists():
+        raise CustomerHasTicketsError(
+            "This customer has tickets; erase their personal data instead."
+        )
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="customer.deleted",
+        target_type="customer",
+        target_id=str(customer.public_id),
+    )
+    customer.delete()
+
+
+# --- Tickets ----------------------------------------------------------------------------------
+
+# Fields a PATCH may change, in the order their history rows are written.
+TICKET_FIELDS = (
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "category",
+    "channel",
+    "assignee",
+    "tags",
+    "metadata",
+    "external_id",
+)
+
+
+def _next_number(tenant: Tenant) -> int:
+    """Allocate the tenant's next ticket number: gap-free and race-free.
+
+    The counter row stays locked until the ticket's transaction ends, so concurrent creates
+    queue here, and a rolled-back create gives its number back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_ticketcounter (tenant_id, public_id, last_number) "
+            "VALUES (%s, gen_random_uuid(), 1) "
+            "ON CONFLICT (tenant_id) DO UPDATE "
+            "SET last_number = tickets_ticketcounter.last_number + 1 "
+            "RETURNING last_number",
+            [tenant.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def assignable(*, tenant: Tenant, user: User | None) -> bool:
+    """Whether `user` is an active member of `tenant` whose role may work tickets."""
+    if user is None:
+        return True
+    roles = [
+        r
+        for r, _ in Membership._meta.get_field("role").choices
+        if has_capability(r, "ticket.write")
+    ]
+    return Membership.objects.filter(
+        tenant=tenant, user=user, is_active=True, role__in=roles
+    ).exists()
+
+
+def _check_assignee(tenant: Tenant, assignee: User | None) -> None:
+    if not assignable(tenant=tenant, user=assignee):
+        raise ValidationError(
+            {"assignee": "Must be an active member of this tenant who can work tickets."}
+        )
+
+
+def _history_value(field: str, value: Any) -> Any:
+    if field == "assignee":
+        return str(value.public_id) if value is not None else None
+    return value
+
+
+def _record(ticket: Ticket, actor: Actor, field: str, old: Any, new: Any) -> TicketEvent:
+    return TicketEvent(
+        tenant_id=ticket.tenant_id,
+        ticket=ticket,
+        actor_user=actor.user,
+        actor_label=actor.label,
+        field=field,
+        old_value=_history_value(field, old),
+        new_value=_history_value(field, new),
+    )
+
+
+def _ticket_payload(ticket: Ticket) -> dict[str, Any]:
+    return {"number": ticket.number, "status": ticket.status, "priority": ticket.priority}
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    subject: str,
+    requester: Customer | None = None,
+    customer_email: str | None = None,
+    customer_name: str = "",
+    assignee: User | None = None,
+    **fields: Any,
+) -> Ticket:
+    """Open a ticket for a customer (given, or found/created by email) with a new number."""
+    if (requester is None) == (customer_email is None):
+        raise ValidationError({"requester": "Give either requester or customer_email."})
+    _check_assignee(tenant, assignee)
+    external_id = fields.get("external_id")
+    if external_id and Ticket.objects.filter(external_id=external_id).exists():
+        raise ValidationError({"external_id": "A ticket with this external_id already exists."})
+    if requester is None:
+        requester = customer_find_or_create(
+            tenant=tenant, actor=actor, email=customer_email, name=customer_name
+        )
+    ticket = Ticket(
+        tenant=tenant,
+        number=_next_number(tenant),
+        subject=subject,
+        requester=requester,
+        assignee=assignee,
+        **fields,
+    )
+    try:
+        with transaction.atomic():
+            ticket.save()
+    except IntegrityError as exc:  # external_id taken concurrently
+        raise ValidationError(
+            {"external_id": "A ticket with this external_id already exists."}
+        ) from exc
+    TicketEvent.objects.bulk_create([_record(ticket, actor, "ticket", None, "created")])
+    events.publish("ticket.created", tenant=tenant, payload=_ticket_payload(ticket))
+    if assignee is not None:
+        events.publish("ticket.assigned", tenant=tenant, payload=_ticket_payload(ticket))
+    return ticket
+
+
+def _apply_status(ticket: Ticket, new_status: str, now) -> None:
+    old = ticket.status
+    if new_status not in TRANSITIONS[old]:
+        raise InvalidStatusTransitionError(
+            f"A ticket cannot go from {old} to {new_status}.",
+            extra={"from": old, "to": new_status, "allowed": sorted(TRANSITIONS[old])},
+        )
+    ticket.status = new_status
+    if new_status == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif new_status == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif old == Status.RESOLVED:  # reopened
+        ticket.resolved_at = None
+    ticket.sla_paused = new_status == Status.PENDING
+
+
+def _lock_ticket(ticket: Ticket) -> Ticket:
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("requester", "assignee", "merged_into")
+        .get(pk=ticket.pk)
+    )
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Ticket:
+    """Change a ticket: status moves are checked, every changed field leaves a history row."""
+    ticket = _lock_ticket(ticket)
+    _check_version(ticket, expected_version)
+    if ticket.status == Status.CLOSED and changes:
+        raise TicketClosedError("A closed ticket cannot change; open a follow-up ticket.")
+    if "assignee" in changes:
+        _check_assignee(tenant, changes["assignee"])
+    if changes.get("external_id") and (
+        Ticket.objects.filter(external_id=changes["external_id"]).exclude(pk=ticket.pk).exists()
+    ):
+        raise ValidationError({"external_id": "A ticket with this external_id already exists."})
+    now = timezone.now()
+    history = []
+    changed = []
+    for field in TICKET_FIELDS:
+        if field not in changes:
+            continue
+        old, new = getattr(ticket, field), changes[field]
+        if old == new:
+            continue
+        if field == "status":
+            _apply_status(ticket, new, now)
+        else:
+            setattr(ticket, field, new)
+        history.append(_record(ticket, actor, field, old, new))
+        changed.append(field)
+    if not changed:
+        return ticket
+    ticket.version += 1
+    ticket.save()
+    TicketEvent.objects.bulk_create(history)
+    payload = {**_ticket_payload(ticket), "changed": changed}
+    events.publish("ticket.updated", tenant=tenant, payload=payload)
+    if "status" in changed:
+        events.publish("ticket.status_changed", tenant=tenant, payload=payload)
+    if "assignee" in changed:
+        events.publish("ticket.assigned", tenant=tenant, payload=payload)
+    return ticket
+
+
+ASSIGNMENT_STRATEGIES = ("manual",)
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    assignee: User | None = None,
+    strategy: str | None = None,
+) -> Ticket:
+    """Assign a ticket to a member (or unassign with None).
+
+    `strategy` is the seam for automatic assignment (round-robin, least-loaded, seniors
+    first), which the SLA/assignment work fills in; today only explicit assignees exist.
+    """
+    if strategy not in (None, *ASSIGNMENT_STRATEGIES):
+        raise ValidationError({"strategy": f"Unknown or unavailable strategy {strategy!r}."})
+    return ticket_update(tenant=tenant, actor=actor, ticket=ticket, assignee=assignee)
+
+
+@transaction.atomic
+def ticket_delete(*, tenant: Tenant, actor: Actor, ticket: Ticket) -> None:
+    """Delete a ticket with its comments and history; the audit log keeps the fact."""
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket.deleted",
+        target_type="ticket",
+        target_id=str(ticket.number),
+        target_label=ticket.subject,
+    )
+    payload = _ticket_payload(ticket)
+    ticket.delete()
+    events.publish("ticket.deleted", tenant=tenant, payload=payload)
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_create(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    body: str,
+    public: bool = True,
+    author_customer: Customer | None = None,
+) -> Comment:
+    """Add a reply or internal note. The first public reply by the team stops the
+    first-response clock."""
+    ticket = _lock_ticket(ticket)
+    if ticket.status == Status.CLOSED:
+        raise TicketClosedError("A closed ticket takes no comments; open a follow-up ticket.")
+    comment = Comment.objects.create(
+        tenant=tenant,
+        ticket=ticket,
+        author_user=actor.user if author_customer is None else None,
+        author_customer=author_customer,
+        body=body,
+        public=public,
+    )
+    by_team = author_customer is None
+    if by_team and public and ticket.first_response_at is None:
+        ticket.first_response_at = comment.created_at
+        ticket.version += 1
+        ticket.save(update_fields=["first_response_at", "version", "updated_at"])
+        TicketEvent.objects.bulk_create(
+            [_record(ticket, actor, "first_response_at", None, comment.created_at.isoformat())]
+        )
+    events.publish(
+        "comment.created",
+        tenant=tenant,
+        payload={"ticket": ticket.number, "comment": str(comment.public_id), "public": public},
+    )
+    return comment
