@@ -230,3 +230,82 @@ class TicketEvent(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_event_idx"),
         ]
+
+
+class Attachment(TenantModel):
+    """A file on a ticket (optionally on one comment). The bytes live in storage under a
+    tenant-prefixed random key and are served only through the authorized download route."""
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="attachments"
+    )
+    comment = models.ForeignKey(
+        Comment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="attachments",
+    )
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=500)
+    uploaded_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["tenant", "storage_key"], name="tickets_attachment_key_uniq"
+            ),
+            CompositeTenantFK(name="tickets_attachment_ticket_tfk", field="ticket"),
+            CompositeTenantFK(name="tickets_attachment_comment_tfk", field="comment"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_attachment_idx"),
+        ]
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExportJob(TenantModel):
+    """An asynchronous CSV export of tickets matching a set of filters."""
+
+    requested_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    storage_key = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="tickets_export_created_idx"),
+        ]

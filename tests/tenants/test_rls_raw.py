@@ -8,13 +8,23 @@ from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, TenantModel
 from tests.tenants.recipes import audit_entry_recipe
 from tests.tickets.recipes import (
+    attachment_recipe,
     comment_recipe,
     customer_recipe,
+    export_job_recipe,
     ticket_counter_recipe,
     ticket_event_recipe,
     ticket_recipe,
 )
-from tickets.models import Comment, Customer, Ticket, TicketCounter, TicketEvent
+from tickets.models import (
+    Attachment,
+    Comment,
+    Customer,
+    ExportJob,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
 
 # One recipe per tenant model: a new tenant table without one fails the first test below.
 RECIPES = {
@@ -24,6 +34,8 @@ RECIPES = {
     Ticket: ticket_recipe,
     Comment: comment_recipe,
     TicketEvent: ticket_event_recipe,
+    Attachment: attachment_recipe,
+    ExportJob: export_job_recipe,
 }
 # How many rows a model gets per tenant (one counter row per tenant).
 QUANTITY = {TicketCounter: 1}

@@ -1,9 +1,19 @@
 """Recipes for tickets-app rows. Make them inside tenant_context(tenant) and pass tenant=…
 (RLS refuses rows for any other tenant); the foreign keys follow the given tenant."""
 
+import uuid
+
 from model_bakery.recipe import Recipe, foreign_key, seq
 
-from tickets.models import Comment, Customer, Ticket, TicketCounter, TicketEvent
+from tickets.models import (
+    Attachment,
+    Comment,
+    Customer,
+    ExportJob,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
 
 customer_recipe = Recipe(Customer, email=seq("customer", suffix="@example.test"), name=seq("C "))
 ticket_counter_recipe = Recipe(TicketCounter, last_number=0)
@@ -14,3 +24,13 @@ comment_recipe = Recipe(Comment, ticket=foreign_key(ticket_recipe), body=seq("Bo
 ticket_event_recipe = Recipe(
     TicketEvent, ticket=foreign_key(ticket_recipe), actor_label="system", field="status"
 )
+attachment_recipe = Recipe(
+    Attachment,
+    ticket=foreign_key(ticket_recipe),
+    filename="file.txt",
+    content_type="text/plain",
+    size=1,
+    sha256="0" * 64,
+    storage_key=lambda: f"tenants/test/attachments/{uuid.uuid4().hex}",
+)
+export_job_recipe = Recipe(ExportJob)
