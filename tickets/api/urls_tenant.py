@@ -9,4 +9,10 @@ router = SimpleRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("tickets", views.TicketViewSet, basename="ticket")
 
-urlpatterns = [path("", include(router.urls))]
+urlpatterns = [
+    path("", include(router.urls)),
+    path("", include("tickets.api.attachments.urls")),
+    path("", include("tickets.api.bulk.urls")),  # tickets/bulk/, tickets/<number>/merge/
+    path("", include("tickets.api.exports.urls")),
+    path("", include("tickets.api.gdpr.urls")),  # customers/<id>/export/, …/erase/
+]

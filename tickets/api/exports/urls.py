@@ -1,0 +1,3 @@
+"""Routes of the exports area (mounted under /api/v1/t/<tenant_slug>/)."""
+
+urlpatterns: list = []
