@@ -17,4 +17,9 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.auth_token_purge_expired_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    # 41 * * * *  — drop idempotency records past their TTL (fan-out per tenant)
+    "idempotency-purge": {
+        "task": "tenants.tasks.idempotency_purge_task",
+        "schedule": crontab(minute=41),
+    },
 }

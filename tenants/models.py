@@ -10,6 +10,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -262,3 +263,36 @@ class AuditLogEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class IdempotencyRecord(TenantModel):
+    """The stored outcome of a POST sent with an Idempotency-Key (kept 24 h by default).
+
+    Written in the same transaction as the effects of the request, so a key is recorded
+    exactly when its effects committed; a retry then replays the stored response.
+    """
+
+    principal = models.CharField(max_length=64)  # "user:<uuid>" or "api-key:<uuid>"
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["tenant", "principal", "key"], name="tenants_idempotency_key_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "expires_at"], name="tenants_idempotency_exp_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

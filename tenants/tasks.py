@@ -28,3 +28,22 @@ def auth_token_purge_expired_task() -> int:
     from tenants.services import auth_token_purge_expired
 
     return auth_token_purge_expired()
+
+
+@shared_task
+def idempotency_purge_task() -> int:
+    """Fan out the purge of expired idempotency records, one task per active tenant."""
+    from tenants.models import Tenant
+
+    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        idempotency_purge_tenant_task.delay(tenant_id=tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(base=TenantTask)
+def idempotency_purge_tenant_task(*, tenant_id: int) -> int:
+    """Delete one tenant's expired idempotency records."""
+    from tenants.idempotency import purge_expired
+
+    return purge_expired()

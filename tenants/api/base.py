@@ -18,6 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from config.logging import user_id_var
+from tenants import idempotency
 from tenants.access import Actor
 from tenants.authentication import ApiKeyPrincipal
 from tenants.context import tenant_context
@@ -29,6 +30,8 @@ from tenants.selectors import tenant_access_resolve
 _FINAL = (
     "dispatch",
     "initial",
+    "handle_exception",
+    "finalize_response",
     "get_queryset",
     "get_permissions",
     "get_authenticators",
@@ -137,6 +140,20 @@ class TenantViewMixin:
             user_id_var.set(str(user.public_id))  # session users (token/key auth set it already)
         self._check_throttles(request, tenant_phase=True)
         self.check_permissions(request)
+        self._idempotency = idempotency.begin(request)  # may replay a stored response
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        pending = getattr(self, "_idempotency", None)
+        if pending is not None:
+            self._idempotency = None
+            idempotency.finish(request, pending, response)
+        return response
 
     def _check_throttles(self, request, *, tenant_phase: bool) -> None:
         waits = [

@@ -1,6 +1,15 @@
+from django.utils import timezone
 from model_bakery.recipe import Recipe, foreign_key, seq
 
-from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant, User
+from tenants.models import (
+    ApiKey,
+    AuditLogEntry,
+    IdempotencyRecord,
+    Membership,
+    Role,
+    Tenant,
+    User,
+)
 
 user_recipe = Recipe(User, email=seq("user", suffix="@example.test"), name=seq("User "))
 tenant_recipe = Recipe(Tenant, slug=seq("tenant-"), name=seq("Tenant "), timezone="UTC")
@@ -25,4 +34,14 @@ audit_entry_recipe = Recipe(
     action=seq("test.action"),
     target_type="thing",
     target_id=seq("id-"),
+)
+idempotency_record_recipe = Recipe(
+    IdempotencyRecord,
+    principal="user:test",
+    key=seq("key-"),
+    fingerprint="0" * 64,
+    method="POST",
+    path="/x/",
+    response_status=201,
+    expires_at=lambda: timezone.now() + timezone.timedelta(hours=24),
 )

@@ -5,8 +5,8 @@ from django.apps import apps
 from django.db import IntegrityError, ProgrammingError, connections, transaction
 
 from tenants.context import tenant_context
-from tenants.models import AuditLogEntry, TenantModel
-from tests.tenants.recipes import audit_entry_recipe
+from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
+from tests.tenants.recipes import audit_entry_recipe, idempotency_record_recipe
 from tests.tickets.recipes import (
     attachment_recipe,
     comment_recipe,
@@ -29,6 +29,7 @@ from tickets.models import (
 # One recipe per tenant model: a new tenant table without one fails the first test below.
 RECIPES = {
     AuditLogEntry: audit_entry_recipe,
+    IdempotencyRecord: idempotency_record_recipe,
     Customer: customer_recipe,
     TicketCounter: ticket_counter_recipe,
     Ticket: ticket_recipe,

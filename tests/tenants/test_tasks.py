@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from celery import shared_task
 from django.utils import timezone
@@ -6,15 +8,27 @@ from knox.models import AuthToken
 from config.celery import app
 from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
-from tenants.models import AuditLogEntry, Role
+from tenants.models import AuditLogEntry, IdempotencyRecord, Role
 from tenants.services import auth_token_create
-from tenants.tasks import auth_token_purge_expired_task, member_added_notify_task
+from tenants.tasks import (
+    auth_token_purge_expired_task,
+    idempotency_purge_task,
+    member_added_notify_task,
+)
 from tenants.tasks_base import TenantTask, _propagate_log_context
-from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
+from tests.tenants.recipes import (
+    audit_entry_recipe,
+    idempotency_record_recipe,
+    membership_recipe,
+    user_recipe,
+)
 
 PROJECT_APPS = {"config", "tenants", "tickets", "knowledge_base", "notifications", "integrations"}
 # Tasks allowed to run without a tenant (they work on global control tables or fan out).
-ALLOWED_GLOBAL_TASKS = {"tenants.tasks.auth_token_purge_expired_task"}
+ALLOWED_GLOBAL_TASKS = {
+    "tenants.tasks.auth_token_purge_expired_task",
+    "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
+}
 
 
 @shared_task(base=TenantTask, name="tests.count_visible_audit_entries")
@@ -113,3 +127,18 @@ def test_tenant_task_runs_with_the_log_context_from_its_message(tenant):
 
     assert tuple(result) == ("req-1234abcd", "u-9", tenant.pk)
     assert request_id_var.get() is None
+
+
+def test_idempotency_purge_removes_only_expired_records_of_every_tenant(tenant, other_tenant):
+    now = timezone.now()
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            idempotency_record_recipe.make(tenant=t, key="old", expires_at=now - timedelta(1))
+            idempotency_record_recipe.make(tenant=t, key="new", expires_at=now + timedelta(1))
+
+    fanned_out = idempotency_purge_task.delay().get()
+
+    assert fanned_out == 2
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

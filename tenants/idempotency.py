@@ -1,0 +1,150 @@
+"""Idempotency-Key on POST (research/reliability.md §2; IETF draft-ietf-httpapi-idempotency-key).
+
+Per (tenant, principal, key):
+- the first request runs; if it succeeds (2xx) its status, body and a few headers are stored
+  in the same transaction as its effects;
+- the same key with the same request replays the stored response (`Idempotent-Replayed: true`);
+- the same key with a different request is a 422; while the first is still running, a 409;
+- records expire after IDEMPOTENCY_TTL (24 h); an expired key starts afresh.
+Failed requests (4xx/5xx) roll back and record nothing, so a corrected retry may reuse the key.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from rest_framework.response import Response
+
+from config.errors import ConflictError, DomainError
+from tenants.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+_STORED_HEADERS = ("ETag", "Location")
+
+
+class IdempotencyKeyInvalidError(DomainError):
+    code = "idempotency_key_invalid"
+
+
+class IdempotencyKeyReusedError(DomainError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInProgressError(ConflictError):
+    code = "idempotency_in_progress"
+
+
+class Replay(Exception):
+    """Carries a stored response back out of the view's handler path."""
+
+    def __init__(self, response: Response):
+        super().__init__("replay")
+        self.response = response
+
+
+@dataclass(frozen=True)
+class Pending:
+    principal: str
+    key: str
+    fingerprint: str
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=getattr(settings, "IDEMPOTENCY_TTL_HOURS", 24))
+
+
+def _principal(access) -> str:
+    if access.api_key is not None:
+        return f"api-key:{access.api_key.public_id}"
+    return f"user:{access.membership.user.public_id}"
+
+
+def _fingerprint(request) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/"):
+        for name in sorted(request.data.keys()):
+            for value in request.data.getlist(name):
+                digest.update(f"{name}=".encode())
+                if hasattr(value, "chunks"):
+                    for chunk in value.chunks():
+                        digest.update(chunk)
+                    value.seek(0)
+                else:
+                    digest.update(str(value).encode())
+    else:
+        digest.update(request._request.body)
+    return digest.hexdigest()
+
+
+def _lock_id(tenant_id: int, principal: str, key: str) -> int:
+    raw = hashlib.sha256(f"{tenant_id}|{principal}|{key}".encode()).digest()[:8]
+    return int.from_bytes(raw, "big", signed=True)
+
+
+def begin(request) -> Pending | None:
+    """Start an idempotent POST: None without a key; raises Replay, 409, 422 or 400."""
+    raw = request.headers.get(HEADER)
+    if raw is None or request.method != "POST":
+        return None
+    key = raw.strip().strip('"')  # the draft sends a structured-field string: "…"
+    if not _KEY_RE.match(key):
+        raise IdempotencyKeyInvalidError(
+            f"{HEADER} must be 1-255 printable ASCII characters without spaces."
+        )
+    tenant = request.tenant
+    principal = _principal(request.access)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(tenant.pk, principal, key)]
+        )
+        if not cursor.fetchone()[0]:
+            raise IdempotencyInProgressError(
+                "A request with this Idempotency-Key is still being processed."
+            )
+    fingerprint = _fingerprint(request)
+    record = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
+    if record is not None and record.expires_at <= timezone.now():
+        record.delete()
+        record = None
+    if record is not None:
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReusedError(f"This {HEADER} was used with a different request.")
+        response = Response(record.response_body, status=record.response_status)
+        for name, value in record.response_headers.items():
+            response[name] = value
+        response["Idempotent-Replayed"] = "true"
+        raise Replay(response)
+    return Pending(principal=principal, key=key, fingerprint=fingerprint)
+
+
+def finish(request, pending: Pending, response) -> None:
+    """Store a successful response under its key (same transaction as its effects)."""
+    if not 200 <= response.status_code < 300:
+        return
+    now = timezone.now()
+    IdempotencyRecord.objects.create(
+        tenant=request.tenant,
+        principal=pending.principal,
+        key=pending.key,
+        fingerprint=pending.fingerprint,
+        method=request.method,
+        path=request.path[:500],
+        response_status=response.status_code,
+        response_body=getattr(response, "data", None),
+        response_headers={h: response[h] for h in _STORED_HEADERS if response.has_header(h)},
+        created_at=now,
+        expires_at=now + _ttl(),
+    )
+
+
+def purge_expired() -> int:
+    """Delete the current tenant's expired records; return how many."""
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
