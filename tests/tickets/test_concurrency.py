@@ -1,0 +1,108 @@
+"""Races with real threads and separate connections: ticket numbers and If-Match."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from tenants.access import Actor
+from tenants.context import tenant_context
+from tenants.models import Role
+from tickets import services
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+
+THREADS = 8
+PER_THREAD = 5
+
+
+def _race(calls):
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # the outcome is what the test inspects
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _create_many(tenant):
+    def call():
+        numbers = []
+        for i in range(PER_THREAD):
+            with tenant_context(tenant):
+                ticket = services.ticket_create(
+                    tenant=tenant, actor=Actor(), subject=f"t{i}", customer_email="c@example.test"
+                )
+            numbers.append(ticket.number)
+        return numbers
+
+    return call
+
+
+def test_concurrent_creates_get_gap_free_unique_numbers_per_tenant(tenant, other_tenant):
+    calls = [_create_many(tenant if i % 2 else other_tenant) for i in range(THREADS)]
+
+    results = _race(calls)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            numbers = sorted(Ticket.objects.values_list("number", flat=True))
+        assert numbers == list(range(1, THREADS // 2 * PER_THREAD + 1))
+
+
+def test_a_rolled_back_create_gives_its_number_back(tenant):
+    with tenant_context(tenant):
+        first = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="a", customer_email="c@example.test"
+        )
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.ticket_create(
+                tenant=tenant, actor=Actor(), subject="b", customer_email="c@example.test"
+            )
+            raise RuntimeError("roll back")
+        second = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="c", customer_email="c@example.test"
+        )
+
+    assert (first.number, second.number) == (1, 2)
+
+
+def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(tenant, member, api_client):
+    with tenant_context(tenant):
+        ticket = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="race", customer_email="c@example.test"
+        )
+    clients = [api_client(member(Role.AGENT)) for _ in range(4)]
+    url = f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/"
+
+    def patch(client, priority):
+        return lambda: (
+            client.patch(
+                url, {"priority": priority}, format="json", HTTP_IF_MATCH=f'"{ticket.version}"'
+            ).status_code
+        )
+
+    statuses = _race(
+        [patch(c, p) for c, p in zip(clients, ["low", "high", "critical", "low"], strict=True)]
+    )
+    with tenant_context(tenant):
+        final = Ticket.objects.get(pk=ticket.pk)
+        history = final.events.filter(field="priority").count()
+
+    assert sorted(statuses) == [200, 412, 412, 412]
+    assert final.version == ticket.version + 1
+    assert history == 1
