@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, Membership, Tenant, User
+from tickets.models import Ticket
 
 DEMO_PASSWORD = "demo-password-1"
 ALL_ROLES = ["admin", "agent", "owner", "supervisor", "viewer"]
@@ -27,10 +28,11 @@ def test_seed_demo_refuses_with_debug_off_without_force(db):
 
 def _state() -> dict:
     tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")
-    audit = {}
+    audit, tickets = {}, {}
     for tenant in tenants:
         with tenant_context(tenant):
             audit[tenant.slug] = AuditLogEntry.objects.count()
+            tickets[tenant.slug] = sorted(Ticket.objects.values_list("number", "status"))
     return {
         "tenants": [(t.slug, t.timezone) for t in tenants],
         "users": User.objects.count(),
@@ -39,6 +41,7 @@ def _state() -> dict:
             for t in tenants
         },
         "audit": audit,
+        "tickets": tickets,
     }
 
 
@@ -50,6 +53,10 @@ def test_seed_demo_creates_tenants_members_and_staff(db, django_capture_on_commi
         "users": 11,
         "memberships": {"acme": ALL_ROLES, "globex": ALL_ROLES},
         "audit": {"acme": 6, "globex": 6},
+        "tickets": {
+            slug: [(1, "open"), (2, "in_progress"), (3, "open"), (4, "resolved"), (5, "pending")]
+            for slug in ("acme", "globex")
+        },
     }
     staff = User.objects.get(email="staff@tenantdesk.test")
     assert (staff.is_staff, staff.is_superuser) == (True, True)

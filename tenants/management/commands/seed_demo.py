@@ -23,6 +23,47 @@ def _user(email: str, name: str, **extra) -> User:
     return user
 
 
+DEMO_TICKETS = [
+    # subject, customer, priority, status, tags
+    ("Cannot log in after password reset", "dana", "high", "open", ["login"]),
+    ("Invoice shows the wrong VAT rate", "eli", "medium", "in_progress", ["billing"]),
+    ("Export to CSV times out", "fay", "critical", "open", ["export", "bug"]),
+    ("How do I add a second admin?", "gus", "low", "resolved", ["how-to"]),
+    ("Webhook deliveries failing since Monday", "dana", "high", "pending", ["webhooks"]),
+]
+
+
+def _seed_tickets(tenant: Tenant, owner: User) -> int:
+    """A handful of tickets with comments, once per tenant (skipped when any exist)."""
+    from tenants.context import tenant_context
+    from tickets import services as tickets
+    from tickets.models import Ticket
+
+    with tenant_context(tenant):
+        if Ticket.objects.exists():
+            return Ticket.objects.count()
+        actor = Actor(user=owner, role=Role.OWNER)
+        agent = User.objects.get(email=f"agent@{tenant.slug}.test")
+        for subject, who, priority, status, tags in DEMO_TICKETS:
+            ticket = tickets.ticket_create(
+                tenant=tenant,
+                actor=actor,
+                subject=subject,
+                description=f"Reported by {who}.",
+                customer_email=f"{who}@customer-of-{tenant.slug}.test",
+                customer_name=who.title(),
+                priority=priority,
+                tags=tags,
+                assignee=agent if status != "open" else None,
+            )
+            tickets.comment_create(
+                tenant=tenant, actor=actor, ticket=ticket, body="Thanks, we are looking into it."
+            )
+            if status != "open":
+                tickets.ticket_update(tenant=tenant, actor=actor, ticket=ticket, status=status)
+        return Ticket.objects.count()
+
+
 class Command(BaseCommand):
     help = "Create the demo tenants and users (safe to run again). Development only."
 
@@ -59,5 +100,8 @@ class Command(BaseCommand):
                         role=role,
                         is_senior=role == Role.SUPERVISOR,
                     )
-            self.stdout.write(f"tenant {slug}: {tenant.memberships.count()} members")
+            tickets = _seed_tickets(tenant, owner)
+            self.stdout.write(
+                f"tenant {slug}: {tenant.memberships.count()} members, {tickets} tickets"
+            )
         self.stdout.write(self.style.SUCCESS(f"demo ready (password: {DEMO_PASSWORD})"))
