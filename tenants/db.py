@@ -1,7 +1,7 @@
 """Database wall: the RLS policy every tenant table gets, the migration router, role grants."""
 
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models.constraints import BaseConstraint
 
 OWNER_ALIAS = "owner"
@@ -121,20 +121,26 @@ class OwnerMigratesRouter:
 
 # Tables the runtime role may append to and read, never rewrite (append-only audit trail).
 APPEND_ONLY_TABLES = ("tenants_auditlogentry",)
+# Tables without row-level security that the runtime role may not touch at all: only SECURITY
+# DEFINER functions owned by the schema owner read and write them (docs/search.md).
+DEFINER_ONLY_TABLES = ("tickets_ticketsearch",)
+# The SECURITY DEFINER functions the runtime role may call (EXECUTE is revoked from PUBLIC).
+RUNTIME_FUNCTIONS = ("tickets_search(text, integer)",)
 
 
 def grant_runtime_role(*, using: str = OWNER_ALIAS) -> None:
     """Grant the runtime role DML on every table and sequence the owner created.
 
     Runs after every migrate (post_migrate), so new tables are covered without a hand-written
-    migration, whatever the runtime role is called in this deployment.
+    migration, whatever the runtime role is called in this deployment. One transaction: the
+    definer-only tables never hold the blanket grant, not even between two statements.
     """
     connection = connections[using]
     role = settings.TENANCY_DB_ROLE
     if not role or connection.settings_dict["USER"] == role:
         return
     quoted = connection.ops.quote_name(role)
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute(
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
         )
@@ -144,3 +150,17 @@ def grant_runtime_role(*, using: str = OWNER_ALIAS) -> None:
                 f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} "
                 f"FROM {quoted}"
             )
+        # Absent before their migration has run (a partial migrate, or one to an older state).
+        cursor.execute(
+            "SELECT to_regclass(t)::text FROM unnest(%s::text[]) AS t", [list(DEFINER_ONLY_TABLES)]
+        )
+        for (table,) in cursor.fetchall():
+            if table is not None:
+                cursor.execute(f"REVOKE ALL ON {table} FROM {quoted}")
+        cursor.execute(
+            "SELECT to_regprocedure(f)::text FROM unnest(%s::text[]) AS f",
+            [list(RUNTIME_FUNCTIONS)],
+        )
+        for (function,) in cursor.fetchall():
+            if function is not None:
+                cursor.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}")

@@ -8,6 +8,7 @@ A's admin API key.
 import json
 
 import pytest
+from django.core.files.base import ContentFile
 
 from tenants import services
 from tenants.access import Actor
@@ -16,7 +17,7 @@ from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant
 from tests.tenant_routes import tenant_routes
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
 from tickets import services as ticket_services
-from tickets.models import Comment, Customer, Ticket
+from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket
 
 # How each route is attacked: "tenant" (the tenant itself), "list", "create", "object".
 ISOLATION = {
@@ -46,6 +47,19 @@ ISOLATION = {
     ("ticket-comments", "GET"): "object",
     ("ticket-comments", "POST"): "object",
     ("ticket-events", "GET"): "object",
+    ("ticket-merge", "POST"): "object",
+    ("ticket-bulk", "POST"): "create",
+    ("ticket-attachment-list", "GET"): "object",
+    ("ticket-attachment-list", "POST"): "object",
+    ("ticket-attachment-detail", "GET"): "object",
+    ("ticket-attachment-detail", "DELETE"): "object",
+    ("ticket-attachment-download", "GET"): "object",
+    ("export-list", "GET"): "list",
+    ("export-list", "POST"): "create",
+    ("export-detail", "GET"): "object",
+    ("export-download", "GET"): "object",
+    ("customer-export", "GET"): "object",
+    ("customer-erase", "POST"): "object",
 }
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
@@ -67,7 +81,19 @@ def _populate(tenant, member):
             tenant=tenant, actor=Actor(), subject="Help", customer_email="same@example.test"
         )
         ticket_services.comment_create(tenant=tenant, actor=Actor(), ticket=ticket, body="Hi")
+        attachment = ticket_services.attachment_create(
+            tenant=tenant,
+            actor=Actor(),
+            ticket=ticket,
+            file=ContentFile(b"hello", name="a.txt"),
+            filename="a.txt",
+            content_type="text/plain",
+        )
+        job = ticket_services.export_job_create(tenant=tenant, actor=Actor(), filters={})
+        ticket_services.ticket_export(tenant=tenant, job_id=job.pk)
     return {
+        "attachment": attachment,
+        "export": job,
         "owner": owner,
         "member-detail": agent,
         "api-key-detail": api_key,
@@ -76,9 +102,24 @@ def _populate(tenant, member):
     }
 
 
+def _id(objects, name):
+    return getattr(objects.get(name), "public_id", "")
+
+
 def _url(tenant_slug, route, objects):
     base = f"/api/v1/t/{tenant_slug}/"
+    customer, export = _id(objects, "customer-detail"), _id(objects, "export")
+    number = getattr(objects.get("ticket"), "number", 0)
+    attachments = f"tickets/{number}/attachments/"
     paths = {
+        "export-list": "exports/",
+        "export-detail": f"exports/{export}/",
+        "export-download": f"exports/{export}/download/",
+        "customer-export": f"customers/{customer}/export/",
+        "customer-erase": f"customers/{customer}/erase/",
+        "ticket-attachment-list": attachments,
+        "ticket-attachment-detail": f"{attachments}{_id(objects, 'attachment')}/",
+        "ticket-attachment-download": f"{attachments}{_id(objects, 'attachment')}/download/",
         "tenant-detail": "",
         "member-list": "members/",
         "member-detail": f"members/{getattr(objects.get('member-detail'), 'public_id', '')}/",
@@ -88,11 +129,11 @@ def _url(tenant_slug, route, objects):
         "customer-list": "customers/",
         "customer-detail": f"customers/{getattr(objects.get('customer-detail'), 'public_id', '')}/",
         "ticket-list": "tickets/",
+        "ticket-bulk": "tickets/bulk/",
     }
     if route in paths:
         return base + paths[route]
-    # ticket-detail, ticket-assign, ticket-comments, ticket-events
-    number = getattr(objects.get("ticket"), "number", 0)
+    # ticket-detail, ticket-assign, ticket-comments, ticket-events, ticket-merge
     suffix = route.removeprefix("ticket-").replace("detail", "")
     return base + f"tickets/{number}/" + (f"{suffix}/" if suffix else "")
 
@@ -108,6 +149,9 @@ BODIES = {
     "ticket-detail": {"status": "closed", "subject": "Hijacked"},
     "ticket-assign": {"assignee": None},
     "ticket-comments": {"body": "Planted"},
+    "ticket-merge": {"into": 1},
+    "ticket-bulk": {"numbers": [1], "changes": {"status": "closed", "priority": "low"}},
+    "export-list": {"filters": {}},
 }
 
 
@@ -121,7 +165,13 @@ def _snapshot(tenant):
         )
         customers = sorted(Customer.objects.values_list("public_id", "email", "name", "version"))
         comments = Comment.objects.count()
+        attachments = sorted(
+            Attachment.objects.values_list("public_id", "storage_key", "filename", "ticket_id")
+        )
+        exports = sorted(ExportJob.objects.values_list("public_id", "status"))
     return {
+        "attachments": attachments,
+        "exports": exports,
         "tickets": tickets,
         "customers": customers,
         "comments": comments,
@@ -222,12 +272,14 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         own_audit = {str(x) for x in AuditLogEntry.objects.values_list("public_id", flat=True)}
         own_customers = {str(x) for x in Customer.objects.values_list("public_id", flat=True)}
         own_tickets = set(Ticket.objects.values_list("number", flat=True))
+        own_exports = {str(x) for x in ExportJob.objects.values_list("public_id", flat=True)}
     own = {
         "member-list": {str(m.public_id) for m in Membership.objects.filter(tenant=tenant)},
         "api-key-list": {str(k.public_id) for k in ApiKey.objects.filter(tenant=tenant)},
         "audit-log-list": own_audit,
         "customer-list": own_customers,
         "ticket-list": own_tickets,
+        "export-list": own_exports,
     }[route]
 
     response = client.get(_url(tenant.slug, route, {}), {"page_size": 100})

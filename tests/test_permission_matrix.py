@@ -4,8 +4,11 @@ The table is written by hand from the design, never derived from tenants.permiss
 """
 
 import json
+from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from tenants import services
@@ -57,6 +60,19 @@ MATRIX = {
     ("ticket-comments", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("ticket-comments", "POST"):  (201, 201, 201, 201, 403, 201, 403, 404, 401),
     ("ticket-events", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-merge", "POST"):     (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("ticket-bulk", "POST"):      (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("ticket-attachment-list", "GET"):      (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-list", "POST"):     (201, 201, 201, 201, 403, 201, 403, 404, 401),
+    ("ticket-attachment-detail", "GET"):    (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-detail", "DELETE"): (204, 204, 204, 204, 403, 204, 403, 404, 401),
+    ("ticket-attachment-download", "GET"):  (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("export-list", "GET"):       (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("export-list", "POST"):      (202, 202, 202, 403, 403, 202, 403, 404, 401),
+    ("export-detail", "GET"):     (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("export-download", "GET"):   (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("customer-export", "GET"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("customer-erase", "POST"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
 }  # fmt: skip
 
 
@@ -78,8 +94,35 @@ def world(tenant, other_tenant, member):
         ticket = ticket_services.ticket_create(
             tenant=tenant, actor=Actor(), subject="Help", customer_email="asker@example.test"
         )
+        merge_target = ticket_services.ticket_create(
+            tenant=tenant,
+            actor=Actor(),
+            subject="Same problem",
+            customer_email="asker@example.test",
+        )
+        attachment = ticket_services.attachment_create(
+            tenant=tenant,
+            actor=Actor(),
+            ticket=ticket,
+            file=ContentFile(b"hello", name="a.txt"),
+            filename="a.txt",
+            content_type="text/plain",
+        )
+        job = ticket_services.export_job_create(tenant=tenant, actor=Actor(), filters={})
+        ticket_services.ticket_export(tenant=tenant, job_id=job.pk)
     t = f"/api/v1/t/{slug}/tickets/{ticket.number}"
+    a = f"{t}/attachments/{attachment.public_id}"
+    c = f"/api/v1/t/{slug}/customers/{lonely.public_id}"
+    e = f"/api/v1/t/{slug}/exports/{job.public_id}"
     return {
+        "ticket-attachment-list": (f"{t}/attachments/", Upload(b"hello", "b.txt", "text/plain")),
+        "ticket-attachment-detail": (f"{a}/", None),
+        "ticket-attachment-download": (f"{a}/download/", None),
+        "export-list": (f"/api/v1/t/{slug}/exports/", {"filters": {"status": "open"}}),
+        "export-detail": (f"{e}/", None),
+        "export-download": (f"{e}/download/", None),
+        "customer-export": (f"{c}/export/", None),
+        "customer-erase": (f"{c}/erase/", None),
         "customer-list": (f"/api/v1/t/{slug}/customers/", {"email": "new@example.test"}),
         "customer-detail": (f"/api/v1/t/{slug}/customers/{lonely.public_id}/", {"tier": "basic"}),
         "ticket-list": (
@@ -90,6 +133,11 @@ def world(tenant, other_tenant, member):
         "ticket-assign": (f"{t}/assign/", {"assignee": str(target.user.public_id)}),
         "ticket-comments": (f"{t}/comments/", {"body": "Looking into it"}),
         "ticket-events": (f"{t}/events/", None),
+        "ticket-merge": (f"{t}/merge/", {"into": merge_target.number}),
+        "ticket-bulk": (
+            f"/api/v1/t/{slug}/tickets/bulk/",
+            {"numbers": [ticket.number], "changes": {"priority": "high"}},
+        ),
         "tenant-detail": (f"/api/v1/t/{slug}/", {"name": "Renamed"}),
         "member-list": (f"/api/v1/t/{slug}/members/", {"email": newcomer.email, "role": "agent"}),
         "member-detail": (f"/api/v1/t/{slug}/members/{target.public_id}/", {"role": "viewer"}),
@@ -108,6 +156,25 @@ def _client_for(actor, *, tenant, other_tenant, member, api_client, api_key_clie
         client, _ = api_key_client(tenant, actor.removeprefix("key-"))
         return client
     return api_client(member(actor))
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart file upload body (a fresh file object for every request)."""
+
+    content: bytes
+    name: str
+    content_type: str
+
+
+def _send(client, method, url, body):
+    if isinstance(body, Upload) and method == "POST":
+        upload = SimpleUploadedFile(body.name, body.content, body.content_type)
+        return client.post(url, {"file": upload}, format="multipart")
+    # Bodies travel as JSON for every other request (a GET ignores its body; as a query
+    # string it would act as a filter).
+    plain = body if isinstance(body, dict) else {}
+    return client.generic(method, url, json.dumps(plain), "application/json")
 
 
 CASES = [
@@ -132,8 +199,6 @@ def test_permission_matrix(
     )
     url, body = world[route]
 
-    # Bodies travel as JSON for every method (a GET ignores its body; as a query string it
-    # would act as a filter).
-    response = client.generic(method, url, json.dumps(body or {}), "application/json")
+    response = _send(client, method, url, body)
 
     assert response.status_code == expected, response.content

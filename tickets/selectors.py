@@ -1,9 +1,12 @@
 """Reads of the tickets app."""
 
-from django.db.models import QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, Value
+from django.db.models.functions import Cast
 
 from tenants.models import Tenant
 from tickets.models import Comment, Customer, Ticket, TicketEvent
+from tickets.search import SEARCH_POSITION, ticket_search_ids
 
 
 def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
@@ -15,6 +18,29 @@ def ticket_list(*, tenant: Tenant) -> QuerySet[Ticket]:
     """Return the tenant's tickets with what their representation needs (no N+1)."""
     return Ticket.objects.filter(tenant=tenant).select_related(
         "requester", "assignee", "merged_into"
+    )
+
+
+def ticket_search(
+    *, tenant: Tenant, query: str, queryset: QuerySet[Ticket] | None = None
+) -> QuerySet[Ticket]:
+    """Return the tenant's tickets matching a full-text query, best match first.
+
+    Narrows `queryset` (default: ticket_list) to the matches and annotates each with its
+    `search_position` (1 = best); docs/search.md explains why the index lives outside RLS.
+    """
+    ids = ticket_search_ids(query=query)
+    queryset = ticket_list(tenant=tenant) if queryset is None else queryset
+    position = Func(
+        Cast(Value(ids), ArrayField(BigIntegerField())),
+        F("id"),
+        function="array_position",
+        output_field=IntegerField(),
+    )
+    return (
+        queryset.filter(tenant=tenant, pk__in=ids)
+        .annotate(**{SEARCH_POSITION: position})
+        .order_by(SEARCH_POSITION)
     )
 
 

@@ -1,7 +1,10 @@
 """Test settings: the real PostgreSQL (runtime role + owner) and Redis; fast hashing, locmem
 email and cache (throttle state must not leak between parallel workers)."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault(
     "SECRET_KEY", "test-secret-key-that-is-long-enough-for-hmac-and-not-used-anywhere-else"
@@ -28,6 +31,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _db_index = 10 + (int(_worker[2:]) if _worker[2:].isdigit() else 0) % 6
 CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{_db_index}")
+# Uploaded files go to a throwaway directory per test process, never into the checkout; child
+# processes (a real Celery worker) inherit it through the environment, and its creator cleans up.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "")
+if not MEDIA_ROOT:
+    MEDIA_ROOT = os.environ["TEST_MEDIA_ROOT"] = tempfile.mkdtemp(prefix=f"tdmedia-{_worker}-")
+    atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

@@ -484,3 +484,14 @@ def test_form_with_too_many_fields_is_a_json_400(world):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert snapshot(world) == before
+
+
+def test_absurdly_nested_json_is_a_400(world):
+    before = snapshot(world)
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = send_raw(world, "member-create", body)
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+    assert snapshot(world) == before

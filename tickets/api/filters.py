@@ -1,9 +1,34 @@
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
 
+from tenants.context import require_tenant_id
+from tenants.models import Tenant
+from tickets import selectors
 from tickets.models import URGENT_Q, Channel, Customer, Priority, Status, Ticket, Tier
+from tickets.search import SEARCH_POSITION
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        word = str(value).strip().lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """true/false (or 1/0); anything else is a 400, never a silently dropped filter."""
+
+    field_class = _StrictBooleanField
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -31,17 +56,19 @@ class TicketFilter(django_filters.FilterSet):
     # <user id> | me | none; ids are matched inside the tenant's tickets only.
     assignee = django_filters.CharFilter(method="filter_assignee", max_length=36)
     requester = django_filters.UUIDFilter(field_name="requester__public_id")
-    urgent = django_filters.BooleanFilter(method="filter_urgent")
-    breached = django_filters.BooleanFilter(field_name="sla_breached")
-    escalated = django_filters.BooleanFilter()
+    urgent = StrictBooleanFilter(method="filter_urgent")
+    breached = StrictBooleanFilter(field_name="sla_breached")
+    escalated = StrictBooleanFilter()
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # Full text over subject, description and comments (web-search syntax), best match first.
+    search = django_filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:
         model = Ticket
         fields = [
             "status", "priority", "channel", "category", "tag", "assignee", "requester",
-            "urgent", "breached", "escalated", "created_after", "created_before",
+            "urgent", "breached", "escalated", "created_after", "created_before", "search",
         ]  # fmt: skip
 
     def filter_tag(self, queryset, name, value):
@@ -49,7 +76,9 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_assignee(self, queryset, name, value):
         if value == "me":
-            return queryset.filter(assignee_id=getattr(self.request.user, "pk", None))
+            user_id = getattr(self.request.user, "pk", None)
+            # An API key is nobody: without this, assignee_id=None would list unassigned tickets.
+            return queryset.none() if user_id is None else queryset.filter(assignee_id=user_id)
         if value == "none":
             return queryset.filter(assignee__isnull=True)
         try:
@@ -62,8 +91,30 @@ class TicketFilter(django_filters.FilterSet):
     def filter_urgent(self, queryset, name, value):
         return queryset.filter(URGENT_Q) if value else queryset.exclude(URGENT_Q)
 
+    def filter_search(self, queryset, name, value):
+        # Export jobs run this FilterSet without an HTTP request: the tenant context names it.
+        tenant = getattr(self.request, "tenant", None) or Tenant.objects.get(pk=require_tenant_id())
+        return selectors.ticket_search(tenant=tenant, query=value, queryset=queryset)
+
 
 class TicketOrdering(OrderingFilter):
-    """Whitelisted orderings; the cursor paginator reads them too."""
+    """Whitelisted orderings; the cursor paginator reads them too. A search lists the best
+    match first unless the caller asks for an order."""
 
     ordering_fields = ["created_at", "updated_at", "number"]
+
+    def get_ordering(self, request, queryset, view):
+        if SEARCH_POSITION not in queryset.query.annotations:
+            return self._with_tiebreak(super().get_ordering(request, queryset, view))
+        param = request.query_params.get(self.ordering_param, "")
+        fields = [field.strip() for field in param.split(",") if field.strip()]
+        valid = self.remove_invalid_fields(queryset, fields, view, request)
+        return self._with_tiebreak(valid) if valid else (SEARCH_POSITION,)
+
+    @staticmethod
+    def _with_tiebreak(ordering):
+        # Equal timestamps need a stable order for cursor pages (the id is never exposed).
+        ordering = list(ordering or ())
+        if ordering and not any(f.lstrip("-") in ("id", "number") for f in ordering):
+            ordering.append("-id" if ordering[0].startswith("-") else "id")
+        return tuple(ordering)

@@ -16,15 +16,37 @@ from tickets.models import Channel, Customer, Priority, Status, Tier
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_TAGS = 20
 METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 10
+
+
+def _json_problem(value) -> str | None:
+    """Why `value` cannot be stored and passed on, or None. Iterative: the value may be nested
+    deeper than json.dumps (recursive) survives; PostgreSQL jsonb refuses NUL characters."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "Must not contain NUL characters."
+            continue
+        if isinstance(item, dict | list):
+            if depth > METADATA_MAX_DEPTH:
+                return f"Must nest at most {METADATA_MAX_DEPTH} levels deep."
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 class JSONObjectField(serializers.JSONField):
-    """A JSON object whose serialized size is capped."""
+    """A JSON object whose size and nesting are capped."""
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not isinstance(value, dict):
+        if not isinstance(data, dict):
             raise serializers.ValidationError("Must be a JSON object.")
+        problem = _json_problem(data)
+        if problem:
+            raise serializers.ValidationError(problem)
+        value = super().to_internal_value(data)
         if len(json.dumps(value)) > METADATA_MAX_BYTES:
             raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES} bytes.")
         return value

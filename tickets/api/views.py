@@ -1,10 +1,14 @@
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.api.pagination import OldestFirstCursorPagination
+from config.api.pagination import CursorPagination, OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import selectors, services
 from tickets.api import serializers as s
@@ -16,13 +20,44 @@ def _etag(obj) -> str:
     return f'"{obj.version}"'
 
 
+# One entity tag as _etag() writes it; W/ is tolerated (proxies that compress weaken tags).
+_IF_MATCH_RE = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+
+
 def _expected_version(request) -> int | None:
-    """The version an If-Match header names (None without one; a malformed one never matches)."""
-    header = request.headers.get("If-Match")
-    if not header:
+    """The version an If-Match header names: None without one or for `*` (any current
+    version); -1, which never matches, for a malformed one."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    return int(value) if value.isdigit() else -1
+    match = _IF_MATCH_RE.fullmatch(header)
+    return int(match.group(1)) if match else -1
+
+
+class TicketCursorPagination(CursorPagination):
+    """The ticket list may order by `number` (or a search rank), so a cursor can carry a
+    position of any type: one the ordering field cannot hold is an invalid cursor (404, as
+    DRF answers for any bad cursor), never a 500."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._queryset = queryset
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)  # runs after self.ordering is known
+        if cursor is None or cursor.position is None:
+            return cursor
+        name = self.ordering[0].lstrip("-")
+        query = self._queryset.query
+        if name in query.annotations:
+            field = query.annotations[name].output_field
+        else:
+            field = self._queryset.model._meta.get_field(name)
+        try:
+            field.get_prep_value(field.to_python(cursor.position))
+        except (TypeError, ValueError, DjangoValidationError) as exc:
+            raise NotFound(self.invalid_cursor_message) from exc
+        return cursor
 
 
 def _oldest_first_page(request, queryset, serializer_class) -> Response:
@@ -105,6 +140,7 @@ class TicketViewSet(TenantViewSet):
     lookup_url_kwarg = "number"
     lookup_value_regex = "[0-9]{1,18}"
     filter_backends = [DjangoFilterBackend, TicketOrdering]
+    pagination_class = TicketCursorPagination
     filterset_class = TicketFilter
     ordering = ("-created_at", "-id")
     serializer_class = s.TicketOutputSerializer

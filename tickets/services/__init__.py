@@ -1,5 +1,7 @@
 """Writes of the tickets app, one module per area; import services from here."""
 
+from tickets.services.attachments import attachment_create, attachment_delete
+from tickets.services.bulk import BulkUpdateResult, ticket_bulk_update
 from tickets.services.core import (
     ASSIGNMENT_STRATEGIES,
     TICKET_FIELDS,
@@ -14,18 +16,49 @@ from tickets.services.core import (
     ticket_delete,
     ticket_update,
 )
+from tickets.services.exports import (
+    ExportFailedError,
+    ExportNotReadyError,
+    export_job_create,
+    export_job_list,
+    export_job_open,
+    ticket_export,
+)
+from tickets.services.gdpr import (
+    CustomerErasedError,
+    customer_ensure_not_erased,
+    customer_erase,
+    customer_export,
+)
+from tickets.services.merge import MergeResult, ticket_merge
 
 __all__ = [
     "ASSIGNMENT_STRATEGIES",
     "TICKET_FIELDS",
+    "BulkUpdateResult",
+    "CustomerErasedError",
+    "ExportFailedError",
+    "ExportNotReadyError",
+    "MergeResult",
     "assignable",
+    "attachment_create",
+    "attachment_delete",
     "comment_create",
     "customer_create",
     "customer_delete",
+    "customer_ensure_not_erased",
+    "customer_erase",
+    "customer_export",
     "customer_find_or_create",
     "customer_update",
+    "export_job_create",
+    "export_job_list",
+    "export_job_open",
     "ticket_assign",
+    "ticket_bulk_update",
     "ticket_create",
     "ticket_delete",
+    "ticket_export",
+    "ticket_merge",
     "ticket_update",
 ]

@@ -18,6 +18,7 @@ from tickets.exceptions import (
     TicketClosedError,
 )
 from tickets.models import TRANSITIONS, Comment, Customer, Status, Ticket, TicketEvent
+from tickets.services.gdpr import customer_ensure_not_erased
 
 # --- Customers --------------------------------------------------------------------------------
 
@@ -81,6 +82,7 @@ def customer_update(
 ) -> Customer:
     """Change a customer's fields (optimistic concurrency through `expected_version`)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer_ensure_not_erased(customer=customer)
     _check_version(customer, expected_version)
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
@@ -316,7 +318,10 @@ def ticket_update(
     return ticket
 
 
-ASSIGNMENT_STRATEGIES = ("manual",)
+# Automatic strategies this build can run: none yet (the SLA/assignment work adds round_robin
+# and least_loaded, with the code that picks for them). "manual" is a person choosing, so it
+# cannot pick anyone by itself: a manual assignment names the assignee.
+ASSIGNMENT_STRATEGIES: tuple[str, ...] = ()
 
 
 @transaction.atomic
@@ -333,7 +338,10 @@ def ticket_assign(
     `strategy` is the seam for automatic assignment (round-robin, least-loaded, seniors
     first), which the SLA/assignment work fills in; today only explicit assignees exist.
     """
-    if strategy not in (None, *ASSIGNMENT_STRATEGIES):
+    if strategy == "manual":
+        raise ValidationError({"strategy": "Manual assignment takes an explicit assignee."})
+    if strategy is not None:
+        # Until a strategy can pick, falling through would unassign the ticket.
         raise ValidationError({"strategy": f"Unknown or unavailable strategy {strategy!r}."})
     return ticket_update(tenant=tenant, actor=actor, ticket=ticket, assignee=assignee)
 

@@ -1,3 +1,13 @@
-"""Routes of the exports area (mounted under /api/v1/t/<tenant_slug>/)."""
+"""Routes of the exports area (mounted under /api/v1/t/<tenant_slug>/).
 
-urlpatterns: list = []
+exports/ (list, request), exports/<id>/ (status), exports/<id>/download/ (the CSV).
+"""
+
+from rest_framework.routers import SimpleRouter
+
+from tickets.api.exports.views import ExportJobViewSet
+
+router = SimpleRouter()
+router.register("exports", ExportJobViewSet, basename="export")
+
+urlpatterns = router.urls

@@ -1,0 +1,562 @@
+"""Hostile and sloppy bodies on every writable ticket and customer endpoint: a 400 naming the
+field, nothing written, never a 500 (the test client re-raises server errors)."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+
+from tenants.access import Actor
+from tenants.context import tenant_context
+from tenants.models import Role
+from tickets import services
+from tickets.models import Comment, Customer, Ticket, TicketEvent
+
+HUGE = "x" * 60_000
+LONG_EMAIL = "a" * 288 + "@example.test"  # 301 characters
+UUID = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # "{tenant}", "{number}" and "{customer}" are filled in per test
+    valid: Callable[[SimpleNamespace], dict]
+    success: int
+
+
+ENDPOINTS = {
+    "ticket-create": Endpoint(
+        "POST",
+        "tickets/",
+        lambda w: {"subject": "Hi", "customer_email": "fresh@example.test"},
+        201,
+    ),
+    "ticket-patch": Endpoint("PATCH", "tickets/{number}/", lambda w: {"priority": "high"}, 200),
+    "customer-create": Endpoint(
+        "POST", "customers/", lambda w: {"email": "fresh@example.test"}, 201
+    ),
+    "customer-patch": Endpoint(
+        "PATCH", "customers/{customer}/", lambda w: {"name": "Renamed"}, 200
+    ),
+    "comment-create": Endpoint("POST", "tickets/{number}/comments/", lambda w: {"body": "Hi"}, 201),
+    "assign": Endpoint("POST", "tickets/{number}/assign/", lambda w: {"assignee": w.agent_id}, 200),
+}
+
+
+def each_endpoint():
+    return [pytest.param(name, id=name) for name in ENDPOINTS]
+
+
+def cases(table: dict[str, list[tuple]]) -> list:
+    """Flatten {endpoint: [(id, field, value)]} into params with ids like "assign-assignee-int"."""
+    return [
+        pytest.param(name, *values, id=f"{name}-{case_id}")
+        for name, rows in table.items()
+        for case_id, *values in rows
+    ]
+
+
+@pytest.fixture
+def world(tenant, member, api_client):
+    agent = member(Role.AGENT)
+    with tenant_context(tenant):
+        ticket = services.ticket_create(
+            tenant=tenant,
+            actor=Actor(),
+            subject="Printer on fire",
+            customer_email="asker@example.test",
+            tags=["hardware"],
+            metadata={"floor": 3},
+            external_id="EXT-1",
+        )
+    return SimpleNamespace(
+        tenant=tenant,
+        ticket=ticket,
+        customer=ticket.requester,
+        agent_id=str(agent.user.public_id),
+        client=api_client(agent),
+    )
+
+
+def send_raw(world, name: str, body, content_type: str = "application/json"):
+    endpoint = ENDPOINTS[name]
+    path = endpoint.path.format(number=world.ticket.number, customer=world.customer.public_id)
+    url = f"/api/v1/t/{world.tenant.slug}/{path}"
+    return world.client.generic(endpoint.method, url, body, content_type=content_type)
+
+
+def send(world, name: str, data):
+    return send_raw(world, name, json.dumps(data))
+
+
+def with_valid(world, name: str, fields: dict) -> dict:
+    return {**ENDPOINTS[name].valid(world), **fields}
+
+
+def snapshot(world) -> dict:
+    with tenant_context(world.tenant):
+        ticket = Ticket.objects.values().get(pk=world.ticket.pk)
+        customer = Customer.objects.values().get(pk=world.customer.pk)
+        return {
+            "tickets": Ticket.objects.count(),
+            "customers": Customer.objects.count(),
+            "comments": Comment.objects.count(),
+            "events": TicketEvent.objects.count(),
+            "ticket": {k: v for k, v in ticket.items() if k != "updated_at"},
+            "customer": {k: v for k, v in customer.items() if k != "updated_at"},
+        }
+
+
+def assert_rejected(world, response, before, field: str) -> None:
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+    assert snapshot(world) == before
+
+
+# --- The control: a valid body works and changes something ----------------------------------
+
+
+@pytest.mark.parametrize("name", each_endpoint())
+def test_valid_body_is_accepted_and_writes(world, name):
+    before = snapshot(world)
+
+    response = send(world, name, ENDPOINTS[name].valid(world))
+
+    assert response.status_code == ENDPOINTS[name].success, response.content
+    assert snapshot(world) != before
+
+
+# --- Not a JSON object ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('{"subject": ', id="truncated"),
+        pytest.param("{'subject': 'x'}", id="single-quotes"),
+        pytest.param('{"subject": "x",}', id="trailing-comma"),
+        pytest.param('{"subject": NaN}', id="nan"),
+        pytest.param(b'{"subject": "\xff\xfe"}', id="invalid-utf8"),
+        pytest.param("", id="empty"),
+    ],
+)
+@pytest.mark.parametrize("name", each_endpoint())
+def test_malformed_json_is_400(world, name, body):
+    before = snapshot(world)
+
+    response = send_raw(world, name, body)
+
+    # An empty body parses as no data: for a PATCH that is a valid no-op, so leave it out.
+    expected = 200 if body == "" and ENDPOINTS[name].method == "PATCH" else 400
+    assert response.status_code == expected, response.content
+    assert snapshot(world) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param([], id="empty-array"),
+        pytest.param([{"subject": "x", "customer_email": "a@example.test"}], id="array-of-object"),
+        pytest.param("just a string", id="string"),
+        pytest.param(5, id="number"),
+        pytest.param(None, id="null"),
+    ],
+)
+@pytest.mark.parametrize("name", each_endpoint())
+def test_non_object_body_is_400(world, name, body):
+    before = snapshot(world)
+
+    response = send(world, name, body)
+
+    assert_rejected(world, response, before, "non_field_errors")
+
+
+@pytest.mark.parametrize("name", each_endpoint())
+def test_form_encoded_body_is_415(world, name):
+    before = snapshot(world)
+
+    response = send_raw(world, name, "subject=x", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert snapshot(world) == before
+
+
+# --- Wrong types ------------------------------------------------------------------------------
+
+WRONG_TYPES = {
+    "ticket-create": [
+        ("subject-list", "subject", ["Hi"]),
+        ("subject-object", "subject", {"text": "Hi"}),
+        ("subject-bool", "subject", True),
+        ("subject-null", "subject", None),
+        ("subject-blank", "subject", "  "),
+        ("description-list", "description", []),
+        ("description-null", "description", None),
+        ("priority-int", "priority", 5),
+        ("priority-list", "priority", ["high"]),
+        ("priority-null", "priority", None),
+        ("category-list", "category", ["a"]),
+        ("category-bool", "category", False),
+        ("channel-int", "channel", 1),
+        ("channel-null", "channel", None),
+        ("requester-int", "requester", 5),
+        ("requester-list", "requester", [UUID]),
+        ("requester-object", "requester", {"id": UUID}),
+        ("customer_email-int", "customer_email", 5),
+        ("customer_email-list", "customer_email", ["a@example.test"]),
+        ("customer_email-not-an-email", "customer_email", "not-an-email"),
+        ("customer_name-list", "customer_name", []),
+        ("assignee-int", "assignee", 5),
+        ("assignee-list", "assignee", [UUID]),
+        ("assignee-object", "assignee", {"id": UUID}),
+        ("assignee-bool", "assignee", True),
+        ("tags-null", "tags", None),
+        ("metadata-null", "metadata", None),
+        ("external_id-list", "external_id", ["EXT"]),
+        ("external_id-object", "external_id", {}),
+        ("external_id-bool", "external_id", True),
+        ("external_id-blank", "external_id", ""),
+    ],
+    "ticket-patch": [
+        ("subject-list", "subject", []),
+        ("subject-null", "subject", None),
+        ("subject-blank", "subject", ""),
+        ("description-object", "description", {}),
+        ("status-int", "status", 3),
+        ("status-list", "status", ["open"]),
+        ("status-null", "status", None),
+        ("priority-bool", "priority", True),
+        ("category-object", "category", {}),
+        ("category-null", "category", None),
+        ("channel-list", "channel", ["api"]),
+        ("assignee-int", "assignee", 7),
+        ("assignee-object", "assignee", {}),
+        ("tags-null", "tags", None),
+        ("metadata-null", "metadata", None),
+        ("external_id-list", "external_id", []),
+        ("external_id-blank", "external_id", ""),
+    ],
+    "customer-create": [
+        ("email-int", "email", 5),
+        ("email-null", "email", None),
+        ("email-list", "email", ["a@example.test"]),
+        ("email-not-an-email", "email", "nobody"),
+        ("name-list", "name", []),
+        ("name-object", "name", {"first": "A"}),
+        ("tier-int", "tier", 1),
+        ("tier-null", "tier", None),
+        ("company-bool", "company", True),
+        ("phone-list", "phone", ["555"]),
+        ("crm_id-object", "crm_id", {}),
+        ("metadata-null", "metadata", None),
+    ],
+    "customer-patch": [
+        ("email-int", "email", 5),
+        ("email-null", "email", None),
+        ("email-blank", "email", ""),
+        ("name-null", "name", None),
+        ("tier-list", "tier", ["free"]),
+        ("company-list", "company", []),
+        ("phone-object", "phone", {}),
+        ("crm_id-bool", "crm_id", False),
+        ("metadata-null", "metadata", None),
+    ],
+    "comment-create": [
+        ("body-list", "body", ["Hi"]),
+        ("body-object", "body", {}),
+        ("body-null", "body", None),
+        ("body-blank", "body", "   "),
+        ("public-maybe", "public", "maybe"),
+        ("public-list", "public", []),
+        ("public-null", "public", None),
+        ("public-object", "public", {}),
+    ],
+    "assign": [
+        ("assignee-int", "assignee", 5),
+        ("assignee-list", "assignee", [UUID]),
+        ("assignee-object", "assignee", {"id": UUID}),
+        ("assignee-bool", "assignee", False),
+        ("assignee-unknown", "assignee", UUID),
+    ],
+}
+
+
+@pytest.mark.parametrize(("name", "field", "value"), cases(WRONG_TYPES))
+def test_wrong_type_is_400_naming_the_field(world, name, field, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {field: value}))
+
+    assert_rejected(world, response, before, field)
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        pytest.param(["manual"], "strategy", id="list"),
+        pytest.param({}, "strategy", id="object"),
+        pytest.param(None, "strategy", id="null"),
+        pytest.param(True, "strategy", id="bool"),
+        pytest.param("", "strategy", id="blank"),
+    ],
+)
+def test_assign_strategy_of_the_wrong_type_is_400(world, value, field):
+    before = snapshot(world)
+
+    response = send(world, "assign", {"strategy": value})
+
+    assert_rejected(world, response, before, field)
+
+
+def test_every_endpoint_has_wrong_type_cases():
+    assert set(WRONG_TYPES) == set(ENDPOINTS)
+
+
+# --- Over-long strings ------------------------------------------------------------------------
+
+OVER_LONG = {
+    "ticket-create": [
+        ("subject-256", "subject", "s" * 256),
+        ("description-20001", "description", "d" * 20_001),
+        ("category-65", "category", "c" * 65),
+        ("customer_email-301", "customer_email", LONG_EMAIL),
+        ("customer_name-201", "customer_name", "n" * 201),
+        ("external_id-101", "external_id", "e" * 101),
+        ("tag-51", "tags", ["t" * 51]),
+    ],
+    "ticket-patch": [
+        ("subject-256", "subject", "s" * 256),
+        ("description-huge", "description", HUGE),
+        ("category-65", "category", "c" * 65),
+        ("external_id-101", "external_id", "e" * 101),
+        ("tag-51", "tags", ["t" * 51]),
+        ("status-huge", "status", HUGE),
+        ("assignee-huge", "assignee", HUGE),
+    ],
+    "customer-create": [
+        ("email-301", "email", LONG_EMAIL),
+        ("name-201", "name", "n" * 201),
+        ("company-201", "company", "c" * 201),
+        ("phone-51", "phone", "5" * 51),
+        ("crm_id-101", "crm_id", "c" * 101),
+        ("tier-huge", "tier", HUGE),
+    ],
+    "customer-patch": [
+        ("email-301", "email", LONG_EMAIL),
+        ("name-201", "name", "n" * 201),
+        ("company-201", "company", "c" * 201),
+        ("phone-51", "phone", "5" * 51),
+        ("crm_id-101", "crm_id", "c" * 101),
+    ],
+    "comment-create": [("body-50001", "body", "b" * 50_001)],
+    "assign": [("assignee-huge", "assignee", HUGE)],
+}
+
+
+@pytest.mark.parametrize(("name", "field", "value"), cases(OVER_LONG))
+def test_over_long_string_is_400_naming_the_field(world, name, field, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {field: value}))
+
+    assert_rejected(world, response, before, field)
+
+
+def test_over_long_strategy_is_400(world):
+    before = snapshot(world)
+
+    response = send(world, "assign", {"strategy": "s" * 33})
+
+    assert_rejected(world, response, before, "strategy")
+
+
+def test_every_endpoint_has_over_long_cases():
+    assert set(OVER_LONG) == set(ENDPOINTS)
+
+
+# --- Enums ------------------------------------------------------------------------------------
+
+BAD_ENUMS = [
+    ("ticket-create", "priority", "urgent"),
+    ("ticket-create", "priority", "HIGH"),
+    ("ticket-create", "channel", "fax"),
+    ("ticket-patch", "status", "stuck"),
+    ("ticket-patch", "status", "Open"),
+    ("ticket-patch", "status", "open "),
+    ("ticket-patch", "priority", ""),
+    ("ticket-patch", "channel", "sms"),
+    ("customer-create", "tier", "gold"),
+    ("customer-patch", "tier", "FREE"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [pytest.param(n, f, v, id=f"{n}-{f}-{v!r}") for n, f, v in BAD_ENUMS],
+)
+def test_value_outside_the_enum_is_400(world, name, field, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {field: value}))
+
+    assert_rejected(world, response, before, field)
+
+
+# --- Unknown fields (typos, mass assignment, read-only output fields) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("tenant", 2, id="tenant"),
+        pytest.param("id", UUID, id="id"),
+        pytest.param("number", 1, id="number"),
+        pytest.param("version", 9, id="version"),
+        pytest.param("created_at", "2020-01-01T00:00:00Z", id="created_at"),
+        pytest.param("is_urgent", True, id="is_urgent"),
+        pytest.param("Subject", "case-typo", id="case-typo"),
+    ],
+)
+@pytest.mark.parametrize("name", each_endpoint())
+def test_unknown_field_is_400(world, name, field, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {field: value}))
+
+    assert_rejected(world, response, before, field)
+    assert response.json()[field] == ["Unknown field."]
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        pytest.param("ticket-patch", "requester", id="ticket-patch-requester"),
+        pytest.param("ticket-patch", "customer_email", id="ticket-patch-customer_email"),
+        pytest.param("ticket-patch", "escalated", id="ticket-patch-escalated"),
+        pytest.param("ticket-patch", "first_response_at", id="ticket-patch-first_response_at"),
+        pytest.param("ticket-create", "status", id="ticket-create-status"),
+        pytest.param("ticket-create", "sla", id="ticket-create-sla"),
+        pytest.param("customer-patch", "erased", id="customer-patch-erased"),
+        pytest.param("comment-create", "author_user", id="comment-create-author_user"),
+        pytest.param("comment-create", "author_customer", id="comment-create-author_customer"),
+    ],
+)
+def test_fields_that_are_not_writable_here_are_unknown(world, name, field):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {field: UUID}))
+
+    assert_rejected(world, response, before, field)
+    assert response.json()[field] == ["Unknown field."]
+
+
+# --- Tags -------------------------------------------------------------------------------------
+
+BAD_TAGS = [
+    ("string", "billing,vip"),
+    ("object", {"billing": True}),
+    ("number", 5),
+    ("too-many", [f"t{i}" for i in range(21)]),
+    ("space-inside", ["two words"]),
+    ("uppercase-unicode", ["ÜBER"]),
+    ("markup", ["<script>"]),
+    ("blank", [""]),
+    ("leading-dash", ["-x"]),
+    ("item-null", [None]),
+    ("item-list", [["a"]]),
+    ("item-object", [{"a": 1}]),
+]
+
+
+@pytest.mark.parametrize("name", ["ticket-create", "ticket-patch"])
+@pytest.mark.parametrize(("value",), [pytest.param(v, id=i) for i, v in BAD_TAGS])
+def test_bad_tags_are_400(world, name, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {"tags": value}))
+
+    assert_rejected(world, response, before, "tags")
+
+
+def test_twenty_tags_are_fine(world):
+    tags = [f"t{i}" for i in range(20)]
+
+    response = send(world, "ticket-patch", {"tags": tags})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["tags"] == tags
+
+
+# --- Metadata ---------------------------------------------------------------------------------
+
+BAD_METADATA = [
+    ("string", "x"),
+    ("json-in-a-string", '{"a": 1}'),
+    ("list", [1, 2]),
+    ("number", 5),
+    ("bool", True),
+    ("too-big", {"blob": "x" * 17_000}),
+    ("too-big-by-nesting", {f"k{i}": {"v": "x" * 100} for i in range(200)}),
+    ("eleven-levels-deep", {"a": [[[[[[[[[[]]]]]]]]]]}),
+    (
+        "objects-eleven-deep",
+        {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {}}}}}}}}}}},
+    ),
+]
+
+
+METADATA_ENDPOINTS = ["ticket-create", "ticket-patch", "customer-create", "customer-patch"]
+
+
+@pytest.mark.parametrize("name", METADATA_ENDPOINTS)
+def test_metadata_ten_levels_deep_is_fine(world, name):
+    value = {"a": [[[[[[[[["deep"]]]]]]]]]}
+
+    response = send(world, name, with_valid(world, name, {"metadata": value}))
+
+    assert response.status_code == ENDPOINTS[name].success, response.content
+    assert response.json()["metadata"] == value
+
+
+@pytest.mark.parametrize("name", METADATA_ENDPOINTS)
+@pytest.mark.parametrize(("value",), [pytest.param(v, id=i) for i, v in BAD_METADATA])
+def test_bad_metadata_is_400(world, name, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {"metadata": value}))
+
+    assert_rejected(world, response, before, "metadata")
+
+
+# --- NUL characters (PostgreSQL text and jsonb cannot hold them) ------------------------------
+
+NUL_CASES = [
+    ("ticket-create", "subject", "a\x00b"),
+    ("ticket-create", "customer_email", "a\x00@example.test"),
+    ("ticket-create", "external_id", "EXT\x00"),
+    ("ticket-create", "metadata", {"note": "a\x00b"}),
+    ("ticket-create", "metadata", {"a\x00b": 1}),
+    ("ticket-patch", "description", "\x00"),
+    ("ticket-patch", "metadata", {"deep": [{"x": "\x00"}]}),
+    ("ticket-patch", "tags", ["a\x00"]),
+    ("customer-create", "name", "A\x00"),
+    ("customer-create", "metadata", {"note": "\x00"}),
+    ("customer-patch", "phone", "555\x00"),
+    ("customer-patch", "metadata", {"\x00": "key"}),
+    ("comment-create", "body", "Hi\x00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [pytest.param(n, f, v, id=f"{n}-{f}-{i}") for i, (n, f, v) in enumerate(NUL_CASES)],
+)
+def test_nul_character_is_400(world, name, field, value):
+    before = snapshot(world)
+
+    response = send(world, name, with_valid(world, name, {field: value}))
+
+    assert_rejected(world, response, before, field)

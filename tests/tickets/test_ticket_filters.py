@@ -1,0 +1,326 @@
+"""Ticket list filters (DESIGN.md §5), ordering whitelist and cursor pagination."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import pytest
+
+from tenants.context import tenant_context
+from tenants.models import Role
+from tests.tickets.recipes import customer_recipe, ticket_recipe
+
+
+def _at(month: int) -> datetime:
+    return datetime(2024, month, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(tenant, other_tenant, member, api_client):
+    """Four tickets in the tenant (and one in another) with every filterable attribute set.
+
+    a: open, high, assigned to `someone`, requester c1, tags billing+vip, email, Jan
+    b: pending, low, unassigned, requester c2, tag bug, web, breached + escalated, Feb
+    c: resolved, critical, assigned to `me`, requester c1, no tags, api, Mar
+    d: open, critical, unassigned (urgent), requester c2, phone, Apr
+    """
+    me = member(Role.AGENT)
+    someone = member(Role.AGENT)
+    stranger = member(Role.AGENT, tenant=other_tenant)
+    with tenant_context(tenant):
+        c1 = customer_recipe.make(tenant=tenant)
+        c2 = customer_recipe.make(tenant=tenant)
+        common = {"tenant": tenant}
+        ticket_recipe.make(
+            **common,
+            subject="a",
+            status="open",
+            priority="high",
+            assignee=someone.user,
+            requester=c1,
+            tags=["billing", "vip"],
+            category="billing",
+            channel="email",
+            created_at=_at(1),
+        )
+        ticket_recipe.make(
+            **common,
+            subject="b",
+            status="pending",
+            priority="low",
+            requester=c2,
+            tags=["bug"],
+            category="tech",
+            channel="web",
+            sla_breached=True,
+            escalated=True,
+            escalation_level=1,
+            created_at=_at(2),
+        )
+        ticket_recipe.make(
+            **common,
+            subject="c",
+            status="resolved",
+            priority="critical",
+            assignee=me.user,
+            requester=c1,
+            channel="api",
+            created_at=_at(3),
+        )
+        ticket_recipe.make(
+            **common,
+            subject="d",
+            status="open",
+            priority="critical",
+            requester=c2,
+            channel="phone",
+            created_at=_at(4),
+        )
+    with tenant_context(other_tenant):
+        foreign_customer = customer_recipe.make(tenant=other_tenant)
+        ticket_recipe.make(
+            tenant=other_tenant,
+            subject="x",
+            status="open",
+            priority="critical",
+            assignee=stranger.user,
+            requester=foreign_customer,
+            tags=["billing"],
+            category="billing",
+            channel="email",
+            created_at=_at(2),
+        )
+    return SimpleNamespace(
+        tenant=tenant,
+        client=api_client(me),
+        ids={
+            "me": str(me.user.public_id),
+            "someone": str(someone.user.public_id),
+            "stranger": str(stranger.user.public_id),
+            "c1": str(c1.public_id),
+            "c2": str(c2.public_id),
+            "foreign_customer": str(foreign_customer.public_id),
+        },
+    )
+
+
+def _list(world, query: str, client=None):
+    query = query.format(**world.ids)
+    url = f"/api/v1/t/{world.tenant.slug}/tickets/?page_size=100&{query}"
+    return (client or world.client).get(url)
+
+
+def _subjects(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [t["subject"] for t in response.json()["results"]]
+
+
+FILTERS = [
+    ("status", "status=open", "ad"),
+    ("status-several", "status=open&status=pending", "abd"),
+    ("status-none-match", "status=closed", ""),
+    ("priority", "priority=critical", "cd"),
+    ("priority-several", "priority=low&priority=high", "ab"),
+    ("priority-none-match", "priority=medium", ""),
+    ("assignee-id", "assignee={someone}", "a"),
+    ("assignee-me", "assignee=me", "c"),
+    ("assignee-none", "assignee=none", "bd"),
+    ("assignee-unknown-id", "assignee=00000000-0000-4000-8000-000000000000", ""),
+    ("assignee-other-tenant", "assignee={stranger}", ""),
+    ("requester", "requester={c1}", "ac"),
+    ("requester-other", "requester={c2}", "bd"),
+    ("requester-other-tenant", "requester={foreign_customer}", ""),
+    ("tag", "tag=billing", "a"),
+    ("tag-any-case", "tag=VIP", "a"),
+    ("tag-none-match", "tag=refund", ""),
+    ("category", "category=tech", "b"),
+    ("category-none-match", "category=shipping", ""),
+    ("channel", "channel=email", "a"),
+    ("channel-several", "channel=web&channel=phone", "bd"),
+    ("channel-none-match", "channel=email&status=pending", ""),
+    ("urgent-true", "urgent=true", "d"),
+    ("urgent-false", "urgent=false", "abc"),
+    ("breached-true", "breached=true", "b"),
+    ("breached-false", "breached=false", "acd"),
+    ("escalated-true", "escalated=true", "b"),
+    ("escalated-false", "escalated=false", "acd"),
+    ("created-after", "created_after=2024-02-01T12:00:00Z", "bcd"),
+    ("created-before", "created_before=2024-02-01T12:00:00Z", "a"),
+    ("created-range", "created_after=2024-02-01T00:00:00Z&created_before=2024-04-01T00:00:00Z",
+     "bc"),
+    ("created-after-all", "created_after=2025-01-01T00:00:00Z", ""),
+    ("combined", "status=open&priority=critical", "d"),
+    ("no-filter", "", "abcd"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "expected"), [pytest.param(q, e, id=i) for i, q, e in FILTERS])
+def test_ticket_filter(world, query, expected):
+    response = _list(world, query)
+
+    assert sorted(_subjects(response)) == list(expected)
+
+
+BAD_FILTERS = [
+    ("status-unknown", "status=stuck", "status"),
+    ("priority-unknown", "priority=urgent", "priority"),
+    ("channel-unknown", "channel=fax", "channel"),
+    ("assignee-malformed", "assignee=bob", "assignee"),
+    ("assignee-too-long", "assignee=" + "a" * 37, "assignee"),
+    ("requester-malformed", "requester=bob", "requester"),
+    ("requester-number", "requester=42", "requester"),
+    ("tag-too-long", "tag=" + "a" * 51, "tag"),
+    ("category-too-long", "category=" + "a" * 65, "category"),
+    ("created-after-malformed", "created_after=yesterday", "created_after"),
+    ("created-before-malformed", "created_before=2024-13-45", "created_before"),
+    ("urgent-malformed", "urgent=maybe", "urgent"),
+    ("breached-malformed", "breached=sometimes", "breached"),
+    ("escalated-malformed", "escalated=2", "escalated"),
+]
+
+
+@pytest.mark.parametrize(("query", "field"), [pytest.param(q, f, id=i) for i, q, f in BAD_FILTERS])
+def test_malformed_filter_value_is_400_naming_it(world, query, field):
+    response = _list(world, query)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_assignee_me_for_an_api_key_matches_nothing(world, api_key_client):
+    client, _ = api_key_client(world.tenant, "agent")
+
+    response = _list(world, "assignee=me", client=client)
+
+    assert _subjects(response) == []
+
+
+# --- Ordering ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        pytest.param("", "dcba", id="default-newest-first"),
+        pytest.param("ordering=number", "abcd", id="number"),
+        pytest.param("ordering=-number", "dcba", id="minus-number"),
+        pytest.param("ordering=created_at", "abcd", id="created_at"),
+        pytest.param("ordering=-created_at", "dcba", id="minus-created_at"),
+        pytest.param("ordering=updated_at", "abcd", id="updated_at"),
+        pytest.param("ordering=requester__email", "dcba", id="related-field-ignored"),
+        pytest.param("ordering=subject", "dcba", id="unlisted-field-ignored"),
+        pytest.param("ordering=-id", "dcba", id="id-ignored"),
+        pytest.param("ordering=bogus,number", "abcd", id="bogus-part-dropped"),
+    ],
+)
+def test_ordering_whitelist(world, ordering, expected):
+    response = _list(world, ordering)
+
+    assert "".join(_subjects(response)) == expected
+
+
+# --- Cursor pagination ------------------------------------------------------------------------
+
+
+def _walk(client, url: str) -> list[int]:
+    numbers: list[int] = []
+    pages = 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        numbers += [t["number"] for t in body["results"]]
+        url = body["next"]
+        pages += 1
+        assert pages < 50, "pagination does not end"
+    return numbers
+
+
+@pytest.fixture
+def tied(tenant, member, api_client):
+    """Seven tickets, five of them created at the very same instant."""
+    with tenant_context(tenant):
+        customer = customer_recipe.make(tenant=tenant)
+        tickets = [
+            ticket_recipe.make(tenant=tenant, requester=customer, created_at=at)
+            for at in [_at(1), _at(2), _at(2), _at(2), _at(2), _at(2), _at(3)]
+        ]
+    return SimpleNamespace(
+        tenant=tenant,
+        client=api_client(member(Role.AGENT)),
+        numbers=sorted(t.number for t in tickets),
+    )
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    ["", "number", "-number", "created_at", "-created_at", "updated_at", "-updated_at"],
+    ids=lambda o: o or "default",
+)
+def test_page_size_1_walks_every_ticket_once_despite_ties(tied, ordering):
+    url = f"/api/v1/t/{tied.tenant.slug}/tickets/?page_size=1&ordering={quote(ordering)}"
+
+    numbers = _walk(tied.client, url)
+
+    assert sorted(numbers) == tied.numbers
+    assert len(numbers) == len(set(numbers))
+
+
+def test_walking_back_with_previous_returns_the_same_tickets(tied):
+    url = f"/api/v1/t/{tied.tenant.slug}/tickets/?page_size=2"
+    forward, pages = [], []
+    while url:
+        body = tied.client.get(url).json()
+        pages.append(body)
+        forward += [t["number"] for t in body["results"]]
+        url = body["next"]
+
+    backward: list[int] = []
+    url = pages[-1]["previous"]
+    while url:
+        body = tied.client.get(url).json()
+        backward = [t["number"] for t in body["results"]] + backward
+        url = body["previous"]
+
+    assert sorted(forward) == tied.numbers
+    assert backward + [t["number"] for t in pages[-1]["results"]] == forward
+
+
+def test_page_size_is_capped_at_100(tenant, member, api_client):
+    with tenant_context(tenant):
+        customer = customer_recipe.make(tenant=tenant)
+        ticket_recipe.make(tenant=tenant, requester=customer, _quantity=101)
+    client = api_client(member(Role.AGENT))
+
+    response = client.get(f"/api/v1/t/{tenant.slug}/tickets/?page_size=1000")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 100
+    assert response.json()["next"] is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("cursor=garbage", id="not-base64"),
+        pytest.param("cursor=cD1ub3QtYS1kYXRl", id="position-not-a-date"),  # p=not-a-date
+        pytest.param("cursor=bz0tNQ==", id="negative-offset"),  # o=-5
+        pytest.param("ordering=number&cursor=cD1hYmM=", id="position-not-a-number"),  # p=abc
+        pytest.param("ordering=-updated_at&cursor=cD1hYmM=", id="position-not-a-time"),
+    ],
+)
+def test_tampered_cursor_is_404_invalid_cursor(tied, query):
+    response = tied.client.get(f"/api/v1/t/{tied.tenant.slug}/tickets/?{query}")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Invalid cursor"
+
+
+def test_cursor_position_beyond_any_number_is_an_empty_page(tied):
+    cursor = "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ=="  # p=99999999999999999999999 (past bigint)
+    url = f"/api/v1/t/{tied.tenant.slug}/tickets/?ordering=number&cursor={cursor}"
+
+    response = tied.client.get(url)
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []

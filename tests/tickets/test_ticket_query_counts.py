@@ -1,0 +1,119 @@
+"""Ticket and customer reads cost a fixed number of queries, whatever the page holds."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.context import tenant_context
+from tenants.models import Role
+from tests.tickets.recipes import comment_recipe, customer_recipe, ticket_recipe
+
+# As in tests/tenants/test_query_counts.py: token (1) + tenant & membership (1) + enter the
+# tenant context (1) + the page or object, with requester, assignee and merged_into joined in
+# (1); in tests the request's transaction is a savepoint inside the test's, which adds
+# SAVEPOINT, RELEASE and the restore of the outer tenant settings: 7 statements. In
+# production the request owns its transaction: 4 statements between BEGIN and COMMIT.
+LIST_QUERIES = 7
+DETAIL_QUERIES = 7
+# A ticket's sub-list reads the ticket (1) and then the page (1): one statement more.
+SUBLIST_QUERIES = 8
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(ctx.captured_queries), response
+
+
+@pytest.fixture
+def agents(member):
+    return [member(Role.AGENT).user for _ in range(5)]
+
+
+def _add_tickets(tenant, agents, n):
+    """n tickets, each with its own requester and one of several assignees."""
+    with tenant_context(tenant):
+        return [
+            ticket_recipe.make(
+                tenant=tenant,
+                requester=customer_recipe.make(tenant=tenant),
+                assignee=agents[i % len(agents)],
+                tags=["a", "b"],
+            )
+            for i in range(n)
+        ]
+
+
+@pytest.fixture
+def client(member, api_client):
+    return api_client(member(Role.VIEWER))
+
+
+def test_ticket_list_costs_the_same_for_1_and_50_tickets(tenant, agents, client):
+    url = f"/api/v1/t/{tenant.slug}/tickets/?page_size=100"
+    _add_tickets(tenant, agents, 1)
+    small, _ = _count(client, url)
+    _add_tickets(tenant, agents, 49)
+
+    large, response = _count(client, url)
+
+    assert len(response.json()["results"]) == 50
+    assert {t["assignee"] for t in response.json()["results"]} == {str(a.public_id) for a in agents}
+    assert small == large == LIST_QUERIES
+
+
+def test_filtered_ticket_list_costs_the_same(tenant, agents, client):
+    url = (
+        f"/api/v1/t/{tenant.slug}/tickets/?page_size=100&assignee={agents[0].public_id}"
+        "&status=open&tag=a&urgent=false&ordering=-number"
+    )
+    _add_tickets(tenant, agents, 1)
+    small, _ = _count(client, url)
+    _add_tickets(tenant, agents, 49)
+
+    large, response = _count(client, url)
+
+    assert len(response.json()["results"]) == 11  # the first ticket and every fifth of the 49
+    assert small == large == LIST_QUERIES
+
+
+def test_ticket_detail_costs_a_fixed_number_of_queries(tenant, agents, client):
+    first = _add_tickets(tenant, agents, 1)[0]
+    small, _ = _count(client, f"/api/v1/t/{tenant.slug}/tickets/{first.number}/")
+    last = _add_tickets(tenant, agents, 49)[-1]
+
+    large, response = _count(client, f"/api/v1/t/{tenant.slug}/tickets/{last.number}/")
+
+    assert response.json()["assignee"] == str(last.assignee.public_id)
+    assert small == large == DETAIL_QUERIES
+
+
+def test_comment_list_costs_the_same_for_1_and_50_comments(tenant, agents, client):
+    ticket = _add_tickets(tenant, agents, 1)[0]
+    url = f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/comments/?page_size=100"
+    with tenant_context(tenant):
+        comment_recipe.make(tenant=tenant, ticket=ticket, author_user=agents[0])
+    small, _ = _count(client, url)
+    with tenant_context(tenant):
+        for i in range(49):
+            comment_recipe.make(tenant=tenant, ticket=ticket, author_user=agents[i % 5])
+
+    large, response = _count(client, url)
+
+    assert len(response.json()["results"]) == 50
+    assert small == large == SUBLIST_QUERIES
+
+
+def test_customer_list_costs_the_same_for_1_and_50_customers(tenant, client):
+    url = f"/api/v1/t/{tenant.slug}/customers/?page_size=100"
+    with tenant_context(tenant):
+        customer_recipe.make(tenant=tenant)
+    small, _ = _count(client, url)
+    with tenant_context(tenant):
+        customer_recipe.make(tenant=tenant, _quantity=49)
+
+    large, response = _count(client, url)
+
+    assert len(response.json()["results"]) == 50
+    assert small == large == LIST_QUERIES

@@ -1,0 +1,78 @@
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from tenants.api.base import TenantViewSet
+from tickets.api.exports import serializers as s
+from tickets.models import ExportJob
+from tickets.services import exports as export_services
+
+
+class _JsonErrorsOnly(BaseContentNegotiation):
+    """The download answers CSV bytes or a JSON error, whatever the client's Accept says
+    (a `text/csv` Accept must not turn into 406 before the file is even looked at)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ExportJobViewSet(TenantViewSet):
+    selector = staticmethod(export_services.export_job_list)
+    model = ExportJob
+    filter_backends: list = []
+    serializer_class = s.ExportJobOutputSerializer
+    input_serializers = {"create": s.ExportCreateInputSerializer}
+    permission_map = {
+        "list": "ticket.export",
+        "retrieve": "ticket.export",
+        "create": "ticket.export",
+        "download": "ticket.export",
+    }
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ExportJobOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request, id=None):
+        return Response(s.ExportJobOutputSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=s.ExportCreateInputSerializer, responses={202: s.ExportJobOutputSerializer}
+    )
+    def create(self, request):
+        data = s.ExportCreateInputSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        job = export_services.export_job_create(
+            tenant=request.tenant, actor=self.actor, filters=data.validated_data.get("filters", {})
+        )
+        response = Response(s.ExportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        response["Location"] = f"{request.path}{job.public_id}/"
+        return response
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=_JsonErrorsOnly,
+    )
+    def download(self, request, id=None):
+        job = self.get_object()
+        content = export_services.export_job_open(tenant=request.tenant, job=job)
+        response = FileResponse(
+            content,
+            as_attachment=True,
+            filename=f"tickets-export-{job.public_id}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response

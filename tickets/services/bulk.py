@@ -1,0 +1,151 @@
+"""Change many tickets at once, all or nothing, through ticket_update's rules."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from tenants.access import Actor
+from tenants.models import Tenant
+from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
+from tickets.models import TRANSITIONS, Status, Ticket
+from tickets.services.core import assignable, ticket_update
+
+BULK_MAX_TICKETS = 100
+BULK_FIELDS = ("status", "priority", "assignee", "tags_add", "tags_remove")
+# Mirrors tickets.api.serializers.MAX_TAGS (a service must not import the API layer).
+MAX_TAGS = 20
+
+
+class BulkUpdateResult(NamedTuple):
+    tickets: list[Ticket]  # every requested ticket, in request order
+    updated: list[int]  # numbers of the tickets that actually changed
+
+
+def _numbers_text(numbers: Iterable[int]) -> str:
+    return ", ".join(f"#{number}" for number in numbers)
+
+
+def _validate_request(
+    tenant: Tenant, numbers: list[int], changes: dict[str, Any]
+) -> tuple[list[str], set[str]]:
+    if not 1 <= len(numbers) <= BULK_MAX_TICKETS:
+        raise ValidationError({"numbers": f"Give between 1 and {BULK_MAX_TICKETS} tickets."})
+    unknown = sorted(set(changes) - set(BULK_FIELDS))
+    if unknown:
+        raise ValidationError({key: "Unknown field." for key in unknown})
+    if not changes:
+        raise ValidationError({"changes": "Give at least one change."})
+    if "status" in changes and changes["status"] not in Status.values:
+        raise ValidationError({"status": "Unknown status."})
+    if "assignee" in changes and not assignable(tenant=tenant, user=changes["assignee"]):
+        raise ValidationError(
+            {"assignee": "Must be an active member of this tenant who can work tickets."}
+        )
+    tags_add = list(dict.fromkeys(changes.get("tags_add") or []))
+    tags_remove = set(changes.get("tags_remove") or [])
+    both = [tag for tag in tags_add if tag in tags_remove]
+    if both:
+        raise ValidationError(
+            {"tags_remove": f"Tags cannot be added and removed at once: {', '.join(both)}."}
+        )
+    return tags_add, tags_remove
+
+
+def _ticket_changes(
+    ticket: Ticket, changes: dict[str, Any], tags_add: list[str], tags_remove: set[str]
+) -> dict[str, Any]:
+    """The subset of the bulk changes that would really change this ticket."""
+    diff = {
+        field: changes[field]
+        for field in ("status", "priority", "assignee")
+        if field in changes and getattr(ticket, field) != changes[field]
+    }
+    if tags_add or tags_remove:
+        tags = [tag for tag in ticket.tags if tag not in tags_remove]
+        tags += [tag for tag in tags_add if tag not in tags]
+        if tags != ticket.tags:
+            diff["tags"] = tags
+    return diff
+
+
+def _lock_tickets(tenant: Tenant, numbers: list[int]) -> dict[int, Ticket]:
+    """Lock the tenant's tickets with these numbers, in id order (no deadlock between bulks)."""
+    tickets = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("requester", "assignee", "merged_into")
+        .filter(tenant=tenant, number__in=numbers)
+        .order_by("id")
+    )
+    return {ticket.number: ticket for ticket in tickets}
+
+
+@transaction.atomic
+def ticket_bulk_update(
+    *, tenant: Tenant, actor: Actor, numbers: Sequence[int], changes: dict[str, Any]
+) -> BulkUpdateResult:
+    """Apply status, priority, assignee and tag changes to up to 100 tickets, all or nothing.
+
+    `changes` holds any of status, priority, assignee (a User or None), tags_add, tags_remove.
+    Each ticket goes through ticket_update (transitions, assignee rules, one history row per
+    changed field, domain events); tickets the changes would leave as they are are untouched.
+    Every check runs before the first write and names all offending tickets: ValidationError
+    for unknown numbers or too many tags, TicketClosedError for closed tickets that would
+    change, InvalidStatusTransitionError for illegal moves.
+    """
+    numbers = list(dict.fromkeys(numbers))
+    tags_add, tags_remove = _validate_request(tenant, numbers, changes)
+    by_number = _lock_tickets(tenant, numbers)
+    missing = [number for number in numbers if number not in by_number]
+    if missing:
+        raise ValidationError(
+            {"numbers": f"No ticket in this tenant has the number(s) {_numbers_text(missing)}."}
+        )
+
+    plans = {
+        number: _ticket_changes(by_number[number], changes, tags_add, tags_remove)
+        for number in numbers
+    }
+    too_many_tags = [n for n, diff in plans.items() if len(diff.get("tags", ())) > MAX_TAGS]
+    if too_many_tags:
+        raise ValidationError(
+            {
+                "tags_add": f"Tickets {_numbers_text(too_many_tags)} would have more than "
+                f"{MAX_TAGS} tags."
+            }
+        )
+    closed = [n for n, diff in plans.items() if diff and by_number[n].status == Status.CLOSED]
+    if closed:
+        raise TicketClosedError(
+            f"Closed tickets cannot change: {_numbers_text(closed)}.", extra={"numbers": closed}
+        )
+    if "status" in changes:
+        target = changes["status"]
+        illegal = [
+            n
+            for n, diff in plans.items()
+            if "status" in diff and target not in TRANSITIONS[by_number[n].status]
+        ]
+        if illegal:
+            raise InvalidStatusTransitionError(
+                f"These tickets cannot move to {target}: {_numbers_text(illegal)}.",
+                extra={
+                    "to": target,
+                    "numbers": illegal,
+                    "from": {str(n): by_number[n].status for n in illegal},
+                },
+            )
+
+    updated = set()
+    # Lock order (id) again, so ticket_update's own row locks are taken in the same order.
+    for ticket in sorted(by_number.values(), key=lambda t: t.pk):
+        diff = plans[ticket.number]
+        if not diff:
+            continue
+        by_number[ticket.number] = ticket_update(tenant=tenant, actor=actor, ticket=ticket, **diff)
+        updated.add(ticket.number)
+    return BulkUpdateResult(
+        tickets=[by_number[number] for number in numbers],
+        updated=[number for number in numbers if number in updated],
+    )

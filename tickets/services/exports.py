@@ -1,0 +1,342 @@
+"""Asynchronous CSV exports of tickets: request a job, run it (a TenantTask), open the file.
+
+The job stores the filters it was asked for in a canonical JSON form; the task applies them
+with the ticket list's own FilterSet to the ticket list selector, so an export holds exactly
+the rows the list would show. The CSV goes to the default storage under a tenant-prefixed key
+and is served only through the authorized download route.
+"""
+
+import csv
+import io
+import logging
+import tempfile
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+from django_filters import BooleanFilter, MultipleChoiceFilter
+from rest_framework import serializers
+
+from config.errors import ConflictError, DomainError, NotFoundError
+from tenants.access import Actor
+from tenants.models import Tenant, User
+from tenants.services import audit_log_record
+from tickets.api.filters import TicketFilter
+from tickets.models import ExportJob, ExportStatus, Ticket
+from tickets.selectors import ticket_list
+from tickets.tasks import ticket_export_task
+
+logger = logging.getLogger(__name__)
+
+EXPORT_COLUMNS = (
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "category",
+    "channel",
+    "requester_email",
+    "assignee_email",
+    "tags",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+)
+
+# Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV Injection").
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_CHUNK_ROWS = 2000
+_SPOOL_BYTES = 1024 * 1024
+_BOOLEAN_WORDS = {"true": True, "false": False}
+
+
+class ExportNotReadyError(ConflictError):
+    code = "export_not_ready"
+
+
+class ExportFailedError(ConflictError):
+    code = "export_failed"
+
+
+class ExportFileMissingError(NotFoundError):
+    code = "export_file_missing"
+
+
+class ExportFiltersInvalidError(DomainError):
+    code = "export_filters_invalid"
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+def _as_query(filters: dict[str, Any]) -> QueryDict:
+    """The filters as the query string the ticket list would have received."""
+    query = QueryDict(mutable=True)
+    for name, value in filters.items():
+        values = value if isinstance(value, list) else [value]
+        query.setlist(name, [str(v).lower() if isinstance(v, bool) else v for v in values])
+    return query
+
+
+def _filterset(
+    *, tenant: Tenant, filters: dict[str, Any], queryset: QuerySet, user: User | None
+) -> TicketFilter:
+    # The job has no HTTP request; the FilterSet reads the caller from this stand-in.
+    request = SimpleNamespace(user=user, tenant=tenant)
+    data = _as_query({name: filters[name] for name in filters if name in EXPORT_FILTERS})
+    return TicketFilter(data=data, queryset=queryset, request=request)
+
+
+# The ticket list's filters an export accepts (DESIGN.md §5), by the list's own definitions.
+EXPORT_FILTERS = (
+    "status",
+    "priority",
+    "assignee",
+    "requester",
+    "tag",
+    "category",
+    "channel",
+    "urgent",
+    "breached",
+    "escalated",
+    "created_after",
+    "created_before",
+)
+if missing := set(EXPORT_FILTERS) - set(TicketFilter.base_filters):
+    raise ImproperlyConfigured(f"TicketFilter lost export filters: {sorted(missing)}")
+_BOOLEAN_FILTERS = frozenset(
+    name for name in EXPORT_FILTERS if isinstance(TicketFilter.base_filters[name], BooleanFilter)
+)
+_MULTIPLE_FILTERS = frozenset(
+    name
+    for name in EXPORT_FILTERS
+    if isinstance(TicketFilter.base_filters[name], MultipleChoiceFilter)
+)
+
+
+def _shape_errors(filters: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        if name not in EXPORT_FILTERS:
+            errors[name] = ["Unknown filter."]
+        elif name in _MULTIPLE_FILTERS:
+            values = value if isinstance(value, list) else [value]
+            if not values or not all(isinstance(v, str) for v in values):
+                errors[name] = ["Give a value or a list of values."]
+        elif name in _BOOLEAN_FILTERS:
+            if not isinstance(value, bool) and str(value).lower() not in _BOOLEAN_WORDS:
+                errors[name] = ["Must be true or false."]
+        elif not isinstance(value, str):
+            errors[name] = ["Must be a string."]
+    return errors
+
+
+def _as_bool(name: str, value: Any) -> Any:
+    # The FilterSet's boolean widget silently ignores words it does not know ("TRUE").
+    if name in _BOOLEAN_FILTERS and isinstance(value, str):
+        return _BOOLEAN_WORDS.get(value.lower(), value)
+    return value
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, list):
+        return list(dict.fromkeys(value))
+    return value
+
+
+def export_filters_clean(*, tenant: Tenant, filters: Any, user: User | None) -> dict[str, Any]:
+    """Validate export filters by the ticket list's rules; return their canonical JSON form.
+
+    `assignee: "me"` becomes the user's id (the job runs later, without a request); an API
+    key has no tickets of its own. Raises ValidationError({filter: [messages]}).
+    """
+    if not isinstance(filters, dict):
+        raise ValidationError({"non_field_errors": ["Must be an object of filters."]})
+    filters = {name: _as_bool(name, value) for name, value in filters.items() if value is not None}
+    errors = _shape_errors(filters)
+    if filters.get("assignee") == "me":
+        if user is None:
+            errors["assignee"] = ["'me' needs a signed-in user; API keys have no tickets."]
+        else:
+            filters["assignee"] = str(user.public_id)
+    if errors:
+        raise ValidationError(errors)
+    filterset = _filterset(
+        tenant=tenant, filters=filters, queryset=Ticket.objects.none(), user=user
+    )
+    if not filterset.is_valid():
+        raise ValidationError({name: list(msgs) for name, msgs in filterset.errors.items()})
+    try:
+        filterset.qs  # noqa: B018 — method filters (assignee) validate while filtering
+    except serializers.ValidationError as exc:
+        raise ValidationError({name: list(msgs) for name, msgs in exc.detail.items()}) from exc
+    cleaned = filterset.form.cleaned_data
+    return {
+        name: _canonical(cleaned[name])
+        for name in filters
+        if cleaned.get(name) not in (None, "", [])
+    }
+
+
+# --- Jobs -------------------------------------------------------------------------------------
+
+
+def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
+    """Return the tenant's export jobs with their requester."""
+    return ExportJob.objects.filter(tenant=tenant).select_related("requested_by")
+
+
+def export_storage_key(*, tenant: Tenant, job: ExportJob) -> str:
+    """Return where a job's CSV lives: under the tenant's prefix, named by the job's id."""
+    return f"tenants/{tenant.pk}/exports/{job.public_id}.csv"
+
+
+@transaction.atomic
+def export_job_create(*, tenant: Tenant, actor: Actor, filters: dict[str, Any]) -> ExportJob:
+    """Record an export request (filters already cleaned) and run it once the request commits.
+
+    Audit-logged: an export copies the tenant's tickets out of the product.
+    """
+    job = ExportJob(tenant=tenant, requested_by=actor.user, filters=filters)
+    job.full_clean(exclude=["tenant"])
+    job.save()
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket_export.requested",
+        target_type="export_job",
+        target_id=str(job.public_id),
+        after={"filters": filters},
+    )
+    tenant_id, job_id = tenant.pk, job.pk
+    transaction.on_commit(lambda: ticket_export_task.delay(tenant_id=tenant_id, job_id=job_id))
+    return job
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _row(ticket: Ticket) -> list[Any]:
+    values = (
+        ticket.number,
+        ticket.subject,
+        ticket.status,
+        ticket.priority,
+        ticket.category,
+        ticket.channel,
+        ticket.requester.email,
+        ticket.assignee.email if ticket.assignee_id else None,
+        ";".join(ticket.tags),
+        ticket.created_at,
+        ticket.updated_at,
+        ticket.resolved_at,
+        ticket.closed_at,
+    )
+    return [_cell(value) for value in values]
+
+
+def _export_queryset(*, tenant: Tenant, job: ExportJob) -> QuerySet[Ticket]:
+    filters = job.filters if isinstance(job.filters, dict) else {"": job.filters}
+    filterset = _filterset(
+        tenant=tenant, filters=filters, queryset=ticket_list(tenant=tenant), user=None
+    )
+    if set(filters) - set(EXPORT_FILTERS) or not filterset.is_valid():
+        raise ExportFiltersInvalidError("The stored filters are no longer valid.")
+    return filterset.qs.order_by("number")
+
+
+def _write_csv(*, tenant: Tenant, job: ExportJob) -> tuple[str, int]:
+    """Stream the rows through a spooled temp file into storage; return (key, row count)."""
+    rows = 0
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        writer.writerow(EXPORT_COLUMNS)
+        for ticket in _export_queryset(tenant=tenant, job=job).iterator(chunk_size=_CHUNK_ROWS):
+            writer.writerow(_row(ticket))
+            rows += 1
+        text.flush()
+        text.detach()  # leave `raw` open for the upload
+        raw.seek(0)
+        key = export_storage_key(tenant=tenant, job=job)
+        # The key is fixed by the job, so a re-run after a crash replaces its own leftover
+        # instead of the storage inventing a new name beside it.
+        default_storage.delete(key)
+        saved = default_storage.save(key, File(raw, name=key))
+    return saved, rows
+
+
+@transaction.atomic
+def ticket_export(*, tenant: Tenant, job_id: int) -> ExportJob | None:
+    """Write an export job's CSV and mark it done, or failed with the reason.
+
+    Idempotent: a finished job (done or failed) is left alone. The job row stays locked until
+    the caller's transaction commits, so a second delivery of the task skips it (SKIP LOCKED)
+    and a worker that dies mid-run leaves the job pending for a redelivery. Returns None when
+    the job is missing or another worker holds it.
+    """
+    job = (
+        ExportJob.objects.select_for_update(skip_locked=True)
+        .filter(tenant=tenant, pk=job_id)
+        .first()
+    )
+    if job is None or job.status in (ExportStatus.DONE, ExportStatus.FAILED):
+        return job
+    job.status = ExportStatus.RUNNING
+    job.started_at = timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    try:
+        with transaction.atomic():
+            key, rows = _write_csv(tenant=tenant, job=job)
+    except Exception as exc:  # the task's failure boundary: record it on the job
+        logger.exception("ticket export failed", extra={"export_job": str(job.public_id)})
+        detail = exc.detail if isinstance(exc, DomainError) else type(exc).__name__
+        job.status = ExportStatus.FAILED
+        job.error = f"The export failed: {detail}"
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        return job
+    job.status = ExportStatus.DONE
+    job.storage_key = key
+    job.row_count = rows
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "storage_key", "row_count", "finished_at"])
+    return job
+
+
+def export_job_open(*, tenant: Tenant, job: ExportJob) -> File:
+    """Open a finished export's CSV for reading.
+
+    Raises ExportNotReadyError (pending/running), ExportFailedError, ExportFileMissingError.
+    """
+    if job.status == ExportStatus.FAILED:
+        raise ExportFailedError(job.error or "The export failed.", extra={"status": job.status})
+    if job.status != ExportStatus.DONE:
+        raise ExportNotReadyError("The export is not ready yet.", extra={"status": job.status})
+    # Only ever a key under this tenant's prefix, whatever the row says.
+    if not job.storage_key.startswith(f"tenants/{tenant.pk}/exports/"):
+        raise ExportFileMissingError("The export file is no longer available.")
+    try:
+        return default_storage.open(job.storage_key, "rb")
+    except FileNotFoundError as exc:
+        raise ExportFileMissingError("The export file is no longer available.") from exc

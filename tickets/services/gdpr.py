@@ -1,0 +1,245 @@
+"""GDPR for customers: export everything held about one, erase their personal data.
+
+What erasure does (irreversible; ticket statistics survive):
+- the customer: email becomes `erased-<public_id>@erased.invalid`; name, company, phone and
+  crm_id are emptied, metadata becomes {}; tier and created_at stay; erased_at is set and the
+  version bumped. From then on the customer cannot change (CustomerErasedError, 409).
+- comments the customer wrote, on any ticket: the body becomes "[erased]".
+- the customer's tickets: subject and description become "[erased]" (customers write them and
+  they routinely carry names, addresses, order numbers), metadata becomes {}, and the history
+  values of those three fields become "[erased]". Number, status, priority, category, channel,
+  tags, assignee, SLA flags and every timestamp stay, so reports keep counting the tickets.
+  Each ticket gets one "personal_data" history row and a version bump.
+- attachments from the customer's side (no member uploaded them; on the customer's comment, or
+  on their ticket outside any comment): the filename becomes "[erased]", the checksum is
+  cleared, the storage key (which embeds the original name) moves to an erased placeholder,
+  and the stored bytes are deleted once the transaction commits.
+- audit entries name the customer by id only: the audit log is append-only, so personal data
+  written there could never be erased.
+
+Erasing twice is a no-op: the erased customer comes back unchanged, without a second audit
+entry or event.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from config.errors import ConflictError
+from tenants import events
+from tenants.access import Actor
+from tenants.models import Tenant
+from tenants.services import audit_log_record
+from tickets import selectors
+from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
+
+ERASED = "[erased]"
+# Ticket fields written by the customer: erased on their tickets, and in those fields' history.
+_TICKET_PII_FIELDS = ("subject", "description", "metadata")
+
+
+class CustomerErasedError(ConflictError):
+    code = "customer_erased"
+
+
+def customer_ensure_not_erased(*, customer: Customer) -> None:
+    """Raise CustomerErasedError when the customer's personal data has been erased."""
+    if customer.erased_at is not None:
+        raise CustomerErasedError(
+            "This customer's personal data has been erased; the customer can no longer change."
+        )
+
+
+# --- What is held about a customer ------------------------------------------------------------
+
+
+def _comments_about(*, tenant: Tenant, customer: Customer) -> QuerySet[Comment]:
+    # The customer's own comments (wherever a merge moved them) and the team's public replies
+    # on their tickets; internal notes and other customers' comments are not theirs.
+    return (
+        Comment.objects.filter(tenant=tenant)
+        .filter(
+            Q(author_customer=customer)
+            | Q(ticket__requester=customer, public=True, author_customer__isnull=True)
+        )
+        .select_related("ticket")
+        .order_by("created_at", "id")
+    )
+
+
+def _customer_side_attachments(*, tenant: Tenant, customer: Customer) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(tenant=tenant, uploaded_by__isnull=True).filter(
+        Q(comment__author_customer=customer) | Q(comment__isnull=True, ticket__requester=customer)
+    )
+
+
+def _author_type(comment: Comment, customer: Customer) -> str:
+    if comment.author_customer_id == customer.pk:
+        return "customer"
+    return "agent" if comment.author_user_id is not None else "system"
+
+
+def _uploader_type(attachment: Attachment, customer: Customer) -> str:
+    if attachment.uploaded_by_id is not None:
+        return "agent"
+    comment = attachment.comment
+    on_customer_comment = comment is not None and comment.author_customer_id == customer.pk
+    on_own_ticket = comment is None and attachment.ticket.requester_id == customer.pk
+    return "customer" if on_customer_comment or on_own_ticket else "system"
+
+
+@dataclass(frozen=True)
+class CustomerExport:
+    """Everything held about one customer; author and uploader types are per row id."""
+
+    customer: Customer
+    tickets: list[Ticket]
+    comments: list[Comment]
+    comment_authors: dict[int, str]
+    attachments: list[Attachment]
+    attachment_uploaders: dict[int, str]
+    exported_at: datetime
+
+
+@transaction.atomic
+def customer_export(*, tenant: Tenant, actor: Actor, customer: Customer) -> CustomerExport:
+    """Gather everything held about a customer (profile, tickets, the conversation on them,
+    attachment metadata without bytes) and audit the export."""
+    tickets = list(
+        selectors.ticket_list(tenant=tenant).filter(requester=customer).order_by("number")
+    )
+    comments = list(_comments_about(tenant=tenant, customer=customer))
+    attachments = list(
+        Attachment.objects.filter(tenant=tenant)
+        .filter(
+            Q(comment__in=[c.pk for c in comments])
+            | Q(comment__isnull=True, ticket__requester=customer)
+        )
+        .select_related("ticket", "comment")
+        .order_by("created_at", "id")
+    )
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="customer.exported",
+        target_type="customer",
+        target_id=str(customer.public_id),
+        after={"tickets": len(tickets), "comments": len(comments), "attachments": len(attachments)},
+    )
+    return CustomerExport(
+        customer=customer,
+        tickets=tickets,
+        comments=comments,
+        comment_authors={c.pk: _author_type(c, customer) for c in comments},
+        attachments=attachments,
+        attachment_uploaders={a.pk: _uploader_type(a, customer) for a in attachments},
+        exported_at=timezone.now(),
+    )
+
+
+# --- Erasure ----------------------------------------------------------------------------------
+
+
+def _erase_attachments(*, tenant: Tenant, customer: Customer) -> int:
+    attachments = _customer_side_attachments(tenant=tenant, customer=customer)
+    keys = list(attachments.values_list("storage_key", flat=True))
+    erased = attachments.update(
+        filename=ERASED,
+        sha256="",
+        storage_key=Concat(
+            Value(f"tenants/{tenant.pk}/erased/"), Cast("public_id", output_field=CharField())
+        ),
+    )
+    for key in keys:
+        # Only after COMMIT: a rolled-back erase must leave the bytes where the row says.
+        transaction.on_commit(partial(default_storage.delete, key), robust=True)
+    return erased
+
+
+def _erase_tickets(*, tenant: Tenant, actor: Actor, customer: Customer, now) -> list[int]:
+    tickets = Ticket.objects.filter(tenant=tenant, requester=customer)
+    rows = list(tickets.order_by("number").values_list("pk", "number"))
+    tickets.update(
+        subject=ERASED,
+        description=Case(When(description="", then=Value("")), default=Value(ERASED)),
+        metadata={},
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    TicketEvent.objects.filter(
+        tenant=tenant, ticket__requester=customer, field__in=_TICKET_PII_FIELDS
+    ).update(old_value=ERASED, new_value=ERASED)
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                tenant_id=tenant.pk,
+                ticket_id=pk,
+                actor_user=actor.user,
+                actor_label=actor.label,
+                field="personal_data",
+                old_value=None,
+                new_value="erased",
+                created_at=now,
+            )
+            for pk, _ in rows
+        ]
+    )
+    return [number for _, number in rows]
+
+
+@transaction.atomic
+def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Customer:
+    """Erase a customer's personal data, keeping ticket statistics (see the module docstring).
+
+    Irreversible. Idempotent: an already erased customer is returned unchanged, with no new
+    audit entry and no event. Publishes customer.erased; stored attachment bytes are deleted
+    after commit.
+    """
+    customer = Customer.objects.select_for_update().get(tenant=tenant, pk=customer.pk)
+    if customer.erased_at is not None:
+        return customer
+    now = timezone.now()
+    crm_id = customer.crm_id
+    numbers = _erase_tickets(tenant=tenant, actor=actor, customer=customer, now=now)
+    comments = Comment.objects.filter(tenant=tenant, author_customer=customer).update(body=ERASED)
+    attachments = _erase_attachments(tenant=tenant, customer=customer)
+    customer.email = f"erased-{customer.public_id}@erased.invalid"
+    customer.name = customer.company = customer.phone = customer.crm_id = ""
+    customer.metadata = {}
+    customer.erased_at = now
+    customer.version += 1
+    customer.save(
+        update_fields=[
+            "email",
+            "name",
+            "company",
+            "phone",
+            "crm_id",
+            "metadata",
+            "erased_at",
+            "version",
+            "updated_at",
+        ]
+    )
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="customer.erased",
+        target_type="customer",
+        target_id=str(customer.public_id),
+        after={"tickets": len(numbers), "comments": comments, "attachments": attachments},
+    )
+    events.publish(
+        "customer.erased",
+        tenant=tenant,
+        # crm_id lets the CRM consumer propagate the erasure (GDPR art. 19); nothing else of
+        # the erased data travels.
+        payload={"id": str(customer.public_id), "crm_id": crm_id, "tickets": numbers},
+    )
+    return customer

@@ -1,0 +1,142 @@
+"""Merge one ticket into another: the source's conversation and history move to the target."""
+
+from typing import Any, NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import ConflictError
+from tenants import events
+from tenants.access import Actor
+from tenants.models import Tenant
+from tenants.services import audit_log_record
+from tickets.exceptions import TicketClosedError
+from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+
+
+class TicketAlreadyMergedError(ConflictError):
+    code = "ticket_already_merged"
+
+
+class MergeTargetClosedError(ConflictError):
+    code = "merge_target_closed"
+
+
+class MergeResult(NamedTuple):
+    source: Ticket
+    target: Ticket
+
+
+def _lock_pair(source: Ticket, target: Ticket) -> tuple[Ticket, Ticket]:
+    """Lock both rows in id order, so two merges of the same pair can never deadlock."""
+    locked = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.select_for_update(of=("self",))
+        .select_related("requester", "assignee", "merged_into")
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("id")
+    }
+    return locked[source.pk], locked[target.pk]
+
+
+def _event(ticket: Ticket, actor: Actor, field: str, old: Any, new: Any) -> TicketEvent:
+    return TicketEvent(
+        tenant_id=ticket.tenant_id,
+        ticket=ticket,
+        actor_user=actor.user,
+        actor_label=actor.label,
+        field=field,
+        old_value=old,
+        new_value=new,
+    )
+
+
+@transaction.atomic
+def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) -> MergeResult:
+    """Merge `ticket` into `into`: move its comments, history and attachments, then close it
+    with a pointer to the target. Both tickets must belong to `tenant` and be open to change.
+
+    Merging is its own transition: the source closes from any status but closed. Writes a
+    history row on each ticket, an audit entry, and publishes `ticket.merged`.
+    Raises ValidationError (into itself), TicketAlreadyMergedError / TicketClosedError (the
+    source) and MergeTargetClosedError (the target).
+    """
+    if ticket.pk == into.pk:
+        raise ValidationError({"into": "A ticket cannot be merged into itself."})
+    if ticket.tenant_id != tenant.pk or into.tenant_id != tenant.pk:
+        raise ValidationError({"into": "Both tickets must belong to this tenant."})
+    source, target = _lock_pair(ticket, into)
+    if source.merged_into_id is not None:
+        raise TicketAlreadyMergedError(
+            f"Ticket #{source.number} was already merged into #{source.merged_into.number}.",
+            extra={"number": source.number, "merged_into": source.merged_into.number},
+        )
+    if source.status == Status.CLOSED:
+        raise TicketClosedError(
+            "A closed ticket cannot be merged.", extra={"number": source.number}
+        )
+    if target.status == Status.CLOSED:
+        raise MergeTargetClosedError(
+            f"Ticket #{target.number} is closed and cannot take a merge.",
+            extra={
+                "into": target.number,
+                "merged_into": target.merged_into.number if target.merged_into else None,
+            },
+        )
+
+    moved = {
+        "comments": Comment.objects.filter(ticket=source).update(ticket=target),
+        "events": TicketEvent.objects.filter(ticket=source).update(ticket=target),
+        "attachments": Attachment.objects.filter(ticket=source).update(ticket=target),
+    }
+
+    now = timezone.now()
+    old_status = source.status
+    source.status = Status.CLOSED
+    source.closed_at = now
+    source.resolved_at = source.resolved_at or now
+    source.sla_paused = False
+    source.merged_into = target
+    source.version += 1
+    source.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "resolved_at",
+            "sla_paused",
+            "merged_into",
+            "version",
+            "updated_at",
+        ]
+    )
+    target.version += 1
+    target.save(update_fields=["version", "updated_at"])
+    TicketEvent.objects.bulk_create(
+        [
+            _event(source, actor, "status", old_status, Status.CLOSED),
+            _event(source, actor, "merged_into", None, target.number),
+            _event(target, actor, "merged_from", None, source.number),
+        ]
+    )
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket.merged",
+        target_type="ticket",
+        target_id=str(source.number),
+        target_label=source.subject,
+        before={"status": old_status},
+        after={"status": Status.CLOSED, "merged_into": target.number},
+    )
+    events.publish(
+        "ticket.merged",
+        tenant=tenant,
+        payload={
+            "number": source.number,
+            "into": target.number,
+            "status": source.status,
+            "moved": moved,
+        },
+    )
+    return MergeResult(source=source, target=target)
