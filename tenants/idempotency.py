@@ -73,6 +73,8 @@ def _fingerprint(request) -> str:
             for value in request.data.getlist(name):
                 digest.update(f"{name}=".encode())
                 if hasattr(value, "chunks"):
+                    # The same bytes under another name or type are another request.
+                    digest.update(f"{value.name}|{value.content_type}|{value.size}|".encode())
                     for chunk in value.chunks():
                         digest.update(chunk)
                     value.seek(0)

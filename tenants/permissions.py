@@ -47,7 +47,8 @@ def required_capability(view, request) -> str:
     """Return the capability a tenant view needs for this request.
 
     Views declare `required_permission` (one capability) or `permission_map` keyed by
-    viewset action or HTTP method.
+    viewset action or HTTP method; an action serving several methods maps to
+    {method: capability}.
     """
     permission_map = getattr(view, "permission_map", None)
     method = request.method.lower()
@@ -60,6 +61,10 @@ def required_capability(view, request) -> str:
         if method in _DESCRIBE_METHODS:
             candidates += ["get", "list", "retrieve"]
         capability = next((permission_map[c] for c in candidates if c in permission_map), None)
+        if isinstance(capability, dict):
+            capability = capability.get(method) or (
+                capability.get("get") if method in _DESCRIBE_METHODS else None
+            )
     else:
         capability = getattr(view, "required_permission", None)
     if capability is None or capability not in POLICY:

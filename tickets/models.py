@@ -154,6 +154,7 @@ class Ticket(TenantModel):
             models.Index(
                 fields=["tenant", "status", "-created_at"], name="tickets_ticket_status_idx"
             ),
+            models.Index(fields=["tenant", "-updated_at"], name="tickets_ticket_updated_idx"),
             models.Index(fields=["tenant", "assignee"], name="tickets_ticket_assignee_idx"),
             models.Index(fields=["tenant", "requester"], name="tickets_ticket_requester_idx"),
         ]
@@ -260,6 +261,9 @@ class Attachment(TenantModel):
         db_constraint=False,
         related_name="+",
     )
+    # True when the customer sent the file (inbound email, help center), never for uploads
+    # through the API by a member or an API key. GDPR erase removes only these.
+    from_customer = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):

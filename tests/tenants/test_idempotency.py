@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from tenants.context import tenant_context
@@ -186,3 +187,27 @@ def test_a_concurrent_twin_is_409_while_the_first_runs(member, api_client, tenan
     assert results["first"].status_code == 201
     assert replay["Idempotent-Replayed"] == "true"
     assert _ticket_count(tenant) == 1
+
+
+def test_same_bytes_under_another_name_or_type_is_another_request(
+    agent_client, tenant, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    created = agent_client.post(_tickets_url(tenant), BODY, format="json").json()
+    url = f"{_tickets_url(tenant)}{created['number']}/attachments/"
+
+    def upload(name, content_type):
+        return agent_client.post(
+            url,
+            {"file": SimpleUploadedFile(name, b"same,bytes\n", content_type)},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="upload-1",
+        )
+
+    first = upload("a.txt", "text/plain")
+    again = upload("a.txt", "text/plain")
+    renamed = upload("b.csv", "text/csv")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again["Idempotent-Replayed"] == "true"
+    assert renamed.status_code == 422

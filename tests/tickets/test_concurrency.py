@@ -106,3 +106,39 @@ def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(tenant, m
     assert sorted(statuses) == [200, 412, 412, 412]
     assert final.version == ticket.version + 1
     assert history == 1
+
+
+def test_concurrent_patches_to_the_same_email_never_500(tenant, member, api_client):
+    with tenant_context(tenant):
+        first = services.customer_create(tenant=tenant, actor=Actor(), email="a@example.test")
+        second = services.customer_create(tenant=tenant, actor=Actor(), email="b@example.test")
+    clients = [api_client(member(Role.AGENT)) for _ in range(2)]
+    base = f"/api/v1/t/{tenant.slug}/customers"
+
+    statuses = _race(
+        [
+            lambda c=client, obj=obj: (
+                c.patch(
+                    f"{base}/{obj.public_id}/", {"email": "same@example.test"}, format="json"
+                ).status_code
+            )
+            for client, obj in zip(clients, (first, second), strict=True)
+        ]
+    )
+
+    assert sorted(statuses) == [200, 400]
+
+
+def test_delete_honours_if_match(tenant, member, api_client):
+    with tenant_context(tenant):
+        ticket = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="x", customer_email="c@example.test"
+        )
+    client = api_client(member(Role.ADMIN))
+    url = f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/"
+    client.patch(url, {"priority": "high"}, format="json")
+
+    stale = client.delete(url, HTTP_IF_MATCH='"1"')
+    fresh = client.delete(url, HTTP_IF_MATCH='"2"')
+
+    assert (stale.status_code, fresh.status_code) == (412, 204)

@@ -135,6 +135,7 @@ def world(tenant, other_tenant, member):
             ticket=first,
             comment=alice_comment,
             filename="alice-passport.pdf",
+            from_customer=True,
             content_type="application/pdf",
             size=7,
             storage_key=_stored("tenants/a/attachments/1/alice-passport.pdf", b"passport"),
@@ -156,6 +157,7 @@ def world(tenant, other_tenant, member):
             tenant=tenant,
             ticket=bob_ticket,
             filename="bob.txt",
+            from_customer=True,
             storage_key=_stored("tenants/a/attachments/3/bob.txt", b"bob"),
         )
     with tenant_context(other_tenant):

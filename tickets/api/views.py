@@ -1,14 +1,12 @@
 import re
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.api.pagination import CursorPagination, OldestFirstCursorPagination
+from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import selectors, services
 from tickets.api import serializers as s
@@ -32,32 +30,6 @@ def _expected_version(request) -> int | None:
         return None
     match = _IF_MATCH_RE.fullmatch(header)
     return int(match.group(1)) if match else -1
-
-
-class TicketCursorPagination(CursorPagination):
-    """The ticket list may order by `number` (or a search rank), so a cursor can carry a
-    position of any type: one the ordering field cannot hold is an invalid cursor (404, as
-    DRF answers for any bad cursor), never a 500."""
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self._queryset = queryset
-        return super().paginate_queryset(queryset, request, view)
-
-    def decode_cursor(self, request):
-        cursor = super().decode_cursor(request)  # runs after self.ordering is known
-        if cursor is None or cursor.position is None:
-            return cursor
-        name = self.ordering[0].lstrip("-")
-        query = self._queryset.query
-        if name in query.annotations:
-            field = query.annotations[name].output_field
-        else:
-            field = self._queryset.model._meta.get_field(name)
-        try:
-            field.get_prep_value(field.to_python(cursor.position))
-        except (TypeError, ValueError, DjangoValidationError) as exc:
-            raise NotFound(self.invalid_cursor_message) from exc
-        return cursor
 
 
 def _oldest_first_page(request, queryset, serializer_class) -> Response:
@@ -140,7 +112,6 @@ class TicketViewSet(TenantViewSet):
     lookup_url_kwarg = "number"
     lookup_value_regex = "[0-9]{1,18}"
     filter_backends = [DjangoFilterBackend, TicketOrdering]
-    pagination_class = TicketCursorPagination
     filterset_class = TicketFilter
     ordering = ("-created_at", "-id")
     serializer_class = s.TicketOutputSerializer
@@ -158,9 +129,7 @@ class TicketViewSet(TenantViewSet):
         "partial_update": "ticket.write",
         "assign": "ticket.write",
         "destroy": "ticket.delete",
-        # comments: reading needs ticket.read, writing ticket.write (by method)
-        "get": "ticket.read",
-        "post": "ticket.write",
+        "comments": {"get": "ticket.read", "post": "ticket.write"},
     }
 
     def list(self, request):
@@ -195,7 +164,12 @@ class TicketViewSet(TenantViewSet):
         return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
 
     def destroy(self, request, number=None):
-        services.ticket_delete(tenant=request.tenant, actor=self.actor, ticket=self.get_object())
+        services.ticket_delete(
+            tenant=request.tenant,
+            actor=self.actor,
+            ticket=self.get_object(),
+            expected_version=_expected_version(request),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.TicketAssignInputSerializer, responses=s.TicketOutputSerializer)

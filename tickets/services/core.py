@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from config.errors import PreconditionFailedError
@@ -36,8 +37,16 @@ def _check_version(obj, expected_version: int | None) -> None:
         )
 
 
-def _email_taken(*, email: str, exclude_pk: int | None = None) -> bool:
-    queryset = Customer.objects.filter(email__iexact=email)
+def _by_email(tenant: Tenant, email: str):
+    # Written as lower(email) = … so it uses the (tenant_id, lower(email)) unique index.
+    return Customer.objects.alias(email_lc=Lower("email")).filter(
+        tenant=tenant, email_lc=email.strip().lower()
+    )
+
+
+def _email_taken(*, tenant: Tenant, email: str, exclude_pk: int | None = None) -> bool:
+
+    queryset = _by_email(tenant, email)
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
     return queryset.exists()
@@ -47,7 +56,7 @@ def _email_taken(*, email: str, exclude_pk: int | None = None) -> bool:
 def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) -> Customer:
     """Create a customer; the email must be new in this tenant (case-insensitively)."""
     email = email.strip().lower()
-    if _email_taken(email=email):
+    if _email_taken(tenant=tenant, email=email):
         raise ValidationError({"email": "A customer with this email already exists."})
     try:
         with transaction.atomic():
@@ -62,13 +71,13 @@ def customer_find_or_create(
     *, tenant: Tenant, actor: Actor, email: str, name: str = ""
 ) -> Customer:
     """Return the tenant's customer with this email, creating it if there is none."""
-    existing = Customer.objects.filter(email__iexact=email.strip()).first()
+    existing = _by_email(tenant, email).first()
     if existing is not None:
         return existing
     try:
         return customer_create(tenant=tenant, actor=actor, email=email, name=name)
     except ValidationError:  # created concurrently in between: use that one
-        return Customer.objects.get(email__iexact=email.strip())
+        return _by_email(tenant, email).get()
 
 
 @transaction.atomic
@@ -81,12 +90,13 @@ def customer_update(
     **changes: Any,
 ) -> Customer:
     """Change a customer's fields (optimistic concurrency through `expected_version`)."""
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    # NO KEY UPDATE: ticket inserts referencing the customer are not blocked meanwhile.
+    customer = Customer.objects.select_for_update(no_key=True).get(tenant=tenant, pk=customer.pk)
     customer_ensure_not_erased(customer=customer)
     _check_version(customer, expected_version)
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
-        if _email_taken(email=changes["email"], exclude_pk=customer.pk):
+        if _email_taken(tenant=tenant, email=changes["email"], exclude_pk=customer.pk):
             raise ValidationError({"email": "A customer with this email already exists."})
     changed = [f for f in _CUSTOMER_FIELDS if f in changes and getattr(customer, f) != changes[f]]
     if not changed:
@@ -94,7 +104,11 @@ def customer_update(
     for field in changed:
         setattr(customer, field, changes[field])
     customer.version += 1
-    customer.save(update_fields=[*changed, "version", "updated_at"])
+    try:
+        with transaction.atomic():
+            customer.save(update_fields=[*changed, "version", "updated_at"])
+    except IntegrityError as exc:  # the same email was taken concurrently
+        raise ValidationError({"email": "A customer with this email already exists."}) from exc
     events.publish(
         "customer.updated",
         tenant=tenant,
@@ -104,9 +118,15 @@ def customer_update(
 
 
 @transaction.atomic
-def customer_delete(*, tenant: Tenant, actor: Actor, customer: Customer) -> None:
+def customer_delete(
+    *, tenant: Tenant, actor: Actor, customer: Customer, expected_version: int | None = None
+) -> None:
     """Delete a customer who has no tickets (erase is the way for everyone else)."""
-    if Ticket.objects.filter(requester=customer).exists():
+    # FOR UPDATE conflicts with the key-share lock a concurrent ticket insert takes on its
+    # requester, so no ticket can appear between the check and the delete.
+    customer = Customer.objects.select_for_update().get(tenant=tenant, pk=customer.pk)
+    _check_version(customer, expected_version)
+    if Ticket.objects.filter(tenant=tenant, requester=customer).exists():
         raise CustomerHasTicketsError(
             "This customer has tickets; erase their personal data instead."
         )
@@ -221,6 +241,7 @@ def ticket_create(
         requester = customer_find_or_create(
             tenant=tenant, actor=actor, email=customer_email, name=customer_name
         )
+    customer_ensure_not_erased(customer=requester)
     ticket = Ticket(
         tenant=tenant,
         number=_next_number(tenant),
@@ -307,7 +328,13 @@ def ticket_update(
     if not changed:
         return ticket
     ticket.version += 1
-    ticket.save()
+    try:
+        with transaction.atomic():
+            ticket.save()
+    except IntegrityError as exc:  # external_id taken concurrently
+        raise ValidationError(
+            {"external_id": "A ticket with this external_id already exists."}
+        ) from exc
     TicketEvent.objects.bulk_create(history)
     payload = {**_ticket_payload(ticket), "changed": changed}
     events.publish("ticket.updated", tenant=tenant, payload=payload)
@@ -347,15 +374,19 @@ def ticket_assign(
 
 
 @transaction.atomic
-def ticket_delete(*, tenant: Tenant, actor: Actor, ticket: Ticket) -> None:
+def ticket_delete(
+    *, tenant: Tenant, actor: Actor, ticket: Ticket, expected_version: int | None = None
+) -> None:
     """Delete a ticket with its comments and history; the audit log keeps the fact."""
+    ticket = _lock_ticket(ticket)
+    _check_version(ticket, expected_version)
     audit_log_record(
         tenant=tenant,
         actor=actor,
         action="ticket.deleted",
         target_type="ticket",
         target_id=str(ticket.number),
-        target_label=ticket.subject,
+        target_label=f"#{ticket.number}",  # the append-only log keeps no subjects (PII)
     )
     payload = _ticket_payload(ticket)
     ticket.delete()
@@ -380,6 +411,8 @@ def comment_create(
     ticket = _lock_ticket(ticket)
     if ticket.status == Status.CLOSED:
         raise TicketClosedError("A closed ticket takes no comments; open a follow-up ticket.")
+    if author_customer is not None:
+        customer_ensure_not_erased(customer=author_customer)
     comment = Comment.objects.create(
         tenant=tenant,
         ticket=ticket,

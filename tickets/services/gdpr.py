@@ -27,14 +27,14 @@ from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from config.errors import ConflictError
 from tenants import events
 from tenants.access import Actor
-from tenants.models import Tenant
+from tenants.models import IdempotencyRecord, Tenant
 from tenants.services import audit_log_record
 from tickets import selectors
 from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
@@ -74,7 +74,7 @@ def _comments_about(*, tenant: Tenant, customer: Customer) -> QuerySet[Comment]:
 
 
 def _customer_side_attachments(*, tenant: Tenant, customer: Customer) -> QuerySet[Attachment]:
-    return Attachment.objects.filter(tenant=tenant, uploaded_by__isnull=True).filter(
+    return Attachment.objects.filter(tenant=tenant, from_customer=True).filter(
         Q(comment__author_customer=customer) | Q(comment__isnull=True, ticket__requester=customer)
     )
 
@@ -86,7 +86,7 @@ def _author_type(comment: Comment, customer: Customer) -> str:
 
 
 def _uploader_type(attachment: Attachment, customer: Customer) -> str:
-    if attachment.uploaded_by_id is not None:
+    if not attachment.from_customer:
         return "agent"
     comment = attachment.comment
     on_customer_comment = comment is not None and comment.author_customer_id == customer.pk
@@ -149,6 +149,11 @@ def customer_export(*, tenant: Tenant, actor: Actor, customer: Customer) -> Cust
 def _erase_attachments(*, tenant: Tenant, customer: Customer) -> int:
     attachments = _customer_side_attachments(tenant=tenant, customer=customer)
     keys = list(attachments.values_list("storage_key", flat=True))
+    ids = [str(i) for i in attachments.values_list("public_id", flat=True)]
+    # History rows of those files carry their names.
+    TicketEvent.objects.filter(tenant=tenant, field="attachment").filter(
+        Q(new_value__id__in=ids) | Q(old_value__id__in=ids)
+    ).update(old_value=ERASED, new_value=ERASED)
     erased = attachments.update(
         filename=ERASED,
         sha256="",
@@ -164,7 +169,9 @@ def _erase_attachments(*, tenant: Tenant, customer: Customer) -> int:
 
 def _erase_tickets(*, tenant: Tenant, actor: Actor, customer: Customer, now) -> list[int]:
     tickets = Ticket.objects.filter(tenant=tenant, requester=customer)
-    rows = list(tickets.order_by("number").values_list("pk", "number"))
+    # Lock in id order, the order bulk and merge lock in: no deadlock with them.
+    locked = tickets.select_for_update(of=("self",)).order_by("id").values_list("pk", "number")
+    rows = sorted(locked, key=lambda row: row[1])
     tickets.update(
         subject=ERASED,
         description=Case(When(description="", then=Value("")), default=Value(ERASED)),
@@ -193,6 +200,18 @@ def _erase_tickets(*, tenant: Tenant, actor: Actor, customer: Customer, now) -> 
     return [number for _, number in rows]
 
 
+def _erase_stored_responses(*, tenant: Tenant, customer: Customer) -> int:
+    # Idempotency records keep response bodies (a customer, their tickets) for replays.
+    text = Cast("response_body", output_field=TextField())
+    deleted, _ = (
+        IdempotencyRecord.objects.filter(tenant=tenant)
+        .annotate(body_text=text)
+        .filter(body_text__contains=str(customer.public_id))
+        .delete()
+    )
+    return deleted
+
+
 @transaction.atomic
 def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Customer:
     """Erase a customer's personal data, keeping ticket statistics (see the module docstring).
@@ -209,6 +228,7 @@ def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Custo
     numbers = _erase_tickets(tenant=tenant, actor=actor, customer=customer, now=now)
     comments = Comment.objects.filter(tenant=tenant, author_customer=customer).update(body=ERASED)
     attachments = _erase_attachments(tenant=tenant, customer=customer)
+    _erase_stored_responses(tenant=tenant, customer=customer)
     customer.email = f"erased-{customer.public_id}@erased.invalid"
     customer.name = customer.company = customer.phone = customer.crm_id = ""
     customer.metadata = {}

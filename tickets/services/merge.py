@@ -125,7 +125,7 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
         action="ticket.merged",
         target_type="ticket",
         target_id=str(source.number),
-        target_label=source.subject,
+        target_label=f"#{source.number}",  # no subject (PII) in the append-only log
         before={"status": old_status},
         after={"status": Status.CLOSED, "merged_into": target.number},
     )
@@ -139,4 +139,8 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
             "moved": moved,
         },
     )
+    # The source closed: consumers that follow status changes see it like any other close.
+    status_payload = {"number": source.number, "status": source.status, "changed": ["status"]}
+    events.publish("ticket.status_changed", tenant=tenant, payload=status_payload)
+    events.publish("ticket.updated", tenant=tenant, payload=status_payload)
     return MergeResult(source=source, target=target)
