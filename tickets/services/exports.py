@@ -25,11 +25,17 @@ from django.utils import timezone
 from django_filters import BooleanFilter, MultipleChoiceFilter
 from rest_framework import serializers
 
-from config.errors import ConflictError, DomainError, NotFoundError
+from config.errors import DomainError
 from tenants.access import Actor
 from tenants.models import Tenant, User
 from tenants.services import audit_log_record
 from tickets.api.filters import TicketFilter
+from tickets.exceptions import (
+    ExportFailedError,
+    ExportFileMissingError,
+    ExportFiltersInvalidError,
+    ExportNotReadyError,
+)
 from tickets.models import ExportJob, ExportStatus, Ticket
 from tickets.selectors import ticket_list
 from tickets.tasks import ticket_export_task
@@ -57,22 +63,6 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK_ROWS = 2000
 _SPOOL_BYTES = 1024 * 1024
 _BOOLEAN_WORDS = {"true": True, "false": False}
-
-
-class ExportNotReadyError(ConflictError):
-    code = "export_not_ready"
-
-
-class ExportFailedError(ConflictError):
-    code = "export_failed"
-
-
-class ExportFileMissingError(NotFoundError):
-    code = "export_file_missing"
-
-
-class ExportFiltersInvalidError(DomainError):
-    code = "export_filters_invalid"
 
 
 # --- Filters ----------------------------------------------------------------------------------

@@ -31,21 +31,17 @@ from django.db.models import Case, CharField, F, Q, QuerySet, TextField, Value, 
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from config.errors import ConflictError
 from tenants import events
 from tenants.access import Actor
 from tenants.models import IdempotencyRecord, Tenant
 from tenants.services import audit_log_record
 from tickets import selectors
+from tickets.exceptions import CustomerErasedError
 from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
 
 ERASED = "[erased]"
 # Ticket fields written by the customer: erased on their tickets, and in those fields' history.
 _TICKET_PII_FIELDS = ("subject", "description", "metadata")
-
-
-class CustomerErasedError(ConflictError):
-    code = "customer_erased"
 
 
 def customer_ensure_not_erased(*, customer: Customer) -> None:

@@ -6,21 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import ConflictError
 from tenants import events
 from tenants.access import Actor
 from tenants.models import Tenant
 from tenants.services import audit_log_record
-from tickets.exceptions import TicketClosedError
+from tickets.exceptions import MergeTargetClosedError, TicketAlreadyMergedError, TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
-
-
-class TicketAlreadyMergedError(ConflictError):
-    code = "ticket_already_merged"
-
-
-class MergeTargetClosedError(ConflictError):
-    code = "merge_target_closed"
 
 
 class MergeResult(NamedTuple):
