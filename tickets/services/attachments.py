@@ -19,6 +19,7 @@ from tenants.access import Actor
 from tenants.models import Tenant
 from tickets.exceptions import TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from tickets.services.core import history_row
 from tickets.storage import (
     attachment_file_delete,
     attachment_file_save,
@@ -176,14 +177,8 @@ def _check_size(size: int) -> None:
 
 def _history(ticket: Ticket, actor: Actor, attachment: Attachment, *, added: bool) -> TicketEvent:
     value = {"id": str(attachment.public_id), "filename": attachment.filename}
-    return TicketEvent(
-        tenant_id=ticket.tenant_id,
-        ticket=ticket,
-        actor_user=actor.user,
-        actor_label=actor.label,
-        field="attachment",
-        old_value=None if added else value,
-        new_value=value if added else None,
+    return history_row(
+        ticket, actor, "attachment", None if added else value, value if added else None
     )
 
 

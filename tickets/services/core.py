@@ -202,7 +202,8 @@ def _history_value(field: str, value: Any) -> Any:
     return value
 
 
-def _record(ticket: Ticket, actor: Actor, field: str, old: Any, new: Any) -> TicketEvent:
+def history_row(ticket: Ticket, actor: Actor, field: str, old: Any, new: Any) -> TicketEvent:
+    """Build (not save) one history row: who changed which field of a ticket, from, to."""
     return TicketEvent(
         tenant_id=ticket.tenant_id,
         ticket=ticket,
@@ -257,7 +258,7 @@ def ticket_create(
         raise ValidationError(
             {"external_id": "A ticket with this external_id already exists."}
         ) from exc
-    TicketEvent.objects.bulk_create([_record(ticket, actor, "ticket", None, "created")])
+    TicketEvent.objects.bulk_create([history_row(ticket, actor, "ticket", None, "created")])
     events.publish("ticket.created", tenant=tenant, payload=_ticket_payload(ticket))
     if assignee is not None:
         events.publish("ticket.assigned", tenant=tenant, payload=_ticket_payload(ticket))
@@ -323,7 +324,7 @@ def ticket_update(
             _apply_status(ticket, new, now)
         else:
             setattr(ticket, field, new)
-        history.append(_record(ticket, actor, field, old, new))
+        history.append(history_row(ticket, actor, field, old, new))
         changed.append(field)
     if not changed:
         return ticket
@@ -427,7 +428,7 @@ def comment_create(
         ticket.version += 1
         ticket.save(update_fields=["first_response_at", "version", "updated_at"])
         TicketEvent.objects.bulk_create(
-            [_record(ticket, actor, "first_response_at", None, comment.created_at.isoformat())]
+            [history_row(ticket, actor, "first_response_at", None, comment.created_at.isoformat())]
         )
     events.publish(
         "comment.created",

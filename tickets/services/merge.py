@@ -1,6 +1,6 @@
 """Merge one ticket into another: the source's conversation and history move to the target."""
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,6 +12,7 @@ from tenants.models import Tenant
 from tenants.services import audit_log_record
 from tickets.exceptions import MergeTargetClosedError, TicketAlreadyMergedError, TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from tickets.services.core import history_row
 
 
 class MergeResult(NamedTuple):
@@ -29,18 +30,6 @@ def _lock_pair(source: Ticket, target: Ticket) -> tuple[Ticket, Ticket]:
         .order_by("id")
     }
     return locked[source.pk], locked[target.pk]
-
-
-def _event(ticket: Ticket, actor: Actor, field: str, old: Any, new: Any) -> TicketEvent:
-    return TicketEvent(
-        tenant_id=ticket.tenant_id,
-        ticket=ticket,
-        actor_user=actor.user,
-        actor_label=actor.label,
-        field=field,
-        old_value=old,
-        new_value=new,
-    )
 
 
 @transaction.atomic
@@ -105,9 +94,9 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
     target.save(update_fields=["version", "updated_at"])
     TicketEvent.objects.bulk_create(
         [
-            _event(source, actor, "status", old_status, Status.CLOSED),
-            _event(source, actor, "merged_into", None, target.number),
-            _event(target, actor, "merged_from", None, source.number),
+            history_row(source, actor, "status", old_status, Status.CLOSED),
+            history_row(source, actor, "merged_into", None, target.number),
+            history_row(target, actor, "merged_from", None, source.number),
         ]
     )
     audit_log_record(
