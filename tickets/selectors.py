@@ -5,7 +5,7 @@ from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, V
 from django.db.models.functions import Cast
 
 from tenants.models import Tenant
-from tickets.models import Comment, Customer, Ticket, TicketEvent
+from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket, TicketEvent
 from tickets.search import SEARCH_POSITION, ticket_search_ids
 
 
@@ -60,3 +60,18 @@ def ticket_event_list(*, tenant: Tenant, ticket: Ticket) -> QuerySet[TicketEvent
         .select_related("actor_user")
         .order_by("created_at", "id")
     )
+
+
+def attachment_list(*, tenant: Tenant, ticket: Ticket | None = None) -> QuerySet[Attachment]:
+    """Return the tenant's attachments (of one ticket when given), oldest first."""
+    queryset = Attachment.objects.filter(tenant=tenant).select_related(
+        "ticket", "comment", "uploaded_by"
+    )
+    if ticket is not None:
+        queryset = queryset.filter(ticket=ticket)
+    return queryset.order_by("created_at", "id")
+
+
+def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
+    """Return the tenant's export jobs with their requester."""
+    return ExportJob.objects.filter(tenant=tenant).select_related("requested_by")

@@ -20,7 +20,6 @@ from tickets.services.exports import (
     ExportFailedError,
     ExportNotReadyError,
     export_job_create,
-    export_job_list,
     export_job_open,
     ticket_export,
 )
@@ -52,7 +51,6 @@ __all__ = [
     "customer_find_or_create",
     "customer_update",
     "export_job_create",
-    "export_job_list",
     "export_job_open",
     "ticket_assign",
     "ticket_bulk_update",

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import QuerySet
 
 from tenants.access import Actor
 from tenants.models import Tenant
@@ -252,13 +251,3 @@ def attachment_delete(*, tenant: Tenant, actor: Actor, attachment: Attachment) -
 
 # --- Reads ------------------------------------------------------------------------------------
 # Selectors of this area (they belong with tickets/selectors.py; kept here with their service).
-
-
-def attachment_list(*, tenant: Tenant, ticket: Ticket | None = None) -> QuerySet[Attachment]:
-    """Return the tenant's attachments (of one ticket when given), oldest first."""
-    queryset = Attachment.objects.filter(tenant=tenant).select_related(
-        "ticket", "comment", "uploaded_by"
-    )
-    if ticket is not None:
-        queryset = queryset.filter(ticket=ticket)
-    return queryset.order_by("created_at", "id")

@@ -184,11 +184,6 @@ def export_filters_clean(*, tenant: Tenant, filters: Any, user: User | None) -> 
 # --- Jobs -------------------------------------------------------------------------------------
 
 
-def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
-    """Return the tenant's export jobs with their requester."""
-    return ExportJob.objects.filter(tenant=tenant).select_related("requested_by")
-
-
 def export_storage_key(*, tenant: Tenant, job: ExportJob) -> str:
     """Return where a job's CSV lives: under the tenant's prefix, named by the job's id."""
     return f"tenants/{tenant.pk}/exports/{job.public_id}.csv"

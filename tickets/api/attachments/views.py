@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 class TicketAttachmentViewSet(TenantViewSet):
-    selector = staticmethod(attachment_services.attachment_list)
+    selector = staticmethod(selectors.attachment_list)
     model = Attachment
     serializer_class = s.AttachmentOutputSerializer
     input_serializers = {"create": s.AttachmentUploadInputSerializer}

@@ -8,6 +8,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from tenants.api.base import TenantViewSet
+from tickets import selectors
 from tickets.api.exports import serializers as s
 from tickets.models import ExportJob
 from tickets.services import exports as export_services
@@ -25,7 +26,7 @@ class _JsonErrorsOnly(BaseContentNegotiation):
 
 
 class ExportJobViewSet(TenantViewSet):
-    selector = staticmethod(export_services.export_job_list)
+    selector = staticmethod(selectors.export_job_list)
     model = ExportJob
     filter_backends: list = []
     serializer_class = s.ExportJobOutputSerializer
