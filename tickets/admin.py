@@ -1,6 +1,7 @@
 """The tickets app in the tenant-scoped admin: customers and tickets, changed through services
 only; the conversation and history are read-only inlines."""
 
+from django import forms
 from django.contrib import admin
 
 from tenants.admin import TenantScopedAdmin
@@ -14,8 +15,18 @@ def _changes(form) -> dict:
     return {field: form.cleaned_data[field] for field in form.changed_data}
 
 
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ("email", "name", "tier", "company", "phone", "crm_id")
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()  # stored lowercased
+
+
 @admin.register(Customer, site=admin_site)
 class CustomerAdmin(TenantScopedAdmin):
+    form = CustomerAdminForm
     # Customers are created in the API; erasing is the GDPR route's (admin+, audited).
     capabilities = {"view": "customer.read", "change": "customer.write"}
     list_display = ("email", "name", "tier", "company", "erased", "created_at")

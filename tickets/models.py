@@ -2,7 +2,7 @@
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -74,8 +74,12 @@ class Customer(TenantModel):
     class Meta(TenantModel.Meta):
         constraints = [
             *TenantModel.Meta.constraints,
-            models.UniqueConstraint(
-                F("tenant"), Lower("email"), name="tickets_customer_email_ci_uniq"
+            # Stored lowercased (the check), unique as stored: a plain (tenant_id, email) index
+            # serves lookups under RLS, where lower(email) = … could not use an index
+            # (lower() is not LEAKPROOF).
+            models.UniqueConstraint(fields=["tenant", "email"], name="tickets_customer_email_uniq"),
+            models.CheckConstraint(
+                condition=Q(email=Lower("email")), name="tickets_customer_email_lowercase"
             ),
         ]
         indexes = [

@@ -32,14 +32,17 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
+    tier = django_filters.MultipleChoiceFilter(distinct=False, choices=Tier.choices)
     company = django_filters.CharFilter(lookup_expr="iexact", max_length=200)
-    email = django_filters.CharFilter(lookup_expr="iexact", max_length=254)
+    email = django_filters.CharFilter(method="filter_email", max_length=254)
     search = django_filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:
         model = Customer
         fields = ["tier", "company", "email", "search"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(email=value.strip().lower())  # stored lowercased
 
     def filter_search(self, queryset, name, value):
         from django.db.models import Q
@@ -48,9 +51,9 @@ class CustomerFilter(django_filters.FilterSet):
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
+    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
+    channel = django_filters.MultipleChoiceFilter(distinct=False, choices=Channel.choices)
     category = django_filters.CharFilter(max_length=64)
     tag = django_filters.CharFilter(method="filter_tag", max_length=50)
     # <user id> | me | none; ids are matched inside the tenant's tickets only.

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from config.errors import PreconditionFailedError
@@ -38,10 +37,8 @@ def _check_version(obj, expected_version: int | None) -> None:
 
 
 def _by_email(tenant: Tenant, email: str):
-    # Written as lower(email) = … so it uses the (tenant_id, lower(email)) unique index.
-    return Customer.objects.alias(email_lc=Lower("email")).filter(
-        tenant=tenant, email_lc=email.strip().lower()
-    )
+    # Emails are stored lowercased: an exact match uses the (tenant_id, email) index.
+    return Customer.objects.filter(tenant=tenant, email=email.strip().lower())
 
 
 def _email_taken(*, tenant: Tenant, email: str, exclude_pk: int | None = None) -> bool:

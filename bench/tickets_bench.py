@@ -1,0 +1,187 @@
+"""Ticket API benchmark against a running server with `manage.py seed_bench` data.
+
+    .venv/bin/python bench/tickets_bench.py --base-url http://127.0.0.1:8099 \
+        --tenant bench10k-1 --tenant bench1m-2 --password bench-password-1
+
+Scenarios (each `--requests` requests from `--concurrency` threads, keep-alive connections):
+the first list page, a deep page reached by following `next` `--deep-pages` times, a page at
+the middle of the tenant (cursor built from the created_at of the middle ticket), detail of
+random tickets, a filtered list, full-text search, and last create (POST with a fresh
+Idempotency-Key each; subjects outside the seed vocabulary, so repeated runs change nothing
+the reads measure beyond a few newer tickets). Prints a markdown table per tenant
+(requests/s, p50/p95/p99 in ms, non-2xx count). With several `--tenant`s, every scenario runs
+for each tenant in turn (interleaved), and a last table compares their p50 with the first's:
+on a shared machine that is a fairer "does it stay flat as the tenant grows" than two runs
+minutes apart.
+"""
+
+import argparse
+import base64
+import itertools
+import random
+import sys
+import uuid
+from urllib.parse import urlencode, urlsplit
+
+from httpbench import (
+    TABLE_HEADER,
+    Scenario,
+    login,
+    parse_base,
+    request_json,
+    run_scenario,
+    table_row,
+)
+
+
+def _get(base, path, auth):
+    status, payload = request_json(base, "GET", path, headers=auth)
+    if status != 200:
+        raise SystemExit(f"GET {path}: {status} {payload}")
+    return payload
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def _follow_next(base, first: str, pages: int, auth) -> tuple[str, int]:
+    """The URL `pages` pages after `first` (following `next`), and how many were followed."""
+    path = first
+    for followed in range(pages):
+        payload = _get(base, path, auth)
+        if not payload.get("next"):
+            return path, followed
+        path = _path_of(payload["next"])
+    return path, pages
+
+
+def _cursor_at(position: str) -> str:
+    """A DRF cursor (base64 of `p=<position>`) that starts right after `position`."""
+    return base64.b64encode(urlencode({"p": position}).encode()).decode()
+
+
+def _scenarios(base, tenant: str, email: str, password: str, args) -> tuple[list, list, int]:
+    """Log in as the tenant's owner and build its scenarios (setup requests, not measured)."""
+    auth = {"Authorization": f"Bearer {login(base, email, password)}"}
+    tickets = f"/api/v1/t/{tenant}/tickets/"
+    newest = _get(base, f"{tickets}?page_size=1", auth)["results"]
+    if not newest:
+        raise SystemExit(f"tenant {tenant} has no tickets: run manage.py seed_bench first")
+    top = newest[0]["number"]
+    deep_path, followed = _follow_next(base, tickets, args.deep_pages, auth)
+    middle = _get(base, f"{tickets}{top // 2}/", auth)
+    middle_path = f"{tickets}?{urlencode({'cursor': _cursor_at(middle['created_at'])})}"
+    rng = random.Random(7)
+    numbers = [rng.randint(1, top) for _ in range(100_000)]
+
+    def create_body(sequence: int) -> dict:
+        return {
+            # Words outside the seed vocabulary, so creates never change what search finds.
+            "subject": f"Benchmark probe {sequence}",
+            "description": "Posted by the ticket benchmark.",
+            "customer_email": f"bench-requester-{sequence % 20}@example.test",
+            "priority": ("low", "medium", "high", "critical")[sequence % 4],
+            "tags": ["bench-probe"],
+        }
+
+    scenarios = [
+        Scenario("GET tickets/ (first page, 25)", tickets, headers=auth),
+        Scenario(f"GET tickets/ (page {followed + 1} via next)", deep_path, headers=auth),
+        Scenario("GET tickets/ (cursor at the middle of the tenant)", middle_path, headers=auth),
+        Scenario(
+            "GET tickets/<number>/ (random detail)",
+            lambda sequence: f"{tickets}{numbers[sequence % len(numbers)]}/",
+            headers=auth,
+        ),
+        Scenario(f"GET tickets/?{args.filter}", f"{tickets}?{args.filter}", headers=auth),
+        *[
+            Scenario(f"GET tickets/?search={word}", f"{tickets}?search={word}", headers=auth)
+            for word in args.words
+        ],
+        # Last, so the reads above see exactly the seeded tickets.
+        Scenario(
+            "POST tickets/ (create, Idempotency-Key)",
+            tickets,
+            method="POST",
+            headers=auth,
+            body=create_body,
+            per_request_headers=lambda _: {"Idempotency-Key": str(uuid.uuid4())},
+        ),
+    ]
+    # A search parameter the server does not know is silently ignored by django-filter: warn.
+    unfiltered = [t["number"] for t in _get(base, tickets, auth)["results"]]
+    notes = []
+    for word in args.words:
+        found = _get(base, f"{tickets}?search={word}", auth)["results"]
+        if [t["number"] for t in found] == unfiltered:
+            notes.append(f"{tenant}: search={word} returned the unfiltered first page")
+    return scenarios, notes, top
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8099")
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        default=None,
+        help="tenant slug (repeatable: several tenants are measured interleaved, scenario by "
+        "scenario, so a change in machine load hits them alike); default bench-1",
+    )
+    parser.add_argument("--password", default="bench-password-1", help="of owner@<tenant>.test")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--create-requests", type=int, default=None, help="default: --requests")
+    parser.add_argument("--deep-pages", type=int, default=200)
+    parser.add_argument("--filter", default="status=open&priority=high&tag=bug")
+    parser.add_argument("--search", action="append", default=None, help="words (repeatable)")
+    args = parser.parse_args()
+    args.words = args.search or ["invoice", "e1234"]
+    tenants = args.tenant or ["bench-1"]
+
+    base = parse_base(args.base_url)
+    setups = {
+        tenant: _scenarios(base, tenant, f"owner@{tenant}.test", args.password, args)
+        for tenant in tenants
+    }
+    names = [scenario.name for scenario in setups[tenants[0]][0]]
+    results: dict[str, list] = {tenant: [] for tenant in tenants}
+    failures = []
+    counter = itertools.count()
+    for index, name in enumerate(names):
+        for tenant in tenants:
+            scenario = setups[tenant][0][index]
+            requests = args.requests
+            if scenario.method == "POST" and args.create_requests is not None:
+                requests = args.create_requests
+            result = run_scenario(
+                base, scenario, concurrency=args.concurrency, requests=requests, counter=counter
+            )
+            results[tenant].append(result)
+            print(f"{tenant}: {table_row(name, result)}", file=sys.stderr, flush=True)
+            if result.first_error:
+                failures.append(f"{tenant} {name}: {result.first_error}")
+
+    print(f"concurrency {args.concurrency}, {args.requests} requests per scenario, {args.base_url}")
+    for tenant in tenants:
+        print(f"\n#### {tenant} ({setups[tenant][2]} tickets)\n\n{TABLE_HEADER}")
+        for name, result in zip(names, results[tenant], strict=True):
+            print(table_row(name, result))
+    if len(tenants) > 1:
+        first = tenants[0]
+        print(f"\n#### p50 relative to {first}\n")
+        print("| scenario | " + " | ".join(tenants[1:]) + " |")
+        print("|---|" + "---:|" * (len(tenants) - 1))
+        for index, name in enumerate(names):
+            ratios = [results[t][index].p50 / results[first][index].p50 for t in tenants[1:]]
+            print(f"| {name} | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
+    for line in [note for setup in setups.values() for note in setup[1]] + failures:
+        print(f"\n- {line}")
+    if failures:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
