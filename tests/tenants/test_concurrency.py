@@ -1,38 +1,14 @@
 """Races on membership rules, with real threads and separate database connections."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from tenants import services
 from tenants.access import Actor
 from tenants.exceptions import LastOwnerError
 from tenants.models import Membership, Role
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
-
-
-def _race(*calls):
-    """Run the calls at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def _leave(tenant, membership):
@@ -56,7 +32,7 @@ def _demote(tenant, actor_membership, target):
 def test_two_owners_leaving_at_once_leave_one_owner(tenant, member):
     first, second = member(Role.OWNER), member(Role.OWNER)
 
-    results = _race(_leave(tenant, first), _leave(tenant, second))
+    results = race(_leave(tenant, first), _leave(tenant, second))
 
     assert sorted(type(r).__name__ for r in results) == ["LastOwnerError", "NoneType"]
     assert Membership.objects.filter(tenant=tenant, role=Role.OWNER).count() == 1
@@ -65,7 +41,7 @@ def test_two_owners_leaving_at_once_leave_one_owner(tenant, member):
 def test_two_owners_demoting_each_other_at_once_leave_one_owner(tenant, member):
     first, second = member(Role.OWNER), member(Role.OWNER)
 
-    results = _race(_demote(tenant, first, second), _demote(tenant, second, first))
+    results = race(_demote(tenant, first, second), _demote(tenant, second, first))
 
     assert sum(isinstance(r, LastOwnerError) for r in results) == 1
     assert Membership.objects.filter(tenant=tenant, role=Role.OWNER).count() == 1

@@ -1,13 +1,12 @@
 """Races with real threads and separate connections: ticket numbers and If-Match."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.concurrency import race
 from tickets import services
 from tickets.models import Ticket
 
@@ -15,27 +14,6 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owne
 
 THREADS = 8
 PER_THREAD = 5
-
-
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome is what the test inspects
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _create_many(tenant):
@@ -55,7 +33,7 @@ def _create_many(tenant):
 def test_concurrent_creates_get_gap_free_unique_numbers_per_tenant(tenant, other_tenant):
     calls = [_create_many(tenant if i % 2 else other_tenant) for i in range(THREADS)]
 
-    results = _race(calls)
+    results = race(*calls)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     for t in (tenant, other_tenant):
@@ -96,8 +74,8 @@ def test_concurrent_patches_with_the_same_if_match_let_exactly_one_win(tenant, m
             ).status_code
         )
 
-    statuses = _race(
-        [patch(c, p) for c, p in zip(clients, ["low", "high", "critical", "low"], strict=True)]
+    statuses = race(
+        *[patch(c, p) for c, p in zip(clients, ["low", "high", "critical", "low"], strict=True)]
     )
     with tenant_context(tenant):
         final = Ticket.objects.get(pk=ticket.pk)
@@ -115,8 +93,8 @@ def test_concurrent_patches_to_the_same_email_never_500(tenant, member, api_clie
     clients = [api_client(member(Role.AGENT)) for _ in range(2)]
     base = f"/api/v1/t/{tenant.slug}/customers"
 
-    statuses = _race(
-        [
+    statuses = race(
+        *[
             lambda c=client, obj=obj: (
                 c.patch(
                     f"{base}/{obj.public_id}/", {"email": "same@example.test"}, format="json"

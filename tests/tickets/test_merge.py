@@ -2,16 +2,15 @@
 tenants."""
 
 import json
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from tenants import events
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, Role
+from tests.concurrency import race
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
@@ -414,28 +413,6 @@ def test_agent_is_403_and_nothing_moves(member, api_client, tenant, pair):
 # --- Concurrency ------------------------------------------------------------------------------
 
 
-def _race(*calls):
-    """Run the calls at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def _merge(tenant, source, target):
     def call():
         with tenant_context(tenant):
@@ -448,7 +425,7 @@ def _merge(tenant, source, target):
 def test_crossed_merges_at_once_do_not_deadlock_and_one_wins(tenant):
     first, second = new_ticket(tenant), new_ticket(tenant)
 
-    results = _race(_merge(tenant, first, second), _merge(tenant, second, first))
+    results = race(_merge(tenant, first, second), _merge(tenant, second, first))
 
     assert sorted(type(r).__name__ for r in results) == ["MergeResult", "MergeTargetClosedError"]
     winner = next(r for r in results if isinstance(r, MergeResult))
