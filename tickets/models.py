@@ -88,7 +88,9 @@ class Customer(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return self.email
+        # No personal data: str() lands in places erasure cannot reach (the admin's global
+        # change log, log lines).
+        return f"Customer {self.public_id}"
 
 
 class TicketCounter(TenantModel):
@@ -164,7 +166,7 @@ class Ticket(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.number} {self.subject}"
+        return f"#{self.number}"  # subjects carry personal data; see Customer.__str__
 
     @property
     def is_urgent(self) -> bool:

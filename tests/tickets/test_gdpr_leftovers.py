@@ -4,11 +4,13 @@ audit labels; and no new data for an erased customer."""
 import json
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, Role
-from tickets.models import Attachment, TicketEvent
+from tests.conftest import PASSWORD
+from tickets.models import Attachment, Customer, TicketEvent
 
 PII = ("alice@example.test", "Alice Liddell", "Alice's printer", "alice-passport.txt")
 
@@ -112,3 +114,22 @@ def test_no_new_ticket_or_comment_for_an_erased_customer(admin_client, alice, te
 
     assert ticket.status_code == 409
     assert ticket.json()["code"] == "customer_erased"
+
+
+def test_the_admin_change_log_records_no_personal_data(alice, tenant, client, member):
+    # django_admin_log is global and outside erasure's reach: str() of a row must hold no PII.
+    supervisor = member(Role.SUPERVISOR)
+    client.post("/admin/login/", {"username": supervisor.user.email, "password": PASSWORD})
+    with tenant_context(tenant):
+        customer = Customer.objects.get(public_id=alice["customer"]["id"])
+    url = f"/admin/tickets/customer/{customer.pk}/change/"
+    page = client.get(url)
+    form = page.context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in ("email", "name", "tier")}
+    data.update(name="Alice L.", company="", phone="", crm_id="")
+
+    client.post(url, data)
+    reprs = list(LogEntry.objects.values_list("object_repr", flat=True))
+
+    assert reprs  # the change was logged
+    assert not any(pii in r for r in reprs for pii in ("alice@example.test", "Alice"))
