@@ -17,6 +17,11 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.auth_token_purge_expired_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    # 5 4 * * *  — delete export CSVs past EXPORT_RETENTION_DAYS (fan-out per tenant)
+    "export-files-expire": {
+        "task": "tickets.tasks.export_files_expire_task",
+        "schedule": crontab(minute=5, hour=4),
+    },
     # 41 * * * *  — drop idempotency records past their TTL (fan-out per tenant)
     "idempotency-purge": {
         "task": "tenants.tasks.idempotency_purge_task",

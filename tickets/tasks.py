@@ -15,3 +15,23 @@ def ticket_export_task(self, *, tenant_id: int, job_id: int) -> str | None:
 
     job = ticket_export(tenant=Tenant.objects.get(pk=tenant_id), job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task
+def export_files_expire_task() -> int:
+    """Fan out the deletion of expired export files, one task per active tenant."""
+    from tenants.models import Tenant
+
+    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        export_files_expire_tenant_task.delay(tenant_id=tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(base=TenantTask)
+def export_files_expire_tenant_task(*, tenant_id: int) -> int:
+    """Delete one tenant's export files past the retention period."""
+    from tenants.models import Tenant
+    from tickets.services.exports import export_files_expire
+
+    return export_files_expire(tenant=Tenant.objects.get(pk=tenant_id))

@@ -290,4 +290,7 @@ LOGGING = {
 # W021 (HSTS preload) is a decision, not an oversight, while SECURE_HSTS_PRELOAD is off.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
+# Export CSVs copy tickets out of the product: their files are deleted after this many days.
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -28,6 +28,7 @@ PROJECT_APPS = {"config", "tenants", "tickets", "knowledge_base", "notifications
 ALLOWED_GLOBAL_TASKS = {
     "tenants.tasks.auth_token_purge_expired_task",
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
+    "tickets.tasks.export_files_expire_task",  # fan-out as well
 }
 
 

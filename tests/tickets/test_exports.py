@@ -9,14 +9,15 @@ import uuid
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.utils import timezone
 
 from tenants.access import Actor
 from tenants.context import TenantContextMissing, tenant_context
 from tenants.models import AuditLogEntry, Role
 from tests.tickets.recipes import export_job_recipe
 from tickets import services
-from tickets.models import ExportJob
-from tickets.tasks import ticket_export_task
+from tickets.models import Customer, ExportJob
+from tickets.tasks import export_files_expire_task, ticket_export_task
 
 HEADER = (
     "number,subject,status,priority,category,channel,requester_email,assignee_email,tags,"
@@ -601,3 +602,56 @@ def test_task_skips_a_job_another_worker_holds(tenant):
 
     assert result is None
     assert [j.status for j in _jobs(tenant)] == ["pending"]
+
+
+# --- retention and erasure ---------------------------------------------------------------
+
+
+def _finished_export(tenant, django_capture_on_commit_callbacks):
+    with tenant_context(tenant):
+        services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="Exported", customer_email="x@example.test"
+        )
+        job = services.export_job_create(tenant=tenant, actor=Actor(), filters={})
+        services.ticket_export(tenant=tenant, job_id=job.pk)
+        job.refresh_from_db()
+    return job
+
+
+def test_export_files_past_retention_are_deleted_and_download_says_so(
+    tenant, member, api_client, settings, django_capture_on_commit_callbacks
+):
+    old = _finished_export(tenant, django_capture_on_commit_callbacks)
+    fresh = _finished_export(tenant, django_capture_on_commit_callbacks)
+    old_key = old.storage_key
+    with tenant_context(tenant):
+        ExportJob.objects.filter(pk=old.pk).update(
+            finished_at=timezone.now() - timezone.timedelta(days=settings.EXPORT_RETENTION_DAYS + 1)
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fanned_out = export_files_expire_task.delay().get()
+    client = api_client(member("supervisor"))
+    base = f"/api/v1/t/{tenant.slug}/exports"
+
+    assert fanned_out >= 1
+    assert not default_storage.exists(old_key)
+    assert default_storage.exists(fresh.storage_key)
+    assert client.get(f"{base}/{old.public_id}/download/").status_code == 404
+    assert client.get(f"{base}/{fresh.public_id}/download/").status_code == 200
+
+
+def test_erasing_a_customer_removes_finished_export_files(
+    tenant, member, api_client, django_capture_on_commit_callbacks
+):
+
+    job = _finished_export(tenant, django_capture_on_commit_callbacks)
+    client = api_client(member("admin"))
+    with tenant_context(tenant):
+        customer = Customer.objects.get(email="x@example.test")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erased = client.post(f"/api/v1/t/{tenant.slug}/customers/{customer.public_id}/erase/")
+
+    assert erased.status_code == 200
+    assert not default_storage.exists(job.storage_key)

@@ -10,11 +10,13 @@ import csv
 import io
 import logging
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -325,3 +327,27 @@ def export_job_open(*, tenant: Tenant, job: ExportJob) -> File:
         return default_storage.open(job.storage_key, "rb")
     except FileNotFoundError as exc:
         raise ExportFileMissingError("The export file is no longer available.") from exc
+
+
+def export_files_remove(*, tenant: Tenant, reason: str, finished_before=None) -> int:
+    """Delete the CSVs of finished exports (all, or those finished before a moment).
+
+    The job rows stay (who exported what, when); downloads then answer "no longer
+    available". Files go after COMMIT, so a rollback keeps them. Returns how many.
+    """
+    jobs = ExportJob.objects.filter(tenant=tenant, status=ExportStatus.DONE).exclude(storage_key="")
+    if finished_before is not None:
+        jobs = jobs.filter(finished_at__lt=finished_before)
+    keys = list(jobs.values_list("storage_key", flat=True))
+    jobs.update(storage_key="", error=reason)
+    for key in keys:
+        transaction.on_commit(partial(default_storage.delete, key), robust=True)
+    return len(keys)
+
+
+def export_files_expire(*, tenant: Tenant) -> int:
+    """Delete export CSVs older than EXPORT_RETENTION_DAYS (they copy tickets out)."""
+    cutoff = timezone.now() - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    return export_files_remove(
+        tenant=tenant, finished_before=cutoff, reason="Expired: exports are kept for a while."
+    )

@@ -38,6 +38,7 @@ from tenants.services import audit_log_record
 from tickets import selectors
 from tickets.exceptions import CustomerErasedError
 from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
+from tickets.services.exports import export_files_remove
 
 ERASED = "[erased]"
 # Ticket fields written by the customer: erased on their tickets, and in those fields' history.
@@ -225,6 +226,10 @@ def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Custo
     comments = Comment.objects.filter(tenant=tenant, author_customer=customer).update(body=ERASED)
     attachments = _erase_attachments(tenant=tenant, customer=customer)
     _erase_stored_responses(tenant=tenant, customer=customer)
+    # Finished exports may hold the customer's rows: their files go too.
+    export_files_remove(
+        tenant=tenant, reason="Removed after a customer's personal data was erased."
+    )
     customer.email = f"erased-{customer.public_id}@erased.invalid"
     customer.name = customer.company = customer.phone = customer.crm_id = ""
     customer.metadata = {}
