@@ -224,6 +224,16 @@ class TicketEvent(TenantModel):
         related_name="+",
     )
     actor_label = models.CharField(max_length=254)
+    # The requester of the ticket the change was made on. A merge moves the row to another
+    # ticket; this keeps whose personal data its values may hold (GDPR erase, export).
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+    )
     field = models.CharField(max_length=64)
     old_value = models.JSONField(null=True, blank=True)
     new_value = models.JSONField(null=True, blank=True)
@@ -233,6 +243,7 @@ class TicketEvent(TenantModel):
         constraints = [
             *TenantModel.Meta.constraints,
             CompositeTenantFK(name="tickets_event_ticket_tfk", field="ticket"),
+            CompositeTenantFK(name="tickets_event_customer_tfk", field="customer"),
         ]
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_event_idx"),

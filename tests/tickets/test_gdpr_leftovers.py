@@ -133,3 +133,36 @@ def test_the_admin_change_log_records_no_personal_data(alice, tenant, client, me
 
     assert reprs  # the change was logged
     assert not any(pii in r for r in reprs for pii in ("alice@example.test", "Alice"))
+
+
+def test_erase_finds_history_a_merge_moved_onto_another_customers_ticket(
+    admin_client, alice, tenant
+):
+    base = alice["base"]
+    bob_ticket = admin_client.post(
+        f"{base}/tickets/",
+        {"subject": "Bob's", "customer_email": "bob@example.test"},
+        format="json",
+    ).json()
+    number = alice["ticket"]["number"]
+    admin_client.patch(
+        f"{base}/tickets/{number}/", {"subject": "Alice Liddell at 1 Rabbit Hole"}, format="json"
+    )
+    merged = admin_client.post(
+        f"{base}/tickets/{number}/merge/", {"into": bob_ticket["number"]}, format="json"
+    )
+
+    _erase(admin_client, alice)
+    with tenant_context(tenant):
+        on_bobs_ticket = json.dumps(
+            list(
+                TicketEvent.objects.filter(ticket__number=bob_ticket["number"]).values(
+                    "old_value", "new_value"
+                )
+            )
+        )
+
+    assert merged.status_code == 200
+    assert "Rabbit Hole" not in on_bobs_ticket
+    assert "Alice's printer" not in on_bobs_ticket
+    assert "alice-passport.txt" not in on_bobs_ticket

@@ -204,6 +204,7 @@ def history_row(ticket: Ticket, actor: Actor, field: str, old: Any, new: Any) ->
     return TicketEvent(
         tenant_id=ticket.tenant_id,
         ticket=ticket,
+        customer_id=ticket.requester_id,
         actor_user=actor.user,
         actor_label=actor.label,
         field=field,

@@ -70,9 +70,23 @@ def _comments_about(*, tenant: Tenant, customer: Customer) -> QuerySet[Comment]:
     )
 
 
+def _uploaded_on_their_tickets(*, tenant: Tenant, customer: Customer) -> list[str]:
+    # Attachment ids from the upload history rows, which keep the requester of the ticket the
+    # file was added to even after a merge moved file and row to someone else's ticket.
+    values = TicketEvent.objects.filter(
+        tenant=tenant, customer=customer, field="attachment", old_value__isnull=True
+    ).values_list("new_value", flat=True)
+    return [value["id"] for value in values if isinstance(value, dict) and "id" in value]
+
+
 def _customer_side_attachments(*, tenant: Tenant, customer: Customer) -> QuerySet[Attachment]:
     return Attachment.objects.filter(tenant=tenant, from_customer=True).filter(
-        Q(comment__author_customer=customer) | Q(comment__isnull=True, ticket__requester=customer)
+        Q(comment__author_customer=customer)
+        | Q(comment__isnull=True, ticket__requester=customer)
+        | Q(
+            comment__isnull=True,
+            public_id__in=_uploaded_on_their_tickets(tenant=tenant, customer=customer),
+        )
     )
 
 
@@ -177,13 +191,17 @@ def _erase_tickets(*, tenant: Tenant, actor: Actor, customer: Customer, now) -> 
         updated_at=now,
     )
     TicketEvent.objects.filter(
-        tenant=tenant, ticket__requester=customer, field__in=_TICKET_PII_FIELDS
+        # By the row's own customer: a merge may have moved it onto someone else's ticket.
+        tenant=tenant,
+        customer=customer,
+        field__in=_TICKET_PII_FIELDS,
     ).update(old_value=ERASED, new_value=ERASED)
     TicketEvent.objects.bulk_create(
         [
             TicketEvent(
                 tenant_id=tenant.pk,
                 ticket_id=pk,
+                customer=customer,
                 actor_user=actor.user,
                 actor_label=actor.label,
                 field="personal_data",
