@@ -222,27 +222,29 @@ class TenantModel(models.Model):
         return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
 
 
+def historical_reference(to) -> models.ForeignKey:
+    """A nullable reference that must outlive its target (who did it, who uploaded it).
+
+    No database constraint and no ON DELETE rewrite: append-only and history rows keep the id
+    of a user or key that is gone, and readers get None through select_related.
+    """
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
 class AuditLogEntry(TenantModel):
     """Append-only record of a security-relevant change (membership, role, keys, settings)."""
 
-    # Historical references: the entry must outlive the user or key it names (the audit table
-    # is append-only, so no ON DELETE can rewrite it); actor_label keeps the readable name.
-    actor_user = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
-    actor_api_key = models.ForeignKey(
-        ApiKey,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    # The audit table is append-only, so no ON DELETE may rewrite it; actor_label keeps the
+    # readable name.
+    actor_user = historical_reference(User)
+    actor_api_key = historical_reference(ApiKey)
     actor_label = models.CharField(max_length=254)
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64)

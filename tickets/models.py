@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from tenants.db import CompositeTenantFK
-from tenants.models import TenantModel, User
+from tenants.models import TenantModel, User, historical_reference
 
 
 class Tier(models.TextChoices):
@@ -215,14 +215,7 @@ class TicketEvent(TenantModel):
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="events"
     )
-    actor_user = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    actor_user = historical_reference(User)
     actor_label = models.CharField(max_length=254)
     # The requester of the ticket the change was made on. A merge moves the row to another
     # ticket; this keeps whose personal data its values may hold (GDPR erase, export).
@@ -270,14 +263,7 @@ class Attachment(TenantModel):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     storage_key = models.CharField(max_length=500)
-    uploaded_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    uploaded_by = historical_reference(User)
     # True when the customer sent the file (inbound email, help center), never for uploads
     # through the API by a member or an API key. GDPR erase removes only these.
     from_customer = models.BooleanField(default=False)
@@ -307,14 +293,7 @@ class ExportStatus(models.TextChoices):
 class ExportJob(TenantModel):
     """An asynchronous CSV export of tickets matching a set of filters."""
 
-    requested_by = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    requested_by = historical_reference(User)
     status = models.CharField(
         max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )
