@@ -2,16 +2,24 @@
 email and cache (throttle state must not leak between parallel workers)."""
 
 import atexit
+import hashlib
 import os
 import shutil
 import tempfile
+import uuid
 
 os.environ.setdefault(
     "SECRET_KEY", "test-secret-key-that-is-long-enough-for-hmac-and-not-used-anywhere-else"
 )
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, REST_FRAMEWORK
+from .base import (
+    ALLOWED_HOSTS,
+    BASE_DIR,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    DATABASES,
+    REST_FRAMEWORK,
+)
 
 DEBUG = False
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
@@ -27,10 +35,21 @@ SECURE_HSTS_SECONDS = 0
 # starts a real worker on the real Redis broker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-# One Redis database per xdist worker so parallel real workers never steal each other's tasks.
+# Every test run gets its own id (set once in the pytest process and inherited by its xdist
+# workers), and every worker its own broker key prefix: two runs on one machine (two
+# checkouts, CI beside a developer) never consume each other's tasks on the shared Redis.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-_db_index = 10 + (int(_worker[2:]) if _worker[2:].isdigit() else 0) % 6
-CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", f"redis://127.0.0.1:6379/{_db_index}")
+_run = os.environ.setdefault("TENANTDESK_TEST_RUN", uuid.uuid4().hex[:12])
+CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "global_keyprefix": f"tenantdesk-test:{_run}:{_worker}:",
+}
+# The test database is named after the checkout, so two checkouts can run their suites at once.
+_checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+DATABASES["owner"]["TEST"]["NAME"] = os.environ.get(
+    "TEST_DATABASE_NAME", f"test_tenantdesk_{_checkout}"
+)
 # Uploaded files go to a throwaway directory per test process, never into the checkout; child
 # processes (a real Celery worker) inherit it through the environment, and its creator cleans up.
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "")

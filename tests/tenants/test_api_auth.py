@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from tenants import services
 from tenants.models import Membership, Role, Tenant, User
 from tests.conftest import PASSWORD
+from tests.errors import field_errors
 from tests.tenants.recipes import membership_recipe, tenant_recipe, user_recipe
 
 REGISTER_URL = "/api/v1/auth/register/"
@@ -78,7 +79,7 @@ def test_register_duplicate_email_case_insensitive_is_400(anon_client, make_user
     )
 
     assert response.status_code == 400, response.content
-    assert response.json()["email"]
+    assert field_errors(response)["email"]
     assert User.objects.filter(email__iexact="taken@example.test").count() == 1
 
 
@@ -87,7 +88,7 @@ def test_register_weak_password_is_400_with_password_errors(anon_client, db, pas
     response = anon_client.post(REGISTER_URL, _register_body(password=password), format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["password"]
+    assert field_errors(response)["password"]
     assert not User.objects.exists()
 
 
@@ -99,7 +100,7 @@ def test_register_password_similar_to_email_is_400(anon_client, db):
     )
 
     assert response.status_code == 400, response.content
-    assert response.json()["password"]
+    assert field_errors(response)["password"]
     assert not User.objects.exists()
 
 
@@ -111,7 +112,7 @@ def test_register_missing_field_is_400(anon_client, db, missing):
     response = anon_client.post(REGISTER_URL, body, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()[missing] == ["This field is required."]
+    assert field_errors(response)[missing] == ["This field is required."]
     assert not User.objects.exists()
 
 
@@ -128,7 +129,7 @@ def test_register_invalid_field_is_400(anon_client, db, field, value):
     response = anon_client.post(REGISTER_URL, _register_body(**{field: value}), format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()[field]
+    assert field_errors(response)[field]
     assert not User.objects.exists()
 
 
@@ -137,7 +138,7 @@ def test_register_unknown_field_is_400(anon_client, db, field):
     response = anon_client.post(REGISTER_URL, _register_body(**{field: True}), format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json() == {field: ["Unknown field."]}
+    assert field_errors(response) == {field: ["Unknown field."]}
     assert not User.objects.exists()
 
 
@@ -200,7 +201,7 @@ def test_token_missing_password_is_400(anon_client, make_user):
     response = anon_client.post(TOKEN_URL, {"email": "login@example.test"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["password"] == ["This field is required."]
+    assert field_errors(response)["password"] == ["This field is required."]
 
 
 # --- me / bearer tokens -------------------------------------------------------------------------
@@ -449,7 +450,7 @@ def test_tenant_create_bad_slug_is_400(make_user, api_client, db, slug):
     response = api_client(user).post(TENANTS_URL, {"slug": slug, "name": "X"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["slug"]
+    assert field_errors(response)["slug"]
     assert not Tenant.objects.exists()
     assert not Membership.objects.exists()
 
@@ -460,7 +461,7 @@ def test_tenant_create_duplicate_slug_is_400(make_user, api_client, tenant):
     response = api_client(user).post(TENANTS_URL, {"slug": "alpha", "name": "X"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["slug"] == ["This slug is already taken."]
+    assert field_errors(response)["slug"] == ["This slug is already taken."]
     assert Tenant.objects.get(slug="alpha").name == "Alpha Co"
     assert not Membership.objects.filter(user=user).exists()
 
@@ -472,7 +473,7 @@ def test_tenant_create_slug_of_deleted_tenant_is_400(make_user, api_client, db):
     response = api_client(user).post(TENANTS_URL, {"slug": "gone-co", "name": "X"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["slug"]
+    assert field_errors(response)["slug"]
 
 
 def test_tenant_create_invalid_timezone_is_400(make_user, api_client, db):
@@ -483,7 +484,7 @@ def test_tenant_create_invalid_timezone_is_400(make_user, api_client, db):
     )
 
     assert response.status_code == 400, response.content
-    assert response.json()["timezone"]
+    assert field_errors(response)["timezone"]
     assert not Tenant.objects.exists()
 
 
@@ -497,7 +498,7 @@ def test_tenant_create_unknown_settings_key_is_400(make_user, api_client, db):
     )
 
     assert response.status_code == 400, response.content
-    assert response.json() == {"settings": {"bogus": ["Unknown field."]}}
+    assert field_errors(response) == {"settings": {"bogus": ["Unknown field."]}}
     assert not Tenant.objects.exists()
 
 
@@ -511,7 +512,7 @@ def test_tenant_create_invalid_settings_value_is_400(make_user, api_client, db):
     )
 
     assert response.status_code == 400, response.content
-    assert response.json()["settings"]["assignment_strategy"]
+    assert field_errors(response)["settings"]["assignment_strategy"]
     assert not Tenant.objects.exists()
 
 
@@ -523,7 +524,7 @@ def test_tenant_create_unknown_field_is_400(make_user, api_client, db):
     )
 
     assert response.status_code == 400, response.content
-    assert response.json() == {"is_active": ["Unknown field."]}
+    assert field_errors(response) == {"is_active": ["Unknown field."]}
     assert not Tenant.objects.exists()
 
 

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tenants.models import ApiKey, Membership, Role
+from tests.errors import field_errors
 from tests.tenants.helpers import audit_log_rows
 from tests.tenants.recipes import user_recipe
 
@@ -96,7 +97,7 @@ def test_create_key_with_forbidden_role_is_400(admin_client, tenant, role):
     response = admin_client.post(keys_url(tenant), {"name": "Bad", "role": role}, format="json")
 
     assert response.status_code == 400
-    assert "role" in response.json()
+    assert "role" in field_errors(response)
     assert not ApiKey.objects.filter(tenant=tenant).exists()
     assert audit_rows(tenant, "api_key.created") == []
 

@@ -9,6 +9,7 @@ from tenants import events
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.errors import field_errors
 from tickets import services
 from tickets.exceptions import InvalidStatusTransitionError
 from tickets.models import Ticket, TicketEvent
@@ -281,7 +282,9 @@ def test_missing_number_fails_the_whole_request_and_names_it(supervisor_client, 
     )
 
     assert response.status_code == 400
-    assert response.json() == {"numbers": ["No ticket in this tenant has the number(s) #999."]}
+    assert field_errors(response) == {
+        "numbers": ["No ticket in this tenant has the number(s) #999."]
+    }
     assert snapshot(tenant) == before
 
 
@@ -298,7 +301,7 @@ def test_another_tenants_number_fails_like_a_missing_one(supervisor_client, tena
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert field_errors(response) == {
         "numbers": [f"No ticket in this tenant has the number(s) #{theirs.number}."]
     }
     assert (snapshot(tenant), snapshot(other_tenant)) == before
@@ -391,7 +394,7 @@ def test_too_many_tags_after_adding_fails_the_whole_request(supervisor_client, t
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert field_errors(response) == {
         "tags_add": [f"Tickets #{full.number} would have more than 20 tags."]
     }
     assert snapshot(tenant) == before
@@ -421,7 +424,7 @@ def test_assignee_must_be_an_active_agent_of_this_tenant(
     )
 
     assert response.status_code == 400
-    assert "assignee" in response.json()["changes"]
+    assert "assignee" in field_errors(response)["changes"]
     assert snapshot(tenant) == before
 
 
@@ -455,7 +458,7 @@ def test_bad_request_shape_is_400_with_the_field_and_changes_nothing(
     response = post(supervisor_client, tenant, body)
 
     assert response.status_code == 400
-    assert response.json()[field]
+    assert field_errors(response)[field]
     assert snapshot(tenant) == before
 
 
@@ -483,7 +486,7 @@ def test_bad_changes_are_400_with_the_field_and_change_nothing(
     response = post(supervisor_client, tenant, {"numbers": [ticket.number], "changes": changes})
 
     assert response.status_code == 400
-    assert response.json()["changes"][field]
+    assert field_errors(response)["changes"][field]
     assert snapshot(tenant) == before
 
 

@@ -11,6 +11,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, Role
 from tests.concurrency import race
+from tests.errors import field_errors
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
@@ -261,7 +262,7 @@ def test_merge_into_itself_is_400_and_changes_nothing(supervisor_client, tenant,
     response = post(supervisor_client, merge_url(tenant, source.number), {"into": source.number})
 
     assert response.status_code == 400
-    assert "into" in response.json()
+    assert "into" in field_errors(response)
     assert snapshot(tenant) == before
 
 
@@ -279,7 +280,7 @@ def test_merge_into_another_tenants_number_is_400_does_not_exist(
     )
 
     assert response.status_code == 400
-    assert response.json() == {"into": [f"Ticket #{theirs.number} does not exist."]}
+    assert field_errors(response) == {"into": [f"Ticket #{theirs.number} does not exist."]}
     assert (snapshot(tenant), snapshot(other_tenant)) == before
 
 
@@ -371,7 +372,7 @@ def test_merge_bad_input_is_400_with_the_field_and_changes_nothing(
     response = post(supervisor_client, merge_url(tenant, pair["source"].number), body)
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in field_errors(response)
     assert snapshot(tenant) == before
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.errors import field_errors
 from tests.tickets.recipes import customer_recipe, ticket_recipe
 
 
@@ -184,7 +185,7 @@ def test_malformed_filter_value_is_400_naming_it(world, query, field):
     response = _list(world, query)
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in field_errors(response)
 
 
 def test_assignee_me_for_an_api_key_matches_nothing(world, api_key_client):

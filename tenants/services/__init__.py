@@ -1,0 +1,35 @@
+"""Writes of the tenants app, one module per area; import services from here."""
+
+from tenants.services.accounts import (
+    auth_token_create,
+    auth_token_purge_expired,
+    auth_token_revoke,
+    user_register,
+)
+from tenants.services.api_keys import (
+    API_KEY_PREFIX,
+    api_key_authenticate,
+    api_key_create,
+    api_key_revoke,
+)
+from tenants.services.audit import audit_log_record
+from tenants.services.members import member_add, member_remove, member_update
+from tenants.services.tenants import tenant_create, tenant_delete, tenant_update
+
+__all__ = [
+    "API_KEY_PREFIX",
+    "api_key_authenticate",
+    "api_key_create",
+    "api_key_revoke",
+    "audit_log_record",
+    "auth_token_create",
+    "auth_token_purge_expired",
+    "auth_token_revoke",
+    "member_add",
+    "member_remove",
+    "member_update",
+    "tenant_create",
+    "tenant_delete",
+    "tenant_update",
+    "user_register",
+]

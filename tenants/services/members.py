@@ -1,0 +1,153 @@
+"""Memberships: add, change, remove; the owner rules."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from config.errors import NotFoundError, PermissionDeniedError
+from tenants.access import Actor
+from tenants.exceptions import (
+    LastOwnerError,
+    OwnerRequiredError,
+)
+from tenants.models import Membership, Role, Tenant, User
+from tenants.permissions import has_capability
+from tenants.selectors import owner_count
+from tenants.services.audit import audit_log_record
+
+_MEMBER_FIELDS = ("role", "is_senior", "is_active")
+
+
+def _member_snapshot(membership: Membership) -> dict[str, Any]:
+    return {field: getattr(membership, field) for field in _MEMBER_FIELDS}
+
+
+def _lock_tenant(tenant: Tenant) -> None:
+    # Serialise membership changes per tenant, so two concurrent demotions can never both see
+    # "another owner remains".
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").get()
+
+
+def _reload(membership: Membership) -> Membership:
+    # Re-read under the tenant lock; a concurrent removal makes it a 404, not a 500.
+    fresh = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if fresh is None:
+        raise NotFoundError("Not found.")
+    return fresh
+
+
+@transaction.atomic
+def member_add(
+    *, tenant: Tenant, actor: Actor, email: str, role: str, is_senior: bool = False
+) -> Membership:
+    """Add a registered user to the tenant with a role; only owners may grant `owner`."""
+    if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
+        raise OwnerRequiredError("Only owners can grant the owner role.")
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise ValidationError({"email": "No registered user has this email."})
+    _lock_tenant(tenant)
+    if Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ValidationError({"email": "This user is already a member of the tenant."})
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role, is_senior=is_senior)
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="member.added",
+        target_type="member",
+        target_id=str(membership.public_id),
+        target_label=user.email,
+        after=_member_snapshot(membership),
+    )
+    from tenants.tasks import member_added_notify_task
+
+    # robust: the membership is committed whatever the broker says; a failed enqueue is logged
+    # (the notifications outbox will make such sends retryable).
+    transaction.on_commit(
+        lambda: member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk),
+        robust=True,
+    )
+    return membership
+
+
+def _check_owner_rules(
+    *, tenant: Tenant, actor: Actor, membership: Membership, losing_owner: bool
+) -> None:
+    if membership.role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
+        raise OwnerRequiredError("Only owners can change or remove an owner.")
+    if losing_owner and membership.is_active and owner_count(tenant=tenant) <= 1:
+        raise LastOwnerError("The tenant's last owner cannot leave or be demoted.")
+
+
+@transaction.atomic
+def member_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    membership: Membership,
+    role: str | None = None,
+    is_senior: bool | None = None,
+    is_active: bool | None = None,
+) -> Membership:
+    """Change a member's role, seniority or active flag, keeping at least one owner."""
+    _lock_tenant(tenant)
+    membership = _reload(membership)
+    if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
+        raise OwnerRequiredError("Only owners can grant the owner role.")
+    losing_owner = membership.role == Role.OWNER and (
+        (role is not None and role != Role.OWNER) or is_active is False
+    )
+    _check_owner_rules(tenant=tenant, actor=actor, membership=membership, losing_owner=losing_owner)
+    before = _member_snapshot(membership)
+    if role is not None:
+        membership.role = role
+    if is_senior is not None:
+        membership.is_senior = is_senior
+    if is_active is not None:
+        membership.is_active = is_active
+    after = _member_snapshot(membership)
+    changed = sorted(k for k in _MEMBER_FIELDS if before[k] != after[k])
+    if not changed:
+        return membership
+    membership.save(update_fields=[*changed, "updated_at"])
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="member.updated",
+        target_type="member",
+        target_id=str(membership.public_id),
+        target_label=membership.user.email,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+    )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, tenant: Tenant, actor: Actor, membership: Membership) -> None:
+    """Remove a member (admins remove others; anyone may leave), keeping at least one owner."""
+    is_self = actor.user is not None and membership.user_id == actor.user.pk
+    if not is_self and not has_capability(actor.role, "member.manage"):
+        raise PermissionDeniedError("Your role does not allow removing other members.")
+    _lock_tenant(tenant)
+    membership = _reload(membership)
+    _check_owner_rules(
+        tenant=tenant,
+        # Leaving is always allowed (owner rules apply to removing others), except the last owner.
+        actor=Actor(role=Role.OWNER) if is_self else actor,
+        membership=membership,
+        losing_owner=membership.role == Role.OWNER,
+    )
+    before = _member_snapshot(membership)
+    target_id, email = str(membership.public_id), membership.user.email
+    membership.delete()
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="member.removed",
+        target_type="member",
+        target_id=target_id,
+        target_label=email,
+        before=before,
+    )

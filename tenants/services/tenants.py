@@ -1,0 +1,108 @@
+"""Tenants: create, update, deactivate."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tenants.access import Actor
+from tenants.models import Membership, Role, Tenant
+from tenants.services.audit import audit_log_record
+
+_TENANT_AUDITED_FIELDS = ("name", "timezone", "settings")
+
+
+def _tenant_snapshot(tenant: Tenant) -> dict[str, Any]:
+    return {field: getattr(tenant, field) for field in _TENANT_AUDITED_FIELDS}
+
+
+@transaction.atomic
+def tenant_create(
+    *, actor: Actor, slug: str, name: str, timezone_name: str = "UTC", settings: dict | None = None
+) -> Tenant:
+    """Create a tenant with the acting user as its first owner."""
+    if Tenant.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": "This slug is already taken."})
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(
+                slug=slug, name=name, timezone=timezone_name, settings=settings or {}
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"slug": "This slug is already taken."}) from exc
+    membership = Membership.objects.create(user=actor.user, tenant=tenant, role=Role.OWNER)
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="tenant.created",
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_label=tenant.name,
+        after=_tenant_snapshot(tenant),
+    )
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="member.added",
+        target_type="member",
+        target_id=str(membership.public_id),
+        target_label=actor.label,
+        after={"role": membership.role, "is_senior": False, "is_active": True},
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    name: str | None = None,
+    timezone_name: str | None = None,
+    settings: dict | None = None,
+) -> Tenant:
+    """Change a tenant's name, timezone or settings (merged key by key); audit the change."""
+    before = _tenant_snapshot(tenant)
+    if name is not None:
+        tenant.name = name
+    if timezone_name is not None:
+        tenant.timezone = timezone_name
+    if settings is not None:
+        tenant.settings = {**(tenant.settings or {}), **settings}
+    after = _tenant_snapshot(tenant)
+    changed = {k for k in _TENANT_AUDITED_FIELDS if before[k] != after[k]}
+    if not changed:
+        return tenant
+    tenant.save(update_fields=[*sorted(changed), "updated_at"])
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="tenant.updated",
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_label=tenant.name,
+        before={k: before[k] for k in sorted(changed)},
+        after={k: after[k] for k in sorted(changed)},
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant, actor: Actor) -> None:
+    """Deactivate a tenant: its routes answer 404 from now on and its API keys stop working.
+
+    The rows stay (soft delete) so an operator can restore or purge them deliberately; the slug
+    stays reserved.
+    """
+    tenant.is_active = False
+    tenant.deleted_at = timezone.now()
+    tenant.save(update_fields=["is_active", "deleted_at", "updated_at"])
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="tenant.deleted",
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_label=tenant.name,
+    )
