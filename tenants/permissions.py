@@ -32,9 +32,6 @@ POLICY: dict[str, str] = {
 }
 
 
-_DESCRIBE_METHODS = ("head", "options")
-
-
 def has_capability(role: str | None, capability: str) -> bool:
     """Return whether `role` grants `capability` (unknown capabilities grant nothing)."""
     least = POLICY.get(capability)
@@ -43,28 +40,30 @@ def has_capability(role: str | None, capability: str) -> bool:
     return ROLE_RANK[role] >= ROLE_RANK[least]
 
 
+# OPTIONS describes a route (DRF lists only the methods the caller may use): any member may ask.
+DESCRIBE_CAPABILITY = "tenant.read"
+
+
 def required_capability(view, request) -> str:
     """Return the capability a tenant view needs for this request.
 
     Views declare `required_permission` (one capability) or `permission_map` keyed by
     viewset action or HTTP method; an action serving several methods maps to
-    {method: capability}.
+    {method: capability}. HEAD needs what GET needs; OPTIONS needs membership only.
     """
-    permission_map = getattr(view, "permission_map", None)
     method = request.method.lower()
-    key = getattr(view, "action", None) or method
+    if method == "options":
+        return DESCRIBE_CAPABILITY
+    if method == "head":
+        method = "get"
+    permission_map = getattr(view, "permission_map", None)
+    # The action this method runs (a clone of the request made by DRF to check another
+    # method keeps the original `action`), else the method itself.
+    key = getattr(view, "action_map", {}).get(method) or getattr(view, "action", None) or method
     if permission_map:
-        # The action, else the action the method maps to (DRF's OPTIONS metadata re-checks
-        # POST/PUT while `action` stays "metadata"), else the method; HEAD and OPTIONS only
-        # describe the resource, so they need what reading it needs.
-        candidates = [key, getattr(view, "action_map", {}).get(method), method]
-        if method in _DESCRIBE_METHODS:
-            candidates += ["get", "list", "retrieve"]
-        capability = next((permission_map[c] for c in candidates if c in permission_map), None)
+        capability = permission_map.get(key, permission_map.get(method))
         if isinstance(capability, dict):
-            capability = capability.get(method) or (
-                capability.get("get") if method in _DESCRIBE_METHODS else None
-            )
+            capability = capability.get(method)
     else:
         capability = getattr(view, "required_permission", None)
     if capability is None or capability not in POLICY:

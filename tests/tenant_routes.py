@@ -8,6 +8,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 TENANT_MOUNT = "<slug:tenant_slug>"
 _IGNORED_METHODS = {"options", "head", "trace"}
+# Every route answers these two (HEAD with 405 where it has no GET); the matrices list them too.
+DESCRIBE_METHODS = {"HEAD", "OPTIONS"}
 
 
 def _walk(patterns, prefix=""):
@@ -31,11 +33,12 @@ def _methods(callback) -> set[str]:
 
 
 def tenant_routes() -> set[tuple[str, str]]:
-    """Return {(url name, HTTP method)} for every route under the tenant mount point."""
+    """Return {(url name, HTTP method)} for every route under the tenant mount point,
+    HEAD and OPTIONS included."""
     routes = set()
     for pattern, entry in _walk(get_resolver().url_patterns):
         if TENANT_MOUNT not in pattern or "format" in pattern:
             continue
-        for method in _methods(entry.callback):
+        for method in _methods(entry.callback) | DESCRIBE_METHODS:
             routes.add((entry.name, method))
     return routes

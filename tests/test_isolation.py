@@ -6,6 +6,8 @@ A's admin API key.
 """
 
 import json
+import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.base import ContentFile
@@ -15,7 +17,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant
 from tests.errors import field_errors
-from tests.tenant_routes import tenant_routes
+from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
 from tickets import services as ticket_services
 from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket
@@ -61,6 +63,23 @@ ISOLATION = {
     ("export-download", "GET"): "object",
     ("customer-export", "GET"): "object",
     ("customer-erase", "POST"): "object",
+}
+
+
+def _describe_kind(route: str, method: str) -> str:
+    # HEAD runs the GET handler, so it is attacked like GET. OPTIONS (and HEAD where there is
+    # no GET, a 405) never looks an object up: for a foreign object it must answer exactly
+    # what it answers for a missing one ("describe").
+    if method == "HEAD" and (route, "GET") in ISOLATION:
+        return ISOLATION[(route, "GET")]
+    kinds = {kind for (name, _), kind in ISOLATION.items() if name == route}
+    return "describe" if "object" in kinds else "tenant"
+
+
+ISOLATION |= {
+    (route, method): _describe_kind(route, method)
+    for route in {route for route, _ in ISOLATION}
+    for method in DESCRIBE_METHODS
 }
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
@@ -200,11 +219,20 @@ def _call(client, method, url, body):
     return client.generic(method, url, json.dumps(body or {}), "application/json")
 
 
+def _body(response):
+    # HEAD answers with headers only.
+    return response.content if response.request["REQUEST_METHOD"] == "HEAD" else response.json()
+
+
 def _body_for(route):
     body = dict(BODIES.get(route, {}))
     if route == "member-list":
         body["email"] = user_recipe.make().email
     return body
+
+
+def _expected_body(method):
+    return b"" if method == "HEAD" else NOT_FOUND
 
 
 ROUTES = sorted(ISOLATION)
@@ -223,7 +251,7 @@ def test_other_tenants_path_is_404_like_an_unknown_tenant_and_changes_nothing(
     unknown = _call(client, method, _url("no-such-tenant", route, b), _body_for(route))
 
     assert foreign.status_code == unknown.status_code == 404
-    assert foreign.json() == unknown.json() == NOT_FOUND
+    assert _body(foreign) == _body(unknown) == _expected_body(method)
     assert _snapshot(other_tenant) == before
 
 
@@ -238,7 +266,7 @@ def test_api_key_of_one_tenant_is_404_on_another(
     response = _call(client, method, _url(other_tenant.slug, route, b), _body_for(route))
 
     assert response.status_code == 404
-    assert response.json() == NOT_FOUND
+    assert _body(response) == _expected_body(method)
     assert _snapshot(other_tenant) == before
 
 
@@ -258,7 +286,32 @@ def test_other_tenants_object_through_own_path_is_404_and_unchanged(
     response = _call(client, method, _url(tenant.slug, route, b), _body_for(route))
 
     assert response.status_code == 404
-    assert response.json() == NOT_FOUND
+    assert _body(response) == _expected_body(method)
+    assert _snapshot(other_tenant) == before
+
+
+DESCRIBE_ROUTES = [key for key in ROUTES if ISOLATION[key] == "describe"]
+MISSING = {
+    name: SimpleNamespace(public_id=uuid.uuid4(), number=987654)
+    for name in ("attachment", "export", "member-detail", "api-key-detail", "customer-detail")
+} | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
+
+
+@pytest.mark.parametrize(
+    ("route", "method"), DESCRIBE_ROUTES, ids=[f"{r}-{m}" for r, m in DESCRIBE_ROUTES]
+)
+def test_describing_another_tenants_object_answers_like_a_missing_one(
+    route, method, two_tenants, tenant, other_tenant, api_client
+):
+    a, b = two_tenants
+    client = api_client(a["owner"])
+    before = _snapshot(other_tenant)
+
+    foreign = _call(client, method, _url(tenant.slug, route, b), _body_for(route))
+    missing = _call(client, method, _url(tenant.slug, route, MISSING), _body_for(route))
+
+    assert foreign.status_code == missing.status_code
+    assert foreign.content == missing.content
     assert _snapshot(other_tenant) == before
 
 

@@ -7,15 +7,17 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import Role
-from tests.tenant_routes import tenant_routes
+from tenants.models import ApiKey, Membership, Role, Tenant, TenantModel
+from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
 from tests.tenants.recipes import user_recipe
 from tickets import services as ticket_services
 
@@ -73,6 +75,53 @@ MATRIX = {
     ("export-download", "GET"):   (200, 200, 200, 403, 403, 200, 403, 404, 401),
     ("customer-export", "GET"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
     ("customer-erase", "POST"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    # HEAD answers like GET (405 where there is no GET); OPTIONS describes a route to any member.
+    ("tenant-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("tenant-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("member-list", "HEAD"):              (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("member-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("member-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("member-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("api-key-list", "HEAD"):             (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("api-key-list", "OPTIONS"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("api-key-detail", "HEAD"):           (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("api-key-detail", "OPTIONS"):        (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("audit-log-list", "HEAD"):           (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("audit-log-list", "OPTIONS"):        (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-list", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-list", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-detail", "HEAD"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-detail", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-list", "HEAD"):              (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-assign", "HEAD"):            (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("ticket-assign", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-comments", "HEAD"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-comments", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-events", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-events", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-merge", "HEAD"):             (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("ticket-merge", "OPTIONS"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-bulk", "HEAD"):              (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("ticket-bulk", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-list", "HEAD"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-list", "OPTIONS"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-detail", "HEAD"): (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-detail", "OPTIONS"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-download", "HEAD"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("ticket-attachment-download", "OPTIONS"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("export-list", "HEAD"):              (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("export-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("export-detail", "HEAD"):            (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("export-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("export-download", "HEAD"):          (200, 200, 200, 403, 403, 200, 403, 404, 401),
+    ("export-download", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-export", "HEAD"):          (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("customer-export", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("customer-erase", "HEAD"):           (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("customer-erase", "OPTIONS"):        (200, 200, 200, 200, 200, 200, 200, 404, 401),
 }  # fmt: skip
 
 
@@ -180,7 +229,13 @@ def _send(client, method, url, body):
 CASES = [
     pytest.param(route, method, actor, status, id=f"{route}-{method}-{actor}")
     for (route, method), statuses in MATRIX.items()
+    if method not in DESCRIBE_METHODS
     for actor, status in zip(ACTORS, statuses, strict=True)
+]
+DESCRIBE_CASES = [
+    pytest.param(route, method, statuses, id=f"{route}-{method}")
+    for (route, method), statuses in MATRIX.items()
+    if method in DESCRIBE_METHODS
 ]
 
 
@@ -199,6 +254,56 @@ def test_permission_matrix(
     )
     url, body = world[route]
 
+    before = _fingerprint(tenant)
+
     response = _send(client, method, url, body)
 
     assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert _fingerprint(tenant) == before  # a refused request writes nothing
+
+
+@pytest.mark.parametrize(("route", "method", "expected"), DESCRIBE_CASES)
+def test_head_and_options_answer_every_actor_and_never_write(
+    route, method, expected, world, tenant, other_tenant, member, api_client, api_key_client
+):
+    clients = [
+        _client_for(
+            actor,
+            tenant=tenant,
+            other_tenant=other_tenant,
+            member=member,
+            api_client=api_client,
+            api_key_client=api_key_client,
+        )
+        for actor in ACTORS
+    ]
+    url, body = world[route]
+    before = _fingerprint(tenant)
+
+    # The route's write body goes along: a handler that wrote on HEAD/OPTIONS would store it.
+    statuses = tuple(_send(client, method, url, body).status_code for client in clients)
+
+    assert statuses == expected
+    assert _fingerprint(tenant) == before
+
+
+_DIGEST = "(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM {} x{})"
+
+
+def _fingerprint(tenant) -> str:
+    """A digest of every row the tenant has: its tenant-owned tables (through RLS), its
+    memberships and keys, the tenant row itself. One statement."""
+    digests = [
+        _DIGEST.format(model._meta.db_table, "")
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and model._meta.app_label in ("tenants", "tickets")
+    ]
+    digests += [
+        _DIGEST.format(model._meta.db_table, " WHERE x.tenant_id = %(tenant)s")
+        for model in (Membership, ApiKey)
+    ]
+    digests.append(_DIGEST.format(Tenant._meta.db_table, " WHERE x.id = %(tenant)s"))
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute(f"SELECT concat_ws(',', {', '.join(digests)})", {"tenant": tenant.pk})
+        return cursor.fetchone()[0]

@@ -41,6 +41,7 @@ _FINAL = (
     "perform_authentication",
 )
 _FINAL_ATTRIBUTES = ("permission_classes", "authentication_classes", "throttle_classes")
+_DESCRIBE_METHODS = ("HEAD", "OPTIONS")
 
 
 def client_ip(request) -> str | None:
@@ -103,7 +104,8 @@ class TenantViewMixin:
                 response = super().dispatch(request, *args, **kwargs)
                 if hasattr(response, "render") and not response.is_rendered:
                     response = response.render()
-            if response.status_code >= 400:
+            if response.status_code >= 400 or request.method in _DESCRIBE_METHODS:
+                # HEAD and OPTIONS only describe: whatever a handler did, nothing is kept.
                 transaction.set_rollback(True)
         return response
 
@@ -133,9 +135,12 @@ class TenantViewMixin:
             # The view's own transaction holds the settings: no savepoint needed.
             tenant_context(access.tenant, savepoint=False, restore=self._restore_context)
         )
-        request.access = access
-        request.membership = access.membership
-        request.tenant = request._request.tenant = access.tenant
+        # On the HttpRequest, which DRF's Request proxies: the clones DRF makes to ask "may this
+        # caller POST here?" (OPTIONS metadata, the browsable API's forms) see them too.
+        django_request = request._request
+        django_request.access = access
+        django_request.membership = access.membership
+        django_request.tenant = access.tenant
         if api_key is None:
             user_id_var.set(str(user.public_id))  # session users (token/key auth set it already)
         self._check_throttles(request, tenant_phase=True)
@@ -187,7 +192,10 @@ class TenantViewSet(TenantViewMixin, viewsets.GenericViewSet):
     input_serializers: dict = {}
 
     def get_serializer_class(self):
-        return self.input_serializers.get(self.action, self.serializer_class)
+        # By the action the request's method maps to: DRF asks with a cloned POST/PUT request
+        # while `action` stays "list" or "metadata" (OPTIONS, the browsable API's forms).
+        action = self.action_map.get(self.request.method.lower(), self.action)
+        return self.input_serializers.get(action, self.serializer_class)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -424,15 +424,33 @@ def test_unhandled_method_on_a_foreign_tenant_is_404(world, other_tenant):
         pytest.param(Role.ADMIN, "api-keys/", 200, id="admin-api-keys-200"),
     ],
 )
-@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
-def test_head_and_options_need_the_read_capability(
-    member, api_client, tenant, role, path, expected, method
+def test_head_needs_the_read_capability(member, api_client, tenant, role, path, expected):
+    client = api_client(member(role))
+
+    response = client.head(f"/api/v1/t/{tenant.slug}/{path}")
+
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "actions"),
+    [
+        pytest.param(Role.AGENT, "api-keys/", set(), id="agent-api-keys-nothing"),
+        pytest.param(Role.ADMIN, "api-keys/", {"POST"}, id="admin-api-keys-post"),
+        pytest.param(Role.VIEWER, "customers/", set(), id="viewer-customers-nothing"),
+        pytest.param(Role.AGENT, "customers/", {"POST"}, id="agent-customers-post"),
+        pytest.param(Role.SUPERVISOR, "", set(), id="supervisor-tenant-nothing"),
+    ],
+)
+def test_options_describes_only_what_the_role_may_do(
+    member, api_client, tenant, role, path, actions
 ):
     client = api_client(member(role))
 
-    response = client.generic(method, f"/api/v1/t/{tenant.slug}/{path}")
+    response = client.options(f"/api/v1/t/{tenant.slug}/{path}")
 
-    assert response.status_code == expected
+    assert response.status_code == 200
+    assert set(response.json().get("actions", {})) == actions
 
 
 # --- hostile headers and forms ------------------------------------------------------------

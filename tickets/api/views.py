@@ -119,7 +119,7 @@ class TicketViewSet(TenantViewSet):
         "create": s.TicketCreateInputSerializer,
         "partial_update": s.TicketUpdateInputSerializer,
         "assign": s.TicketAssignInputSerializer,
-        "comments": s.CommentCreateInputSerializer,
+        "comment_create": s.CommentCreateInputSerializer,
     }
     permission_map = {
         "list": "ticket.read",
@@ -129,7 +129,8 @@ class TicketViewSet(TenantViewSet):
         "partial_update": "ticket.write",
         "assign": "ticket.write",
         "destroy": "ticket.delete",
-        "comments": {"get": "ticket.read", "post": "ticket.write"},
+        "comments": "ticket.read",
+        "comment_create": "ticket.write",
     }
 
     def list(self, request):
@@ -183,18 +184,21 @@ class TicketViewSet(TenantViewSet):
         )
         return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
 
-    @extend_schema(methods=["GET"], request=None, responses=s.CommentOutputSerializer(many=True))
-    @extend_schema(
-        methods=["POST"],
-        request=s.CommentCreateInputSerializer,
-        responses=s.CommentOutputSerializer,
-    )
-    @action(detail=True, methods=["get", "post"])
+    # One handler per method (DRF would route HEAD to a shared handler, which must never be
+    # the one that writes).
+    @extend_schema(request=None, responses=s.CommentOutputSerializer(many=True))
+    @action(detail=True, methods=["get"])
     def comments(self, request, number=None):
         ticket = self.get_object()
-        if request.method == "GET":
-            queryset = selectors.comment_list(tenant=request.tenant, ticket=ticket)
-            return _oldest_first_page(request, queryset, s.CommentOutputSerializer)
+        queryset = selectors.comment_list(tenant=request.tenant, ticket=ticket)
+        return _oldest_first_page(request, queryset, s.CommentOutputSerializer)
+
+    @extend_schema(
+        request=s.CommentCreateInputSerializer, responses={201: s.CommentOutputSerializer}
+    )
+    @comments.mapping.post
+    def comment_create(self, request, number=None):
+        ticket = self.get_object()
         data = s.CommentCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.comment_create(
