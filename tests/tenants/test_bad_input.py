@@ -514,3 +514,37 @@ def test_absurdly_nested_json_is_a_400(world):
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]
     assert snapshot(world) == before
+
+
+# --- Lone UTF-16 surrogates -------------------------------------------------------------------
+
+
+def _surrogate_bodies(valid: dict) -> list[tuple[str, dict]]:
+    first = next(iter(valid))
+    return [
+        ("value", {**valid, first: "x\ud800y"}),
+        ("low-surrogate-value", {**valid, first: "\udfff"}),
+        ("key", {**valid, "\ud800": "x"}),
+        ("nested", {**valid, first: ["a", {"b": "\udbff"}]}),
+    ]
+
+
+@pytest.mark.parametrize("position", ["value", "low-surrogate-value", "key", "nested"])
+@pytest.mark.parametrize("name", each_endpoint())
+def test_lone_surrogate_anywhere_is_a_parse_error(world, name, position):
+    body = dict(_surrogate_bodies(ENDPOINTS[name].valid(world)))[position]
+    before = snapshot(world)
+
+    response = send(world, name, body)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "parse_error"
+    assert "surrogate" in response.json()["detail"]
+    assert snapshot(world) == before
+
+
+def test_a_surrogate_pair_is_a_character_and_accepted(world):
+    response = send(world, "tenant-patch", {"name": "Cheerful \ud83d\ude00 desk"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == "Cheerful \U0001f600 desk"

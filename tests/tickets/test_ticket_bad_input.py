@@ -561,3 +561,27 @@ def test_nul_character_is_400(world, name, field, value):
     response = send(world, name, with_valid(world, name, {field: value}))
 
     assert_rejected(world, response, before, field)
+
+
+# --- Lone UTF-16 surrogates (rejected by the JSON parser, before any field sees them) -------
+
+
+@pytest.mark.parametrize(
+    ("position", "make"),
+    [
+        ("value", lambda valid, first: {**valid, first: "\ud800"}),
+        ("key", lambda valid, first: {**valid, "\udc00": 1}),
+        ("metadata", lambda valid, first: {**valid, "metadata": {"k": ["\ud834"]}}),
+    ],
+    ids=["value", "key", "metadata"],
+)
+@pytest.mark.parametrize("name", each_endpoint())
+def test_lone_surrogate_is_a_parse_error_and_writes_nothing(world, name, position, make):
+    valid = ENDPOINTS[name].valid(world)
+    before = snapshot(world)
+
+    response = send(world, name, make(valid, next(iter(valid))))
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "parse_error"
+    assert snapshot(world) == before
