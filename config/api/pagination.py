@@ -1,8 +1,17 @@
 """Cursor pagination for every list: `next`, `previous`, `results`; page_size <= 100."""
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
+
+from config.api.filters import storable_datetime
+from config.errors import DomainError
+
+
+class InvalidCursorError(DomainError):
+    code = "invalid_cursor"
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -18,9 +27,16 @@ class CursorPagination(pagination.CursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request):
-        """A cursor whose position the ordering field cannot hold (tampered, or from another
-        ordering) is an invalid cursor — the 404 DRF gives any bad cursor — never a 500."""
-        cursor = super().decode_cursor(request)  # runs after self.ordering is known
+        """Return the request's cursor, its position normalised for the database.
+
+        A cursor that does not decode, or whose position the ordering field cannot hold
+        (tampered, from another ordering, a time PostgreSQL cannot store), is a 400
+        `invalid_cursor` — never a 500 and never a 404 (the list exists).
+        """
+        try:
+            cursor = super().decode_cursor(request)  # runs after self.ordering is known
+        except NotFound as exc:
+            raise InvalidCursorError(self.invalid_cursor_message) from exc
         if cursor is None or cursor.position is None:
             return cursor
         name = self.ordering[0].lstrip("-")
@@ -31,12 +47,17 @@ class CursorPagination(pagination.CursorPagination):
             field = self._queryset.model._meta.get_field(name)
         try:
             value = field.to_python(cursor.position)
-            if getattr(value, "tzinfo", True) is None:  # a naive timestamp was never ours
-                raise ValueError("naive datetime")
+            if isinstance(value, dt.datetime):
+                if value.tzinfo is None:  # a naive timestamp was never ours
+                    raise ValueError("naive datetime")
+                value = storable_datetime(value)
+            field.run_validators(value)  # integer ranges of the column
             field.get_prep_value(value)
         except (TypeError, ValueError, DjangoValidationError) as exc:
-            raise NotFound(self.invalid_cursor_message) from exc
-        return cursor
+            raise InvalidCursorError(self.invalid_cursor_message) from exc
+        return cursor._replace(
+            position=value.isoformat() if isinstance(value, dt.datetime) else cursor.position
+        )
 
 
 class OldestFirstCursorPagination(CursorPagination):

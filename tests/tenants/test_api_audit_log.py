@@ -241,6 +241,12 @@ def test_filter_by_actor(supervisor_client, member, tenant):
         pytest.param({"created_after": "yesterday"}, "created_after", id="created-after-word"),
         pytest.param({"created_before": "2024-13-40"}, "created_before", id="created-before-bad"),
         pytest.param({"action": "x" * 65}, "action", id="action-too-long"),
+        pytest.param(
+            {"created_after": "0001-01-01T00:00:00+14:00"}, "created_after", id="year-0-in-utc"
+        ),
+        pytest.param(
+            {"created_before": "2024-01-01T00:00:00+16:00"}, "created_before", id="offset-16h"
+        ),
     ],
 )
 def test_invalid_filter_is_400(supervisor_client, tenant, params, field):
@@ -315,10 +321,11 @@ def test_page_size_is_capped_at_100(supervisor_client, tenant):
     assert len(rest.json()["results"]) == 5
 
 
-def test_invalid_cursor_is_404_not_500(supervisor_client, tenant, timed_entries):
+def test_invalid_cursor_is_400_not_500(supervisor_client, tenant, timed_entries):
     response = supervisor_client.get(audit_url(tenant), {"cursor": "not-a-cursor"})
 
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
 
 
 def test_audit_log_is_read_only(supervisor_client, member, api_client, tenant):

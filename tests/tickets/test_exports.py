@@ -297,6 +297,16 @@ BAD_BODIES = [
     pytest.param(
         {"filters": {"requester": "not-a-uuid"}}, ("filters", "requester"), id="requester"
     ),
+    pytest.param(
+        {"filters": {"created_after": "0001-01-01T00:00:00+14:00"}},
+        ("filters", "created_after"),
+        id="date-year-0-in-utc",
+    ),
+    pytest.param(
+        {"filters": {"created_before": "2024-01-01T00:00:00-17:00"}},
+        ("filters", "created_before"),
+        id="date-offset-beyond-postgres",
+    ),
     pytest.param({"filters": {"assignee": "someone"}}, ("filters", "assignee"), id="assignee"),
     pytest.param({"filters": {"assignee": "x" * 37}}, ("filters", "assignee"), id="assignee-long"),
     pytest.param({"filters": {"urgent": "maybe"}}, ("filters", "urgent"), id="urgent"),

@@ -150,6 +150,7 @@ FILTERS = [
     ("created-range", "created_after=2024-02-01T00:00:00Z&created_before=2024-04-01T00:00:00Z",
      "bc"),
     ("created-after-all", "created_after=2025-01-01T00:00:00Z", ""),
+    ("created-after-offset-15h59", "created_after=2024-04-01T15:59:00%2B15:59", "d"),
     ("combined", "status=open&priority=critical", "d"),
     ("no-filter", "", "abcd"),
 ]  # fmt: skip
@@ -177,7 +178,13 @@ BAD_FILTERS = [
     ("urgent-malformed", "urgent=maybe", "urgent"),
     ("breached-malformed", "breached=sometimes", "breached"),
     ("escalated-malformed", "escalated=2", "escalated"),
-]
+    # Times PostgreSQL cannot store (the test client re-raises a 500).
+    ("created-after-year-0-in-utc", "created_after=0001-01-01T00:00:00%2B14:00", "created_after"),
+    ("created-before-year-10000", "created_before=9999-12-31T23:59:59-15:00", "created_before"),
+    ("created-after-offset-20h", "created_after=2024-01-01T00:00:00%2B20:00", "created_after"),
+    ("created-before-offset-minus-16h", "created_before=2024-01-01T00:00:00-16:00",
+     "created_before"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("query", "field"), [pytest.param(q, f, id=i) for i, q, f in BAD_FILTERS])
@@ -310,18 +317,18 @@ def test_page_size_is_capped_at_100(tenant, member, api_client):
         pytest.param("ordering=-updated_at&cursor=cD1hYmM=", id="position-not-a-time"),
     ],
 )
-def test_tampered_cursor_is_404_invalid_cursor(tied, query):
+def test_tampered_cursor_is_400_invalid_cursor(tied, query):
     response = tied.client.get(f"/api/v1/t/{tied.tenant.slug}/tickets/?{query}")
 
-    assert response.status_code == 404
-    assert response.json()["detail"] == "Invalid cursor"
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid cursor", "code": "invalid_cursor"}
 
 
-def test_cursor_position_beyond_any_number_is_an_empty_page(tied):
+def test_cursor_position_beyond_any_number_is_an_invalid_cursor(tied):
     cursor = "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ=="  # p=99999999999999999999999 (past bigint)
     url = f"/api/v1/t/{tied.tenant.slug}/tickets/?ordering=number&cursor={cursor}"
 
     response = tied.client.get(url)
 
-    assert response.status_code == 200
-    assert response.json()["results"] == []
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"

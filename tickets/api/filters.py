@@ -1,34 +1,14 @@
 import django_filters
-from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
 
+from config.api.filters import StrictBooleanFilter, StrictIsoDateTimeFilter
 from tenants.context import require_tenant_id
 from tenants.models import Tenant
 from tickets import selectors
 from tickets.models import URGENT_Q, Channel, Customer, Priority, Status, Ticket, Tier
 from tickets.search import SEARCH_POSITION
-
-
-class _StrictBooleanField(forms.NullBooleanField):
-    widget = forms.TextInput
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        word = str(value).strip().lower()
-        if word in ("true", "1"):
-            return True
-        if word in ("false", "0"):
-            return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    """true/false (or 1/0); anything else is a 400, never a silently dropped filter."""
-
-    field_class = _StrictBooleanField
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -62,8 +42,8 @@ class TicketFilter(django_filters.FilterSet):
     urgent = StrictBooleanFilter(method="filter_urgent")
     breached = StrictBooleanFilter(field_name="sla_breached")
     escalated = StrictBooleanFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     # Full text over subject, description and comments (web-search syntax), best match first.
     search = django_filters.CharFilter(method="filter_search", max_length=200)
 
