@@ -11,6 +11,11 @@ from rest_framework import authentication, exceptions
 from config.logging import user_id_var
 
 
+def _printable_ascii(credential: bytes) -> bool:
+    """Whether a credential is printable ASCII (no NUL or other control bytes, no UTF-8)."""
+    return all(0x21 <= byte <= 0x7E for byte in credential)
+
+
 class BearerTokenAuthentication(TokenAuthentication):
     """knox tokens as `Authorization: Bearer <token>`, one query per request.
 
@@ -20,10 +25,10 @@ class BearerTokenAuthentication(TokenAuthentication):
     """
 
     def authenticate_credentials(self, token):
-        try:
-            token.decode("utf-8")
-        except UnicodeDecodeError as exc:  # knox would let this escape as a 500
-            raise exceptions.AuthenticationFailed("Invalid token.") from exc
+        # knox would pass anything on to a query: bytes that are not UTF-8 escape as a 500, and
+        # PostgreSQL refuses NUL in text. Tokens are printable ASCII.
+        if not _printable_ascii(token):
+            raise exceptions.AuthenticationFailed("Invalid token.")
         user, auth_token = super().authenticate_credentials(token)
         user_id_var.set(str(user.public_id))
         return user, auth_token
@@ -64,10 +69,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Invalid API key header.")
-        try:
-            raw_key = parts[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+        if not _printable_ascii(parts[1]):
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        raw_key = parts[1].decode("ascii")
         api_key = api_key_authenticate(raw_key=raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")

@@ -458,8 +458,30 @@ def test_options_describes_only_what_the_role_may_do(
 
 @pytest.mark.parametrize(
     "header",
-    [b"Bearer \xff\xfe\xfd", b"Api-Key \xff\xfe", b"Bearer", b"Api-Key a b"],
-    ids=["bearer-not-utf8", "api-key-not-ascii", "bearer-without-token", "api-key-two-parts"],
+    [
+        b"Bearer \xff\xfe\xfd",
+        b"Api-Key \xff\xfe",
+        b"Bearer",
+        b"Api-Key a b",
+        b"Bearer abc\x00def",
+        b"Bearer \x00",
+        b"Api-Key tdk_abc\x00_def",
+        b"Api-Key tdk_\x00\x00_x",
+        b"Bearer ab\x01cd",
+        b"Api-Key tdk_abc_d\x7fe",
+    ],
+    ids=[
+        "bearer-not-utf8",
+        "api-key-not-ascii",
+        "bearer-without-token",
+        "api-key-two-parts",
+        "bearer-nul-inside",
+        "bearer-only-nul",
+        "api-key-nul-in-prefix",
+        "api-key-nul-prefix",
+        "bearer-control-char",
+        "api-key-del-char",
+    ],
 )
 def test_malformed_authorization_header_is_401(tenant, header):
     client = APIClient()
