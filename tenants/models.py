@@ -76,6 +76,16 @@ TENANT_SETTINGS_DEFAULTS: dict = {
 }
 
 
+# The assignment strategies a tenant may choose. "manual" (a person picks) always runs; an app
+# that can pick by itself registers the strategy once it is loaded (tickets' AppConfig).
+ASSIGNMENT_STRATEGIES: set[str] = {"manual"}
+
+
+def assignment_strategy_register(name: str) -> None:
+    """Offer `name` in tenant settings (the registering app runs it)."""
+    ASSIGNMENT_STRATEGIES.add(name)
+
+
 class Tenant(models.Model):
     """A customer company. Its slug is its address (/api/v1/t/<slug>/) and never changes."""
 

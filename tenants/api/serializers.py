@@ -5,7 +5,7 @@ from functools import cache
 from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
-from tenants.models import API_KEY_ROLES, Role
+from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, Role
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
@@ -13,9 +13,20 @@ RESERVED_SLUGS = frozenset(
 )
 
 
+# Names in the tz database that are not zones a tenant lives in: "localtime" is whatever the
+# server's clock is set to, "posixrules"/"Factory" are tooling entries, and the posix/ and
+# right/ trees duplicate every zone (right/ counts leap seconds, which nothing else here does).
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+_NOT_ZONE_PREFIXES = ("posix/", "right/")
+
+
 @cache
 def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(_NOT_ZONE_PREFIXES)
+    )
 
 
 def validate_timezone_name(value: str) -> str:
@@ -68,13 +79,17 @@ class MeOutputSerializer(UserOutputSerializer):
 
 
 class TenantSettingsSerializer(InputSerializer):
-    assignment_strategy = serializers.ChoiceField(
-        choices=["manual", "round_robin", "least_loaded"], required=False
-    )
+    # Only strategies this deployment can run (see tenants.models.ASSIGNMENT_STRATEGIES).
+    assignment_strategy = serializers.ChoiceField(choices=["manual"], required=False)
     unassigned_escalation_hours = serializers.IntegerField(
         min_value=1, max_value=720, required=False
     )
     help_center_enabled = serializers.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read per instance: apps register what they can run once they are loaded.
+        self.fields["assignment_strategy"].choices = sorted(ASSIGNMENT_STRATEGIES)
 
 
 class TenantCreateInputSerializer(InputSerializer):

@@ -403,7 +403,7 @@ def test_tenant_create_makes_creator_owner(make_user, api_client):
             "slug": "new-co",
             "name": "New Co",
             "timezone": "Europe/Berlin",
-            "settings": {"assignment_strategy": "round_robin"},
+            "settings": {"unassigned_escalation_hours": 24},
         },
         format="json",
     )
@@ -412,7 +412,7 @@ def test_tenant_create_makes_creator_owner(make_user, api_client):
     body = response.json()
     assert body["slug"] == "new-co"
     assert body["timezone"] == "Europe/Berlin"
-    assert body["settings"]["assignment_strategy"] == "round_robin"
+    assert body["settings"]["unassigned_escalation_hours"] == 24
     tenant = Tenant.objects.get(slug="new-co")
     membership = Membership.objects.get(tenant=tenant)
     assert (membership.user, membership.role, membership.is_active) == (user, Role.OWNER, True)

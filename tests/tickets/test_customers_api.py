@@ -268,6 +268,8 @@ def test_bad_customer_filter_is_400(people, client, url, query, field):
         pytest.param("*", 200, id="any"),
         pytest.param('"2"', 412, id="stale"),
         pytest.param("yesterday", 412, id="malformed"),
+        pytest.param('"3", "1"', 200, id="list-with-current"),
+        pytest.param('"2", "3"', 412, id="list-without-current"),
     ],
 )
 def test_if_match_guards_customer_patch(tenant, client, url, if_match, expected):
@@ -295,6 +297,25 @@ def test_delete_a_customer_without_tickets_is_204_and_audited(tenant, member, ap
     assert audit_log_rows(tenant, "customer.deleted", fields=("target_id", "actor_label")) == [
         {"target_id": str(customer.public_id), "actor_label": admin.user.email}
     ]
+
+
+@pytest.mark.parametrize(
+    ("if_match", "expected"),
+    [
+        pytest.param('"2"', 412, id="stale"),
+        pytest.param('"2", "1"', 204, id="list-with-current"),
+        pytest.param('"1"', 204, id="current"),
+    ],
+)
+def test_if_match_guards_customer_delete(tenant, member, api_client, url, if_match, expected):
+    customer = _customer(tenant, email="ada@example.test")
+
+    response = api_client(member(Role.ADMIN)).delete(
+        f"{url}{customer.public_id}/", HTTP_IF_MATCH=if_match
+    )
+
+    assert response.status_code == expected, response.content
+    assert len(_rows(tenant)) == (0 if expected == 204 else 1)
 
 
 def test_delete_a_customer_with_tickets_is_409(tenant, member, api_client, url):

@@ -464,6 +464,14 @@ def test_get_and_patch_carry_the_version_as_etag(tenant, client, tickets_url):
         pytest.param('"\u00b2"', 412, id="superscript-digit"),
         pytest.param('"' + "9" * 40 + '"', 412, id="huge"),
         pytest.param('""', 412, id="empty-tag"),
+        # RFC 9110 §13.1.1: a list of tags matches when any of them is current.
+        pytest.param('"0", "1"', 200, id="list-with-current-last"),
+        pytest.param('"1","7"', 200, id="list-with-current-first"),
+        pytest.param('"5" , W/"1"', 200, id="list-with-weakened-current"),
+        pytest.param('"abc", "1"', 200, id="list-with-a-malformed-tag-and-current"),
+        pytest.param('"0", "2"', 412, id="list-without-current"),
+        pytest.param('"x", "y"', 412, id="list-of-malformed-tags"),
+        pytest.param(",", 412, id="list-of-nothing"),
     ],
 )
 def test_if_match_guards_patch(tenant, client, tickets_url, if_match, expected):

@@ -19,17 +19,18 @@ def _etag(obj) -> str:
 
 
 # One entity tag as _etag() writes it; W/ is tolerated (proxies that compress weaken tags).
-_IF_MATCH_RE = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+_ENTITY_TAG_RE = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
 
 
-def _expected_version(request) -> int | None:
-    """The version an If-Match header names: None without one or for `*` (any current
-    version); -1, which never matches, for a malformed one."""
+def _expected_version(request) -> frozenset[int] | None:
+    """The versions an If-Match header names (RFC 9110 §13.1.1: a list matches when any of
+    its tags is current): None without one or for `*` (any current version); a set that
+    never matches when no listed tag is one of ours."""
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         return None
-    match = _IF_MATCH_RE.fullmatch(header)
-    return int(match.group(1)) if match else -1
+    tags = (_ENTITY_TAG_RE.fullmatch(tag.strip()) for tag in header.split(","))
+    return frozenset(int(match.group(1)) for match in tags if match) or frozenset({-1})
 
 
 def _oldest_first_page(request, queryset, serializer_class) -> Response:
@@ -97,7 +98,10 @@ class CustomerViewSet(TenantViewSet):
 
     def destroy(self, request, id=None):
         services.customer_delete(
-            tenant=request.tenant, actor=self.actor, customer=self.get_object()
+            tenant=request.tenant,
+            actor=self.actor,
+            customer=self.get_object(),
+            expected_version=_expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

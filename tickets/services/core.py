@@ -1,5 +1,6 @@
 """Writes of the tickets app: customers, tickets, comments and their history."""
 
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,8 +30,17 @@ def _customer_payload(customer: Customer) -> dict[str, Any]:
     return {"id": str(customer.public_id), "email": customer.email, "tier": customer.tier}
 
 
-def _check_version(obj, expected_version: int | None) -> None:
-    if expected_version is not None and obj.version != expected_version:
+# What If-Match asked for: one version, any of several (a list of tags), or None (anything).
+ExpectedVersion = int | Collection[int] | None
+
+
+def _check_version(obj, expected_version: ExpectedVersion) -> None:
+    """Raise PreconditionFailedError unless the object is at the expected version (one, or
+    any of several: an If-Match list)."""
+    if expected_version is None:
+        return
+    expected = {expected_version} if isinstance(expected_version, int) else expected_version
+    if obj.version not in expected:
         raise PreconditionFailedError(
             "The resource changed since you read it.", extra={"version": obj.version}
         )
@@ -83,7 +93,7 @@ def customer_update(
     tenant: Tenant,
     actor: Actor,
     customer: Customer,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
     **changes: Any,
 ) -> Customer:
     """Change a customer's fields (optimistic concurrency through `expected_version`)."""
@@ -116,7 +126,11 @@ def customer_update(
 
 @transaction.atomic
 def customer_delete(
-    *, tenant: Tenant, actor: Actor, customer: Customer, expected_version: int | None = None
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    customer: Customer,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete a customer who has no tickets (erase is the way for everyone else)."""
     # FOR UPDATE conflicts with the key-share lock a concurrent ticket insert takes on its
@@ -295,7 +309,7 @@ def ticket_update(
     tenant: Tenant,
     actor: Actor,
     ticket: Ticket,
-    expected_version: int | None = None,
+    expected_version: ExpectedVersion = None,
     **changes: Any,
 ) -> Ticket:
     """Change a ticket: status moves are checked, every changed field leaves a history row."""
@@ -374,7 +388,11 @@ def ticket_assign(
 
 @transaction.atomic
 def ticket_delete(
-    *, tenant: Tenant, actor: Actor, ticket: Ticket, expected_version: int | None = None
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    expected_version: ExpectedVersion = None,
 ) -> None:
     """Delete a ticket with its comments and history; the audit log keeps the fact."""
     ticket = _lock_ticket(ticket)
