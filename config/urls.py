@@ -1,8 +1,9 @@
 from django.contrib.auth.views import LoginView, LogoutView
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from config.api.root import ApiRootApi, RootApi, api_not_found
 from tenants.admin_site import admin_site
 from tenants.forms import QuotaAuthenticationForm
 
@@ -26,14 +27,18 @@ browsable_api_auth = [
 ]
 
 urlpatterns = [
+    path("", RootApi.as_view(), name="root"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("tenants.api.urls")),
     path("api/v1/t/<slug:tenant_slug>/", include(tenant_routes)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include((browsable_api_auth, "rest_framework"))),
     path("admin/", admin_site.urls),
+    # Last: whatever else is asked for under /api/ is a JSON 404.
+    re_path(r"^api/", api_not_found),
 ]
 
 handler400 = "config.health.bad_request"

@@ -147,6 +147,11 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": env.int("TOKEN_LIMIT_PER_USER", default=50),
 }
 
+# The browsable API's login lands on the caller's tenants unless ?next= says otherwise.
+LOGIN_URL = "rest_framework:login"
+LOGIN_REDIRECT_URL = "/api/v1/t/"
+LOGOUT_REDIRECT_URL = "/api/v1/"
+
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

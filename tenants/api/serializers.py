@@ -2,9 +2,11 @@ import re
 import zoneinfo
 from functools import cache
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
+from tenants.api.links import tenant_links, tenant_url
 from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, Role
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
@@ -133,6 +135,17 @@ class TenantOutputSerializer(serializers.Serializer):
     settings = serializers.JSONField(source="effective_settings")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField(help_text="The tenant's root.")
+    links = serializers.SerializerMethodField(
+        help_text="The tenant's collections (tickets, customers, members, …) by name."
+    )
+
+    def get_url(self, tenant) -> str:
+        return tenant_url(slug=tenant.slug, request=self.context.get("request"))
+
+    @extend_schema_field(serializers.DictField(child=serializers.URLField()))
+    def get_links(self, tenant) -> dict[str, str]:
+        return tenant_links(slug=tenant.slug, request=self.context.get("request"))
 
 
 class TenantListItemSerializer(TenantOutputSerializer):

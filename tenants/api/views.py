@@ -113,7 +113,9 @@ class TenantListCreateApi(APIView):
                 _with_role(m.tenant, m.role)
                 for m in selectors.membership_list_for_user(user=request.user)
             ]
-        return Response(s.TenantListItemSerializer(items, many=True).data)
+        return Response(
+            s.TenantListItemSerializer(items, many=True, context={"request": request}).data
+        )
 
     @extend_schema(request=s.TenantCreateInputSerializer, responses={201: s.TenantOutputSerializer})
     def post(self, request):
@@ -129,7 +131,10 @@ class TenantListCreateApi(APIView):
             timezone_name=data.validated_data["timezone"],
             settings=data.validated_data.get("settings"),
         )
-        return Response(s.TenantOutputSerializer(tenant).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.TenantOutputSerializer(tenant, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 def _with_role(tenant, role):
@@ -142,7 +147,7 @@ class TenantDetailApi(TenantAPIView):
 
     @extend_schema(responses={200: s.TenantOutputSerializer})
     def get(self, request):
-        return Response(s.TenantOutputSerializer(request.tenant).data)
+        return Response(s.TenantOutputSerializer(request.tenant, context={"request": request}).data)
 
     @extend_schema(request=s.TenantUpdateInputSerializer, responses={200: s.TenantOutputSerializer})
     def patch(self, request):
@@ -155,7 +160,7 @@ class TenantDetailApi(TenantAPIView):
             timezone_name=data.validated_data.get("timezone"),
             settings=data.validated_data.get("settings"),
         )
-        return Response(s.TenantOutputSerializer(tenant).data)
+        return Response(s.TenantOutputSerializer(tenant, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request):

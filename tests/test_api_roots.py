@@ -1,0 +1,116 @@
+"""Where a person starts: the roots answer with links, unmatched API paths are JSON 404s, the
+tenant root links to its collections, and the browsable API can write on tenant routes."""
+
+import re
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tenants.models import Role
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/"])
+def test_roots_answer_with_links_that_resolve(db, path):
+    client = APIClient()
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    links = response.json()["links"]
+    assert links
+    for url in links.values():
+        # Anonymous: some answer 401 (auth/me), the admin redirects to its login; none is a 404.
+        assert client.get(url).status_code in (200, 302, 401, 405), url
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing/", "/api/v2/", "/api/v1/t/alpha/nothing/", "/api/", "/api/v1/t"]
+)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_unmatched_api_paths_are_json_404s(db, settings, path, method, debug):
+    settings.DEBUG = debug
+
+    response = getattr(APIClient(), method)(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_tenant_root_links_to_its_collections(member, api_client, tenant):
+    client = api_client(member(Role.OWNER))
+
+    body = client.get(f"/api/v1/t/{tenant.slug}/").json()
+
+    assert body["url"] == f"http://testserver/api/v1/t/{tenant.slug}/"
+    assert {"tickets", "customers", "members", "api-keys", "audit-log", "exports"} <= set(
+        body["links"]
+    )
+    for url in body["links"].values():
+        assert client.get(url).status_code == 200, url
+
+
+def test_tenant_list_links_each_tenant(member, api_client, tenant):
+    client = api_client(member(Role.VIEWER))
+
+    [item] = client.get("/api/v1/t/").json()
+
+    assert item["url"] == f"http://testserver/api/v1/t/{tenant.slug}/"
+    assert client.get(item["url"]).status_code == 200
+
+
+def test_browsable_login_without_next_lands_on_the_tenant_list(member):
+    agent = member(Role.AGENT)
+
+    # A browser posts the HTML form (the API client would send JSON).
+    response = Client().post(
+        "/api-auth/login/", {"username": agent.user.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/api/v1/t/"
+
+
+@pytest.mark.parametrize(
+    ("role", "has_form"), [(Role.AGENT, True), (Role.VIEWER, False)], ids=["agent", "viewer"]
+)
+def test_browsable_api_offers_a_create_form_to_roles_that_may_create(
+    member, tenant, role, has_form
+):
+    client = APIClient()
+    client.force_login(member(role).user)
+
+    response = client.get(f"/api/v1/t/{tenant.slug}/tickets/", HTTP_ACCEPT="text/html")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    # The input serializer's fields (customer_email is input-only), not the output's.
+    assert ('name="customer_email"' in html) is has_form
+    assert ('name="number"' in html) is False
+
+
+def test_browsable_api_detail_offers_the_update_form(member, tenant, in_tenant):
+    from tenants.access import Actor
+    from tickets import services
+
+    with in_tenant(tenant):
+        ticket = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="Form", customer_email="f@example.test"
+        )
+    client = APIClient()
+    client.force_login(member(Role.AGENT).user)
+
+    response = client.get(
+        f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/", HTTP_ACCEPT="text/html"
+    )
+    html = response.content.decode()
+    [form] = re.findall(r'<textarea name="_content".*?</textarea>', html, re.S)
+
+    assert response.status_code == 200
+    # The PATCH form holds the update serializer's fields (subject is writable, number is not).
+    assert 'data-method="PATCH"' in html
+    assert "&quot;subject&quot;: &quot;Form&quot;" in form
+    assert "&quot;number&quot;" not in form
