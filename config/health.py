@@ -77,5 +77,10 @@ def permission_denied(request, exception=None):
     return JsonResponse({"detail": "Permission denied.", "code": "permission_denied"}, status=403)
 
 
+def csrf_failure(request, reason=""):
+    # Django's default is an HTML page; API clients read JSON.
+    return JsonResponse({"detail": "CSRF verification failed.", "code": "csrf_failed"}, status=403)
+
+
 def server_error(request):
     return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)

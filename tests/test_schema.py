@@ -1,3 +1,4 @@
+import pytest
 import yaml
 from django.core.management import call_command
 
@@ -77,3 +78,111 @@ def test_schema_generation_has_no_warnings(tmp_path, db):
 
     schema = yaml.safe_load(target.read_text())
     assert "/api/v1/t/{tenant_slug}/members/" in schema["paths"]
+
+
+# --- The schema says what the server does (the contract test sends the requests) -----------
+
+
+@pytest.fixture(scope="module")
+def spec():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _op(spec, path, method):
+    return spec["paths"][f"/api/v1/t/{{tenant_slug}}/{path}"][method]
+
+
+def _ref(response):
+    return response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+
+def test_creating_a_comment_is_documented_as_201_with_the_comment(spec):
+    responses = _op(spec, "tickets/{number}/comments/", "post")["responses"]
+
+    assert _ref(responses["201"]) == "CommentOutput"
+    assert "200" not in responses
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status", "component"),
+    [
+        ("tickets/", "post", "201", "TicketOutput"),
+        ("tickets/{number}/", "patch", "200", "TicketOutput"),
+        ("tickets/{number}/assign/", "post", "200", "TicketOutput"),
+        ("customers/", "post", "201", "CustomerOutput"),
+        ("customers/{id}/", "patch", "200", "CustomerOutput"),
+        ("members/{id}/", "patch", "200", "MemberOutput"),
+    ],
+)
+def test_writes_answer_with_the_output_serializer_not_the_input_one(
+    spec, path, method, status, component
+):
+    assert _ref(_op(spec, path, method)["responses"][status]) == component
+
+
+def test_every_error_response_has_the_error_body(spec):
+    refs = {
+        _ref(response)
+        for ops in spec["paths"].values()
+        for op in ops.values()
+        if isinstance(op, dict) and "responses" in op
+        for status, response in op["responses"].items()
+        if status.startswith(("4", "5"))
+    }
+
+    assert refs == {"Error"}
+    assert set(spec["components"]["schemas"]["Error"]["required"]) == {"detail", "code"}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("tickets/", "get", {"400", "401", "403", "404", "429"}),
+        ("tickets/", "post", {"400", "401", "403", "404", "409", "413", "415", "422", "429"}),
+        ("tickets/{number}/", "patch", {"400", "404", "409", "412", "413", "415"}),
+        ("tickets/{number}/", "delete", {"401", "403", "404", "409", "412"}),
+    ],
+)
+def test_error_statuses_the_plumbing_can_give_are_documented(spec, path, method, statuses):
+    assert statuses <= set(_op(spec, path, method)["responses"])
+
+
+def test_idempotency_and_conditional_headers_are_documented(spec):
+    def headers(op):
+        return {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+
+    assert "Idempotency-Key" in headers(_op(spec, "tickets/", "post"))
+    assert "Idempotency-Key" in headers(_op(spec, "customers/{id}/erase/", "post"))
+    assert "If-Match" in headers(_op(spec, "tickets/{number}/", "patch"))
+    assert "If-Match" in headers(_op(spec, "customers/{id}/", "delete"))
+    assert "If-Match" not in headers(_op(spec, "members/{id}/", "patch"))  # not honoured there
+    assert _op(spec, "tickets/{number}/", "get")["responses"]["200"]["headers"]["ETag"]["required"]
+    assert "Idempotent-Replayed" in _op(spec, "tickets/", "post")["responses"]["201"]["headers"]
+
+
+def test_nullable_fields_are_marked(spec):
+    ticket = spec["components"]["schemas"]["TicketOutput"]["properties"]
+
+    assert ticket["assignee"].get("nullable") is True
+    assert ticket["closed_at"].get("nullable") is True
+    assert ticket["subject"].get("nullable") is None
+
+
+def test_filter_values_are_documented(spec):
+    params = {p["name"]: p for p in _op(spec, "tickets/", "get")["parameters"]}
+
+    assert "-created_at" in params["ordering"]["schema"]["enum"]
+    assert "me|none" in params["assignee"]["schema"]["pattern"]
+
+
+def test_no_view_class_docstring_becomes_an_operation_description(spec):
+    descriptions = {
+        op.get("description", "")
+        for ops in spec["paths"].values()
+        for op in ops.values()
+        if isinstance(op, dict)
+    }
+
+    assert not any("selector" in d or "single-operation" in d for d in descriptions)

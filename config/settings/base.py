@@ -18,6 +18,7 @@ if SECRET_KEY is None:
     SECRET_KEY = "django-insecure-local-development-key-only-used-with-debug-on"  # noqa: S105
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.health.csrf_failure"
 # Reverse proxies in front of the app that append to X-Forwarded-For / set X-Forwarded-Proto.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
@@ -189,7 +190,7 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

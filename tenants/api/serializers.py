@@ -190,10 +190,10 @@ class ApiKeyOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     role = serializers.CharField()
     prefix = serializers.CharField()
-    created_by = serializers.EmailField(source="created_by.email", default=None)
+    created_by = serializers.EmailField(source="created_by.email", default=None, allow_null=True)
     created_at = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField()
-    revoked_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
 
 
 class ApiKeyCreatedOutputSerializer(ApiKeyOutputSerializer):
@@ -206,13 +206,13 @@ class ApiKeyCreatedOutputSerializer(ApiKeyOutputSerializer):
 class AuditLogOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     actor = serializers.CharField(source="actor_label")
-    actor_user = serializers.UUIDField(source="actor_user.public_id", default=None)
+    actor_user = serializers.UUIDField(source="actor_user.public_id", default=None, allow_null=True)
     action = serializers.CharField()
     target_type = serializers.CharField()
     target_id = serializers.CharField()
     target_label = serializers.CharField()
     before = serializers.JSONField()
     after = serializers.JSONField()
-    ip_address = serializers.IPAddressField()
+    ip_address = serializers.IPAddressField(allow_null=True)
     request_id = serializers.CharField()
     created_at = serializers.DateTimeField()

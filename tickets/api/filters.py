@@ -1,5 +1,6 @@
 import django_filters
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
 
@@ -30,6 +31,10 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
 
 
+_UUID = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+ASSIGNEE_PATTERN = f"^(me|none|{_UUID})$"
+
+
 class TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
     priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
@@ -57,6 +62,13 @@ class TicketFilter(django_filters.FilterSet):
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value.strip().lower()])
 
+    @extend_schema_field(
+        {
+            "type": "string",
+            "pattern": ASSIGNEE_PATTERN,
+            "description": "A member's user id, `me` (the caller) or `none` (unassigned).",
+        }
+    )
     def filter_assignee(self, queryset, name, value):
         if value == "me":
             user_id = getattr(self.request.user, "pk", None)
@@ -85,6 +97,12 @@ class TicketOrdering(OrderingFilter):
     match first unless the caller asks for an order."""
 
     ordering_fields = ["created_at", "updated_at", "number"]
+    ordering_description = "Sort by this field; a leading '-' sorts descending."
+
+    def get_schema_operation_parameters(self, view):
+        [parameter] = super().get_schema_operation_parameters(view)
+        choices = [f"{sign}{name}" for name in self.ordering_fields for sign in ("", "-")]
+        return [{**parameter, "schema": {"type": "string", "enum": choices}}]
 
     def get_ordering(self, request, queryset, view):
         if SEARCH_POSITION not in queryset.query.annotations:

@@ -186,8 +186,8 @@ class TicketAssignInputSerializer(InputSerializer):
 
 
 class SlaSerializer(serializers.Serializer):
-    first_response_due_at = serializers.DateTimeField()
-    resolution_due_at = serializers.DateTimeField()
+    first_response_due_at = serializers.DateTimeField(allow_null=True)
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
     breached = serializers.BooleanField(source="sla_breached")
     paused = serializers.BooleanField(source="sla_paused")
 
@@ -202,18 +202,20 @@ class TicketOutputSerializer(serializers.Serializer):
     channel = serializers.CharField()
     requester = serializers.UUIDField(source="requester.public_id")
     requester_email = serializers.EmailField(source="requester.email")
-    assignee = serializers.UUIDField(source="assignee.public_id", default=None)
+    assignee = serializers.UUIDField(source="assignee.public_id", default=None, allow_null=True)
     tags = serializers.ListField(child=serializers.CharField())
     metadata = serializers.JSONField()
-    external_id = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
     escalated = serializers.BooleanField()
     escalation_level = serializers.IntegerField()
     is_urgent = serializers.BooleanField()
     sla = SlaSerializer(source="*")
-    first_response_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField()
-    merged_into = serializers.IntegerField(source="merged_into.number", default=None)
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    merged_into = serializers.IntegerField(
+        source="merged_into.number", default=None, allow_null=True
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()
@@ -231,8 +233,12 @@ class CommentOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     body = serializers.CharField()
     public = serializers.BooleanField()
-    author_user = serializers.UUIDField(source="author_user.public_id", default=None)
-    author_customer = serializers.UUIDField(source="author_customer.public_id", default=None)
+    author_user = serializers.UUIDField(
+        source="author_user.public_id", default=None, allow_null=True
+    )
+    author_customer = serializers.UUIDField(
+        source="author_customer.public_id", default=None, allow_null=True
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -242,5 +248,5 @@ class TicketEventOutputSerializer(serializers.Serializer):
     old = serializers.JSONField(source="old_value")
     new = serializers.JSONField(source="new_value")
     actor = serializers.CharField(source="actor_label")
-    actor_user = serializers.UUIDField(source="actor_user.public_id", default=None)
+    actor_user = serializers.UUIDField(source="actor_user.public_id", default=None, allow_null=True)
     created_at = serializers.DateTimeField()

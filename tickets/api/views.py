@@ -49,6 +49,8 @@ def _with_etag(response: Response, obj) -> Response:
 
 class CustomerViewSet(TenantViewSet):
     selector = staticmethod(selectors.customer_list)
+    if_match = {"partial_update", "destroy"}
+    etag = {"retrieve", "create", "partial_update"}
     model = Customer
     filterset_class = CustomerFilter
     serializer_class = s.CustomerOutputSerializer
@@ -111,6 +113,8 @@ class CustomerViewSet(TenantViewSet):
 
 class TicketViewSet(TenantViewSet):
     selector = staticmethod(selectors.ticket_list)
+    if_match = {"partial_update", "destroy"}
+    etag = {"retrieve", "create", "partial_update", "assign"}
     model = Ticket
     lookup_field = "number"
     lookup_url_kwarg = "number"

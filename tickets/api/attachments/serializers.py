@@ -23,8 +23,10 @@ class AttachmentOutputSerializer(serializers.Serializer):
     content_type = serializers.CharField()
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
-    comment = serializers.UUIDField(source="comment.public_id", default=None)
-    uploaded_by = serializers.UUIDField(source="uploaded_by.public_id", default=None)
+    comment = serializers.UUIDField(source="comment.public_id", default=None, allow_null=True)
+    uploaded_by = serializers.UUIDField(
+        source="uploaded_by.public_id", default=None, allow_null=True
+    )
     created_at = serializers.DateTimeField()
     download_url = serializers.SerializerMethodField()
 

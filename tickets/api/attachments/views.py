@@ -89,7 +89,12 @@ class TicketAttachmentViewSet(TenantViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, with the content type it was stored with.",
+            )
+        }
     )
     @action(detail=True, methods=["get"])
     def download(self, request, number=None, id=None):

@@ -38,7 +38,9 @@ class ExportJobOutputSerializer(serializers.Serializer):
     filters = serializers.JSONField()
     row_count = serializers.IntegerField(allow_null=True)
     error = serializers.CharField()
-    requested_by = serializers.UUIDField(source="requested_by.public_id", default=None)
+    requested_by = serializers.UUIDField(
+        source="requested_by.public_id", default=None, allow_null=True
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

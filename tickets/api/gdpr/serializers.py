@@ -11,7 +11,7 @@ class CustomerEraseInputSerializer(InputSerializer):
 
 
 class CustomerGdprOutputSerializer(CustomerOutputSerializer):
-    erased_at = serializers.DateTimeField()
+    erased_at = serializers.DateTimeField(allow_null=True)
 
 
 class ExportCommentSerializer(serializers.Serializer):
@@ -29,7 +29,7 @@ class ExportCommentSerializer(serializers.Serializer):
 class ExportAttachmentSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     ticket = serializers.IntegerField(source="ticket.number")
-    comment = serializers.UUIDField(source="comment.public_id", default=None)
+    comment = serializers.UUIDField(source="comment.public_id", default=None, allow_null=True)
     uploaded_by_type = serializers.SerializerMethodField()
     filename = serializers.CharField()
     content_type = serializers.CharField()

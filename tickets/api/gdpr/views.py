@@ -50,6 +50,7 @@ class CustomerExportApi(TenantAPIView):
 
 class CustomerEraseApi(TenantAPIView):
     required_permission = "customer.gdpr"
+    etag = {"post"}
 
     @extend_schema(
         description=(

@@ -1,0 +1,156 @@
+"""The OpenAPI schema tells the truth (checked by the contract test, tests/test_contract.py).
+
+drf-spectacular documents what a view declares; this AutoSchema adds what the plumbing does to
+every operation, so no view has to repeat it:
+- the error responses the base classes can give, each with the one error body
+  (config/api/errors.py): 400, 401, 403, 404, 409, 412, 413, 415, 422, 429;
+- the `Idempotency-Key` request header of tenant POSTs and the `Idempotent-Replayed` response
+  header of their replays; `If-Match` and `ETag` where a view declares it honours them
+  (`if_match` / `etag`: a set of action or method names);
+- output serializers as response bodies (a tenant viewset's `serializer_class`), input
+  serializers as request bodies (`input_serializers`);
+- descriptions only from what an operation declares (`extend_schema(description=…)` or the
+  handler's docstring), never a view class's docstring, which is written for developers.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_doc
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+    code = serializers.CharField(
+        help_text="Stable machine-readable code: invalid, parse_error, not_found, "
+        "permission_denied, not_authenticated, throttled, or a domain code such as "
+        "invalid_status_transition."
+    )
+    errors = serializers.DictField(
+        required=False,
+        help_text="Validation errors (code `invalid`): messages by field; nested fields nest.",
+    )
+    extra = serializers.DictField(
+        required=False, help_text="Machine-readable context of a domain error."
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+_DESCRIPTIONS = {
+    400: "Invalid input: `errors` names each field (code `invalid`), or the body, a filter, a "
+    "cursor or a header could not be read.",
+    401: "No credentials, or credentials that are not valid (any more).",
+    403: "Your role (or credential kind) does not allow this.",
+    404: "No such tenant, not a member, or no such object in this tenant (one answer for all).",
+    409: "The object's state does not allow this, or a request with the same Idempotency-Key "
+    "is still running.",
+    412: "If-Match names a version that is no longer current.",
+    413: "The request body is larger than the limit.",
+    415: "The body's media type is not accepted here.",
+    422: "The Idempotency-Key was used before with a different request.",
+    429: "A quota was exceeded; retry after `Retry-After` seconds.",
+}
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Makes a retry safe: the same key with the same request replays the stored "
+    "response for 24 hours (1-255 printable ASCII characters).",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='Only act if the object is still at this version: its ETag ("3"), a list '
+    'of them ("3", "4") or *. A stale version is a 412.',
+)
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _declares(self, attribute: str) -> bool:
+        names = getattr(self.view, attribute, ())
+        return (getattr(self.view, "action", None) or self.method.lower()) in names
+
+    @property
+    def _in_tenant(self) -> bool:
+        return "{tenant_slug}" in self.path
+
+    def get_description(self) -> str:
+        action_or_method = getattr(
+            self.view, getattr(self.view, "action", None) or self.method.lower(), None
+        )
+        return get_doc(action_or_method) if action_or_method is not None else ""
+
+    def get_response_serializers(self):
+        view = self.view
+        if getattr(view, "input_serializers", None) is not None and self.method != "DELETE":
+            return view.serializer_class  # what tenant viewsets answer with
+        return super().get_response_serializers()
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._in_tenant and self.method == "POST":
+            parameters.append(IDEMPOTENCY_KEY)
+            parameters.append(
+                OpenApiParameter(
+                    "Idempotent-Replayed",
+                    str,
+                    OpenApiParameter.HEADER,
+                    enum=["true"],
+                    description="Present on a replay of a stored response.",
+                    response=[200, 201, 202],
+                )
+            )
+        if self._declares("if_match"):
+            parameters.append(IF_MATCH)
+        if self._declares("etag"):
+            parameters.append(
+                OpenApiParameter(
+                    "ETag",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=True,
+                    description='The object\'s version as an entity tag ("3"), for If-Match.',
+                    response=[200, 201],
+                )
+            )
+        return parameters
+
+    def _error_codes(self) -> list[int]:
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        authenticated = bool(self.view.get_authenticators())
+        codes = {429}
+        if authenticated:
+            codes |= {401, 403}
+        if has_body or self.method == "GET" or self._in_tenant:
+            codes.add(400)  # bodies, filters, cursors, malformed headers (Idempotency-Key)
+        if has_body:
+            codes |= {413, 415}
+        if self._in_tenant or "{" in self.path:
+            codes.add(404)
+        if self._in_tenant and self.method in _WRITES:
+            codes.add(409)
+        if self._in_tenant and self.method == "POST":
+            codes.add(422)
+        if self._declares("if_match"):
+            codes.add(412)
+        return sorted(codes)
+
+    def _get_response_bodies(self, direction="response"):
+        bodies = super()._get_response_bodies(direction)
+        if direction != "response":
+            return bodies
+        for code in self._error_codes():
+            if str(code) not in bodies:
+                bodies[str(code)] = {
+                    **self._get_response_for_code(ErrorSerializer, str(code)),
+                    "description": _DESCRIPTIONS[code],
+                }
+        return bodies
