@@ -173,7 +173,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
 @admin.register(Membership, site=admin_site)
 class MembershipAdmin(TenantScopedAdmin):
-    # Adding a member (by email) is done in the API; the admin changes and removes.
+    # Members join by accepting an invitation (API); the admin changes and removes them.
     capabilities = {"view": "member.read", "change": "member.manage", "delete": "member.manage"}
     list_display = ("email", "role", "is_senior", "is_active", "created_at")
     list_select_related = ("user",)

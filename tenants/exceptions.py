@@ -23,3 +23,29 @@ class NotAUserError(PermissionDeniedError):
 
 class InvalidLoginError(DomainError):
     code = "invalid_login"
+
+
+class ApiKeyCreatorRequiredError(PermissionDeniedError):
+    """Every API key traces to a person who may manage keys in the tenant right now."""
+
+    code = "api_key_creator_required"
+
+
+class InvitationNotPendingError(ConflictError):
+    code = "invitation_not_pending"
+
+
+class InvitationEmailMismatchError(PermissionDeniedError):
+    """A logged-in user tried to accept an invitation addressed to someone else."""
+
+    code = "invitation_email_mismatch"
+
+
+class AccountExistsError(ConflictError):
+    """An anonymous accept for an address that already has an account: log in instead."""
+
+    code = "account_exists"
+
+
+class AlreadyMemberError(ConflictError):
+    code = "already_member"

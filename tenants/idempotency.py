@@ -7,10 +7,15 @@ Per (tenant, principal, key):
 - the same key with a different request is a 422; while the first is still running, a 409;
 - records expire after IDEMPOTENCY_TTL (24 h); an expired key starts afresh.
 Failed requests (4xx/5xx) roll back and record nothing, so a corrected retry may reuse the key.
+
+Secrets are never stored: a view lists the response fields that hold one (shown once, such as a
+new API key) in `idempotency_redact`; the record keeps them as null, and a replay answers with
+null there and `Idempotent-Redacted: <field>, …` naming what the first response alone showed.
 """
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +30,7 @@ from tenants.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 _STORED_HEADERS = ("ETag", "Location")
+REDACTED_HEADER = "Idempotent-Redacted"
 
 
 class IdempotencyKeyInvalidError(DomainError):
@@ -126,10 +132,24 @@ def begin(request) -> Pending | None:
     return Pending(principal=principal, key=key, fingerprint=fingerprint)
 
 
-def finish(request, pending: Pending, response) -> None:
-    """Store a successful response under its key (same transaction as its effects)."""
+def redact(body, fields: Sequence[str]) -> tuple[object, list[str]]:
+    """Return `body` with each of `fields` (top-level keys) set to None, and the fields that
+    held a value."""
+    if not fields or not isinstance(body, dict):
+        return body, []
+    redacted = [field for field in fields if body.get(field) is not None]
+    return {**body, **{field: None for field in fields if field in body}}, redacted
+
+
+def finish(request, pending: Pending, response, *, redact_fields: Sequence[str] = ()) -> None:
+    """Store a successful response under its key (same transaction as its effects), without
+    the values of `redact_fields`."""
     if not 200 <= response.status_code < 300:
         return
+    body, redacted = redact(getattr(response, "data", None), redact_fields)
+    headers = {h: response[h] for h in _STORED_HEADERS if response.has_header(h)}
+    if redacted:
+        headers[REDACTED_HEADER] = ", ".join(redacted)
     now = timezone.now()
     IdempotencyRecord.objects.create(
         tenant=request.tenant,
@@ -139,8 +159,8 @@ def finish(request, pending: Pending, response) -> None:
         method=request.method,
         path=request.path[:500],
         response_status=response.status_code,
-        response_body=getattr(response, "data", None),
-        response_headers={h: response[h] for h in _STORED_HEADERS if response.has_header(h)},
+        response_body=body,
+        response_headers=headers,
         created_at=now,
         expires_at=now + _ttl(),
     )

@@ -1,17 +1,21 @@
-"""Users, tenants, memberships, API keys (global control tables) and the tenancy base model.
+"""Users, tenants, memberships, invitations, API keys (global control tables) and the tenancy
+base model.
 
-Control tables (User, Tenant, Membership, ApiKey, knox tokens) are global: authentication and
-tenant resolution read them before any tenant is known. Everything a tenant owns inherits
+Control tables (User, Tenant, Membership, Invitation, ApiKey, knox tokens) are global:
+authentication, tenant resolution and accepting an invitation (looked up by its token) read them
+before any tenant is known. Everything a tenant owns inherits
 TenantModel: `tenant_id NOT NULL`, a fail-closed default manager, `UNIQUE (tenant_id, id)` and
 the RLS policy.
 """
 
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -157,8 +161,14 @@ class ApiKey(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
+    # The person every key traces to: whoever created it, or, for a key created by a key, the
+    # person at the root of that chain. The key acts with at most this person's current role.
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The key that created this one (None when a person did).
+    created_by_key = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -169,6 +179,80 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    # Stored only when a newer invitation replaces a lapsed one; a pending invitation past its
+    # expires_at reads as expired too (Invitation.current_status).
+    EXPIRED = "expired", "Expired"
+
+
+INVITATION_TTL = timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """An offer to join a tenant with a role, sent to an email address.
+
+    A control table like Membership: accepting finds the invitation by its token before any
+    tenant is known. Only a SHA-256 of the emailed token is stored; it is minted by the email
+    task, replaced by a resend and cleared once the invitation is accepted or revoked.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)  # lower-case
+    role = models.CharField(max_length=16, choices=Role.choices)
+    is_senior = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The person behind the invitation (for an API key, the person the key traces to).
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One live offer per address and tenant; concurrent invitations cannot both win.
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(status="pending"),
+                name="tenants_invitation_pending_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(email=Lower("email")), name="tenants_invitation_email_lower"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="tenants_invitation_tenant_idx")
+        ]
+
+    def __str__(self) -> str:
+        # No email address: str() reaches the admin's global change log.
+        return f"invitation {self.public_id}"
+
+    @property
+    def current_status(self) -> str:
+        """The status as the API shows it: a pending invitation past its expiry is expired."""
+        if self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now():
+            return InvitationStatus.EXPIRED
+        return self.status
 
 
 # --- Tenancy base -----------------------------------------------------------------------------

@@ -1,21 +1,32 @@
 """Reads of the tenants app."""
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from tenants.access import TenantAccess
-from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant, User
+from tenants.models import (
+    ROLE_RANK,
+    ApiKey,
+    AuditLogEntry,
+    Invitation,
+    Membership,
+    Role,
+    Tenant,
+    User,
+)
 
 
 def tenant_access_resolve(*, user, api_key: ApiKey | None, slug: str) -> TenantAccess | None:
     """Return the caller's access to the tenant `slug`, or None (unknown OR not a member).
 
     One query for users (tenant + membership joined), none for API keys (loaded with their
-    tenant at authentication). The caller answers None with the same 404 either way.
+    tenant and their creator's role at authentication, api_key_for_authentication). The
+    caller answers None with the same 404 either way.
     """
     if api_key is not None:
-        if api_key.tenant.slug != slug:
+        role = api_key_effective_role(api_key)
+        if api_key.tenant.slug != slug or role is None:
             return None
-        return TenantAccess(tenant=api_key.tenant, role=api_key.role, api_key=api_key)
+        return TenantAccess(tenant=api_key.tenant, role=role, api_key=api_key)
     membership = (
         Membership.objects.select_related("tenant")
         .filter(user=user, is_active=True, tenant__slug=slug, tenant__is_active=True)
@@ -47,7 +58,41 @@ def owner_count(*, tenant: Tenant) -> int:
 
 def api_key_list(*, tenant: Tenant) -> QuerySet[ApiKey]:
     """Return the tenant's API keys, revoked ones included."""
-    return ApiKey.objects.select_related("created_by").filter(tenant=tenant)
+    return ApiKey.objects.select_related("created_by", "created_by_key").filter(tenant=tenant)
+
+
+def api_key_for_authentication(*, prefix: str) -> ApiKey | None:
+    """Return the live key with this prefix, its tenant and its creator's current role.
+
+    One query: the role of the person the key traces to (`created_by`) comes from a subquery,
+    as `creator_role` (None when that person is no longer an active member of the tenant).
+    """
+    creator_role = Membership.objects.filter(
+        tenant=OuterRef("tenant"), user=OuterRef("created_by"), is_active=True
+    ).values("role")[:1]
+    return (
+        ApiKey.objects.select_related("tenant")
+        .annotate(creator_role=Subquery(creator_role))
+        .filter(prefix=prefix, revoked_at__isnull=True, tenant__is_active=True)
+        .first()
+    )
+
+
+def api_key_effective_role(api_key: ApiKey) -> str | None:
+    """Return the role a key acts with: the lower of its own and its creator's current role.
+
+    None (the key acts as nobody) when its creator is gone or inactive, or when the key was
+    not loaded through api_key_for_authentication.
+    """
+    creator_role = getattr(api_key, "creator_role", None)
+    if creator_role is None:
+        return None
+    return min(api_key.role, creator_role, key=ROLE_RANK.__getitem__)
+
+
+def invitation_list(*, tenant: Tenant) -> QuerySet[Invitation]:
+    """Return the tenant's invitations (every status) with their inviters."""
+    return Invitation.objects.select_related("invited_by").filter(tenant=tenant)
 
 
 def audit_log_list(*, tenant: Tenant) -> QuerySet[AuditLogEntry]:

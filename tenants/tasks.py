@@ -15,11 +15,11 @@ from tenants.tasks_base import TenantTask
     retry_backoff=True,
     max_retries=5,
 )
-def member_added_notify_task(self, *, tenant_id: int, membership_id: int) -> bool:
-    """Email a user that they were added to a tenant."""
-    from tenants.notifications import member_added_notify
+def invitation_send_task(self, *, tenant_id: int, invitation_id: int) -> bool:
+    """Email an invitee a fresh link (the token is minted here, never passed in a message)."""
+    from tenants.services import invitation_send
 
-    return member_added_notify(tenant_id=tenant_id, membership_id=membership_id)
+    return invitation_send(tenant_id=tenant_id, invitation_id=invitation_id)
 
 
 @shared_task

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
+from tenants.models import Role
 from tests.tenants.recipes import membership_recipe, tenant_recipe, user_recipe
 
 PASSWORD = "correct-horse-battery-staple"
@@ -84,11 +85,18 @@ def api_client():
 
 @pytest.fixture
 def api_key_client(db):
-    """api_key_client(tenant, role) -> (APIClient with `Api-Key`, ApiKey)."""
+    """api_key_client(tenant, role) -> (APIClient with `Api-Key`, ApiKey).
+
+    Like every key, it is created by a person: a fresh admin of `tenant` (its `created_by`).
+    """
 
     def make(tenant, role: str):
+        creator = membership_recipe.make(tenant=tenant, role=Role.ADMIN)
         api_key, raw = services.api_key_create(
-            tenant=tenant, actor=Actor(), name=f"{role} key", role=role
+            tenant=tenant,
+            actor=Actor(user=creator.user, role=creator.role),
+            name=f"{role} key",
+            role=role,
         )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")

@@ -85,7 +85,14 @@ def contract_world(db, member, settings, tmp_path):
         )
         job = ticket_services.export_job_create(tenant=tenant, actor=Actor(), filters={})
         ticket_services.ticket_export(tenant=tenant, job_id=job.pk)
+    invitation = services.invitation_create(
+        tenant=tenant,
+        actor=Actor(user=admin.user, role=Role.ADMIN),
+        email="invitee@example.test",
+        role=Role.AGENT,
+    )
     ids = {
+        "invitations": invitation.public_id,
         "customers": ticket.requester.public_id,
         "members": agent.public_id,
         "api-keys": api_key.public_id,

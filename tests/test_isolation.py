@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant
+from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
 from tests.errors import field_errors
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
@@ -28,10 +28,13 @@ ISOLATION = {
     ("tenant-detail", "PATCH"): "tenant",
     ("tenant-detail", "DELETE"): "tenant",
     ("member-list", "GET"): "list",
-    ("member-list", "POST"): "create",
     ("member-detail", "GET"): "object",
     ("member-detail", "PATCH"): "object",
     ("member-detail", "DELETE"): "object",
+    ("invitation-list", "GET"): "list",
+    ("invitation-list", "POST"): "create",
+    ("invitation-detail", "DELETE"): "object",
+    ("invitation-resend", "POST"): "object",
     ("api-key-list", "GET"): "list",
     ("api-key-list", "POST"): "create",
     ("api-key-detail", "DELETE"): "object",
@@ -91,7 +94,12 @@ def test_every_tenant_route_is_in_the_isolation_matrix():
 def _populate(tenant, member):
     owner = member(Role.OWNER, tenant=tenant)
     agent = member(Role.AGENT, tenant=tenant)
-    api_key, _ = services.api_key_create(tenant=tenant, actor=Actor(), name="k", role="agent")
+    owner_actor = Actor(user=owner.user, role=owner.role)
+    api_key, _ = services.api_key_create(tenant=tenant, actor=owner_actor, name="k", role="agent")
+    # The same address invited by both tenants.
+    invitation = services.invitation_create(
+        tenant=tenant, actor=owner_actor, email="invited@example.test", role=Role.ADMIN
+    )
     with tenant_context(tenant):
         audit_entry_recipe.make(tenant=tenant, _quantity=3)
         customer = ticket_services.customer_create(
@@ -117,6 +125,7 @@ def _populate(tenant, member):
         "owner": owner,
         "member-detail": agent,
         "api-key-detail": api_key,
+        "invitation": invitation,
         "customer-detail": customer,
         "ticket": ticket,
     }
@@ -142,6 +151,9 @@ def _url(tenant_slug, route, objects):
         "ticket-attachment-download": f"{attachments}{_id(objects, 'attachment')}/download/",
         "tenant-detail": "",
         "member-list": "members/",
+        "invitation-list": "invitations/",
+        "invitation-detail": f"invitations/{_id(objects, 'invitation')}/",
+        "invitation-resend": f"invitations/{_id(objects, 'invitation')}/resend/",
         "member-detail": f"members/{getattr(objects.get('member-detail'), 'public_id', '')}/",
         "api-key-list": "api-keys/",
         "api-key-detail": f"api-keys/{getattr(objects.get('api-key-detail'), 'public_id', '')}/",
@@ -160,7 +172,7 @@ def _url(tenant_slug, route, objects):
 
 BODIES = {
     "tenant-detail": {"name": "Hijacked"},
-    "member-list": {"role": "admin"},  # email filled in per test
+    "invitation-list": {"role": "admin"},  # email filled in per test
     "member-detail": {"role": "owner"},
     "api-key-list": {"name": "stolen", "role": "admin"},
     "customer-list": {"email": "intruder@example.test"},
@@ -200,6 +212,11 @@ def _snapshot(tenant):
             Membership.objects.filter(tenant=tenant).values_list("public_id", "role", "is_active")
         ),
         "keys": sorted(ApiKey.objects.filter(tenant=tenant).values_list("public_id", "revoked_at")),
+        "invitations": sorted(
+            Invitation.objects.filter(tenant=tenant).values_list(
+                "public_id", "email", "role", "status", "token_hash", "expires_at"
+            )
+        ),
         "audit": audit,
     }
 
@@ -226,7 +243,7 @@ def _body(response):
 
 def _body_for(route):
     body = dict(BODIES.get(route, {}))
-    if route == "member-list":
+    if route == "invitation-list":
         body["email"] = user_recipe.make().email
     return body
 
@@ -293,7 +310,14 @@ def test_other_tenants_object_through_own_path_is_404_and_unchanged(
 DESCRIBE_ROUTES = [key for key in ROUTES if ISOLATION[key] == "describe"]
 MISSING = {
     name: SimpleNamespace(public_id=uuid.uuid4(), number=987654)
-    for name in ("attachment", "export", "member-detail", "api-key-detail", "customer-detail")
+    for name in (
+        "attachment",
+        "export",
+        "member-detail",
+        "api-key-detail",
+        "customer-detail",
+        "invitation",
+    )
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
 
@@ -330,6 +354,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
     own = {
         "member-list": {str(m.public_id) for m in Membership.objects.filter(tenant=tenant)},
         "api-key-list": {str(k.public_id) for k in ApiKey.objects.filter(tenant=tenant)},
+        "invitation-list": {str(i.public_id) for i in Invitation.objects.filter(tenant=tenant)},
         "audit-log-list": own_audit,
         "customer-list": own_customers,
         "ticket-list": own_tickets,

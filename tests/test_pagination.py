@@ -8,6 +8,7 @@ from tickets import services as ticket_services
 
 LISTS = [
     "members/",
+    "invitations/",
     "audit-log/",
     "customers/",
     "tickets/",

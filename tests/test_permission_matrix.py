@@ -18,7 +18,6 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Membership, Role, Tenant, TenantModel
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
-from tests.tenants.recipes import user_recipe
 from tickets import services as ticket_services
 
 ACTORS = (
@@ -40,10 +39,13 @@ MATRIX = {
     ("tenant-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
     ("tenant-detail", "DELETE"):  (204, 403, 403, 403, 403, 403, 403, 404, 401),
     ("member-list", "GET"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-list", "POST"):      (201, 201, 403, 403, 403, 201, 403, 404, 401),
     ("member-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
     ("member-detail", "DELETE"):  (204, 204, 403, 403, 403, 204, 403, 404, 401),
+    ("invitation-list", "GET"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("invitation-list", "POST"):  (201, 201, 403, 403, 403, 201, 403, 404, 401),
+    ("invitation-detail", "DELETE"): (204, 204, 403, 403, 403, 204, 403, 404, 401),
+    ("invitation-resend", "POST"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
     ("api-key-list", "GET"):      (200, 200, 403, 403, 403, 200, 403, 404, 401),
     ("api-key-list", "POST"):     (201, 201, 403, 403, 403, 201, 403, 404, 401),
     ("api-key-detail", "DELETE"): (204, 204, 403, 403, 403, 204, 403, 404, 401),
@@ -80,6 +82,12 @@ MATRIX = {
     ("tenant-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-list", "HEAD"):              (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("invitation-list", "HEAD"):          (200, 200, 403, 403, 403, 200, 403, 404, 401),
+    ("invitation-list", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("invitation-detail", "HEAD"):        (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("invitation-detail", "OPTIONS"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("invitation-resend", "HEAD"):        (405, 405, 405, 405, 405, 405, 405, 404, 401),
+    ("invitation-resend", "OPTIONS"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("api-key-list", "HEAD"):             (200, 200, 403, 403, 403, 200, 403, 404, 401),
@@ -131,10 +139,14 @@ def test_every_tenant_route_is_in_the_permission_matrix():
 
 @pytest.fixture
 def world(tenant, other_tenant, member):
-    """A tenant with a target member, a target API key and a user ready to be added."""
+    """A tenant with a target member, a target API key and a pending invitation."""
     target = member(Role.AGENT)
-    api_key, _ = services.api_key_create(tenant=tenant, actor=Actor(), name="t", role="agent")
-    newcomer = user_recipe.make()
+    admin = member(Role.ADMIN)
+    admin_actor = Actor(user=admin.user, role=admin.role)
+    api_key, _ = services.api_key_create(tenant=tenant, actor=admin_actor, name="t", role="agent")
+    invitation = services.invitation_create(
+        tenant=tenant, actor=admin_actor, email="invited@example.test", role=Role.AGENT
+    )
     slug = tenant.slug
     with tenant_context(tenant):
         lonely = ticket_services.customer_create(
@@ -188,7 +200,13 @@ def world(tenant, other_tenant, member):
             {"numbers": [ticket.number], "changes": {"priority": "high"}},
         ),
         "tenant-detail": (f"/api/v1/t/{slug}/", {"name": "Renamed"}),
-        "member-list": (f"/api/v1/t/{slug}/members/", {"email": newcomer.email, "role": "agent"}),
+        "member-list": (f"/api/v1/t/{slug}/members/", None),
+        "invitation-list": (
+            f"/api/v1/t/{slug}/invitations/",
+            {"email": "newcomer@example.test", "role": "agent"},
+        ),
+        "invitation-detail": (f"/api/v1/t/{slug}/invitations/{invitation.public_id}/", None),
+        "invitation-resend": (f"/api/v1/t/{slug}/invitations/{invitation.public_id}/resend/", None),
         "member-detail": (f"/api/v1/t/{slug}/members/{target.public_id}/", {"role": "viewer"}),
         "api-key-list": (f"/api/v1/t/{slug}/api-keys/", {"name": "ci", "role": "agent"}),
         "api-key-detail": (f"/api/v1/t/{slug}/api-keys/{api_key.public_id}/", None),

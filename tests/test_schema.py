@@ -12,6 +12,11 @@ def test_schema_lists_the_tenant_routes(client, db):
     assert "/api/v1/t/{tenant_slug}/members/" in schema["paths"]
     assert "/api/v1/t/{tenant_slug}/members/{id}/" in schema["paths"]
     assert "/api/v1/auth/token/" in schema["paths"]
+    assert set(schema["paths"]["/api/v1/t/{tenant_slug}/invitations/"]) == {"get", "post"}
+    assert "/api/v1/t/{tenant_slug}/invitations/{id}/resend/" in schema["paths"]
+    assert "/api/v1/auth/invitations/accept/" in schema["paths"]
+    # Members join by invitation: the members list documents no POST.
+    assert "post" not in schema["paths"]["/api/v1/t/{tenant_slug}/members/"]
 
 
 def test_schema_as_json(client, db):

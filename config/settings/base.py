@@ -207,6 +207,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tenants.models.Role.choices",
+        "InvitationStatusEnum": "tenants.models.InvitationStatus.choices",
+        "StatusEnum": "tickets.models.Status.choices",  # the ticket status keeps its name
     },
 }
 

@@ -81,6 +81,9 @@ def actor_from_request(request) -> Actor:
 
 class TenantViewMixin:
     permission_classes = [IsAuthenticated, HasTenantCapability]
+    # Response fields that carry a secret shown once: an Idempotency-Key record stores them as
+    # null and a replay says so (tenants.idempotency).
+    idempotency_redact: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -157,7 +160,7 @@ class TenantViewMixin:
         pending = getattr(self, "_idempotency", None)
         if pending is not None:
             self._idempotency = None
-            idempotency.finish(request, pending, response)
+            idempotency.finish(request, pending, response, redact_fields=self.idempotency_redact)
         return response
 
     def _check_throttles(self, request, *, tenant_phase: bool) -> None:

@@ -1,7 +1,9 @@
 import django_filters
+from django.db.models import Q
+from django.utils import timezone
 
 from config.api.filters import StrictBooleanFilter, StrictIsoDateTimeFilter
-from tenants.models import AuditLogEntry, Membership, Role
+from tenants.models import AuditLogEntry, Invitation, InvitationStatus, Membership, Role
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -23,3 +25,23 @@ class AuditLogFilter(django_filters.FilterSet):
     class Meta:
         model = AuditLogEntry
         fields = ["action", "target_type", "actor", "created_after", "created_before"]
+
+
+class InvitationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=InvitationStatus.choices, method="filter_status", label="status"
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["status"]
+
+    def filter_status(self, queryset, name, value):
+        # As shown: a pending invitation past its expiry is expired.
+        now = timezone.now()
+        pending, lapsed = Q(status=InvitationStatus.PENDING), Q(expires_at__lte=now)
+        condition = {
+            InvitationStatus.PENDING: pending & ~lapsed,
+            InvitationStatus.EXPIRED: Q(status=InvitationStatus.EXPIRED) | (pending & lapsed),
+        }.get(value, Q(status=value))
+        return queryset.filter(condition)

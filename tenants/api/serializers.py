@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
 from tenants.api.links import tenant_links, tenant_url
-from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, Role
+from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, InvitationStatus, Role
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
@@ -155,12 +155,6 @@ class TenantListItemSerializer(TenantOutputSerializer):
 # --- Members ----------------------------------------------------------------------------------
 
 
-class MemberCreateInputSerializer(InputSerializer):
-    email = serializers.EmailField(max_length=254)
-    role = serializers.ChoiceField(choices=Role.choices)
-    is_senior = serializers.BooleanField(default=False)
-
-
 class MemberUpdateInputSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     is_senior = serializers.BooleanField(required=False)
@@ -177,6 +171,44 @@ class MemberOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+# --- Invitations ------------------------------------------------------------------------------
+
+
+class InvitationCreateInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+    is_senior = serializers.BooleanField(default=False)
+
+
+class InvitationOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    is_senior = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, source="current_status")
+    invited_by = serializers.EmailField(
+        source="invited_by.email",
+        default=None,
+        allow_null=True,
+        help_text="The person who invited (for an API key, the person the key traces to).",
+    )
+    expires_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+
+
+class InvitationAcceptInputSerializer(InputSerializer):
+    """Logged in (bearer token): the token alone."""
+
+    token = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class InvitationAcceptNewAccountInputSerializer(InvitationAcceptInputSerializer):
+    """Anonymous: the token plus the new account's password and name."""
+
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
+
+
 # --- API keys ---------------------------------------------------------------------------------
 
 
@@ -190,14 +222,31 @@ class ApiKeyOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     role = serializers.CharField()
     prefix = serializers.CharField()
-    created_by = serializers.EmailField(source="created_by.email", default=None, allow_null=True)
+    created_by = serializers.EmailField(
+        source="created_by.email",
+        default=None,
+        allow_null=True,
+        help_text="The person the key traces to; the key acts with at most their current role.",
+    )
+    created_by_key = serializers.UUIDField(
+        source="created_by_key.public_id",
+        default=None,
+        allow_null=True,
+        help_text="The key that created this one, if a key did.",
+    )
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
 
 
 class ApiKeyCreatedOutputSerializer(ApiKeyOutputSerializer):
-    key = serializers.CharField(help_text="The key itself. Shown once; store it now.")
+    key = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "The key itself. Shown once; store it now. Never stored: an Idempotency-Key replay "
+            "of this response has null here and the header `Idempotent-Redacted: key`."
+        ),
+    )
 
 
 # --- Audit log --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ auth_urlpatterns = [
     path("token/", views.TokenApi.as_view(), name="auth-token"),
     path("logout/", views.LogoutApi.as_view(), name="auth-logout"),
     path("me/", views.MeApi.as_view(), name="auth-me"),
+    path("invitations/accept/", views.InvitationAcceptApi.as_view(), name="invitation-accept"),
 ]
 
 urlpatterns = [

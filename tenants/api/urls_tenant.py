@@ -10,6 +10,7 @@ from tenants.api import views
 
 router = SimpleRouter()
 router.register("members", views.MemberViewSet, basename="member")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 router.register("audit-log", views.AuditLogViewSet, basename="audit-log")
 

@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,14 +15,18 @@ from config.api.throttling import (
     ScopedAnonThrottle,
     UserRateThrottle,
 )
-from tenants import selectors, services
+from tenants import idempotency, selectors, services
 from tenants.access import Actor
 from tenants.api import serializers as s
 from tenants.api.base import TenantAPIView, TenantViewSet, client_ip
-from tenants.api.filters import AuditLogFilter, MemberFilter
-from tenants.authentication import BearerTokenAuthentication
+from tenants.api.filters import AuditLogFilter, InvitationFilter, MemberFilter
+from tenants.authentication import (
+    ApiKeyAuthentication,
+    ApiKeyPrincipal,
+    BearerTokenAuthentication,
+)
 from tenants.exceptions import InvalidLoginError, NotAUserError
-from tenants.models import ApiKey, AuditLogEntry, Membership
+from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership
 
 # --- Auth -------------------------------------------------------------------------------------
 
@@ -107,7 +114,7 @@ class TenantListCreateApi(APIView):
     def get(self, request):
         if request.user.pk is None:
             api_key = request.user.api_key
-            items = [_with_role(api_key.tenant, api_key.role)]
+            items = [_with_role(api_key.tenant, selectors.api_key_effective_role(api_key))]
         else:
             items = [
                 _with_role(m.tenant, m.role)
@@ -176,14 +183,11 @@ class MemberViewSet(TenantViewSet):
     model = Membership
     filterset_class = MemberFilter
     serializer_class = s.MemberOutputSerializer
-    input_serializers = {
-        "create": s.MemberCreateInputSerializer,
-        "partial_update": s.MemberUpdateInputSerializer,
-    }
+    # No create: people join by accepting an invitation (POST answers 405).
+    input_serializers = {"partial_update": s.MemberUpdateInputSerializer}
     permission_map = {
         "list": "member.read",
         "retrieve": "member.read",
-        "create": "member.manage",
         "partial_update": "member.manage",
         # Anyone may leave; removing others is checked by the service (member.manage).
         "destroy": "member.read",
@@ -196,15 +200,6 @@ class MemberViewSet(TenantViewSet):
 
     def retrieve(self, request, id=None):
         return Response(s.MemberOutputSerializer(self.get_object()).data)
-
-    @extend_schema(request=s.MemberCreateInputSerializer, responses={201: s.MemberOutputSerializer})
-    def create(self, request):
-        data = s.MemberCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.member_add(
-            tenant=request.tenant, actor=self.actor, **data.validated_data
-        )
-        return Response(s.MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MemberUpdateInputSerializer, responses={200: s.MemberOutputSerializer})
     def partial_update(self, request, id=None):
@@ -223,6 +218,108 @@ class MemberViewSet(TenantViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# --- Invitations ------------------------------------------------------------------------------
+
+
+class InvitationViewSet(TenantViewSet):
+    selector = staticmethod(selectors.invitation_list)
+    model = Invitation
+    filterset_class = InvitationFilter
+    serializer_class = s.InvitationOutputSerializer
+    input_serializers = {"create": s.InvitationCreateInputSerializer}
+    permission_map = {
+        "list": "member.manage",
+        "create": "member.manage",
+        "destroy": "member.manage",
+        "resend": "member.manage",
+    }
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.InvitationOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.InvitationCreateInputSerializer,
+        responses={201: s.InvitationOutputSerializer},
+    )
+    def create(self, request):
+        data = s.InvitationCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invitation_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        return Response(
+            s.InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, id=None):
+        services.invitation_revoke(
+            tenant=request.tenant, actor=self.actor, invitation=self.get_object()
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.InvitationOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def resend(self, request, id=None):
+        invitation = services.invitation_resend(
+            tenant=request.tenant, actor=self.actor, invitation=self.get_object()
+        )
+        return Response(s.InvitationOutputSerializer(invitation).data)
+
+
+_ACCEPT_REQUEST = PolymorphicProxySerializer(
+    component_name="InvitationAccept",
+    serializers=[s.InvitationAcceptInputSerializer, s.InvitationAcceptNewAccountInputSerializer],
+    resource_type_field_name=None,
+)
+_ACCEPT_RESPONSE = PolymorphicProxySerializer(
+    component_name="InvitationAcceptResult",
+    serializers=[s.MemberOutputSerializer, s.TokenOutputSerializer],
+    resource_type_field_name=None,
+)
+
+
+@method_decorator(sensitive_post_parameters("password", "token"), name="dispatch")
+class InvitationAcceptApi(APIView):
+    """Accept an invitation: with a bearer token, {token} joins the tenant as the logged-in
+    user (201, the membership); anonymously, {token, password, name} creates the account
+    and joins (201, a login: {token, expires_at})."""
+
+    authentication_classes = [BearerTokenAuthentication, ApiKeyAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
+
+    @extend_schema(
+        request=_ACCEPT_REQUEST,
+        responses={201: _ACCEPT_RESPONSE},
+        auth=[{"bearerAuth": []}, {}],
+    )
+    def post(self, request):
+        if isinstance(request.user, ApiKeyPrincipal):
+            raise NotAUserError("API keys cannot accept invitations.")
+        actor = Actor(ip=client_ip(request), request_id=request.request_id)
+        if request.user.is_authenticated:
+            data = s.InvitationAcceptInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            membership = services.invitation_accept(
+                actor=replace(actor, user=request.user), **data.validated_data
+            )
+            return Response(
+                s.MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED
+            )
+        data = s.InvitationAcceptNewAccountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _, instance, token = services.invitation_accept_new_account(
+            actor=actor, **data.validated_data
+        )
+        return Response(
+            s.TokenOutputSerializer({"token": token, "expires_at": instance.expiry}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
 # --- API keys ---------------------------------------------------------------------------------
 
 
@@ -231,6 +328,8 @@ class ApiKeyViewSet(TenantViewSet):
     model = ApiKey
     serializer_class = s.ApiKeyOutputSerializer
     input_serializers = {"create": s.ApiKeyCreateInputSerializer}
+    # The raw key is shown once: Idempotency-Key records keep it as null.
+    idempotency_redact = ("key",)
     permission_map = {
         "list": "api_key.manage",
         "create": "api_key.manage",
@@ -242,7 +341,20 @@ class ApiKeyViewSet(TenantViewSet):
         return self.get_paginated_response(s.ApiKeyOutputSerializer(page, many=True).data)
 
     @extend_schema(
-        request=s.ApiKeyCreateInputSerializer, responses={201: s.ApiKeyCreatedOutputSerializer}
+        request=s.ApiKeyCreateInputSerializer,
+        responses={201: s.ApiKeyCreatedOutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                idempotency.REDACTED_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description=(
+                    "On an Idempotency-Key replay: `key`, which the first response alone "
+                    "showed (the replay has `key: null`)."
+                ),
+            )
+        ],
     )
     def create(self, request):
         data = s.ApiKeyCreateInputSerializer(data=request.data)

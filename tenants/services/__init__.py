@@ -11,8 +11,17 @@ from tenants.services.api_keys import (
     api_key_authenticate,
     api_key_create,
     api_key_revoke,
+    api_key_revoke_created_by,
 )
 from tenants.services.audit import audit_log_record
+from tenants.services.invitations import (
+    invitation_accept,
+    invitation_accept_new_account,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    invitation_send,
+)
 from tenants.services.members import member_add, member_remove, member_update
 from tenants.services.tenants import tenant_create, tenant_delete, tenant_update
 
@@ -21,10 +30,17 @@ __all__ = [
     "api_key_authenticate",
     "api_key_create",
     "api_key_revoke",
+    "api_key_revoke_created_by",
     "audit_log_record",
     "auth_token_create",
     "auth_token_purge_expired",
     "auth_token_revoke",
+    "invitation_accept",
+    "invitation_accept_new_account",
+    "invitation_create",
+    "invitation_resend",
+    "invitation_revoke",
+    "invitation_send",
     "member_add",
     "member_remove",
     "member_update",

@@ -1,4 +1,10 @@
-"""Per-tenant API keys: create, revoke, authenticate."""
+"""Per-tenant API keys: create, revoke, authenticate.
+
+Every key traces to a person (`created_by`; for a key created by a key, the person at the root
+of the chain, with the parent in `created_by_key`) and acts with at most that person's current
+role. Removing the person from the tenant, or demoting them below key management, revokes the
+keys they created.
+"""
 
 import hashlib
 import hmac
@@ -10,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import Actor
-from tenants.exceptions import (
-    ApiKeyRevokedError,
-)
-from tenants.models import ApiKey, Role, Tenant
+from tenants.exceptions import ApiKeyCreatorRequiredError, ApiKeyRevokedError
+from tenants.models import API_KEY_ROLES, ROLE_RANK, ApiKey, Membership, Tenant, User
+from tenants.permissions import has_capability
+from tenants.selectors import api_key_for_authentication
 from tenants.services.audit import audit_log_record
 
 API_KEY_PREFIX = "tdk"
@@ -24,11 +30,46 @@ def _hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+def _creator(*, tenant: Tenant, actor: Actor) -> tuple[int, ApiKey | None, str]:
+    """Return (person id, parent key, the highest role the new key may have) for `actor`.
+
+    A person creates keys while they are an active member allowed to manage keys; a key
+    creates keys for the person it traces to, within its own (effective) role.
+    """
+    parent = actor.api_key
+    person_id = parent.created_by_id if parent is not None else getattr(actor.user, "pk", None)
+    if person_id is None:
+        raise ApiKeyCreatorRequiredError(
+            "API keys are created by a person, or by a key that a person created."
+        )
+    role = (
+        Membership.objects.filter(tenant=tenant, user_id=person_id, is_active=True)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None or not has_capability(role, "api_key.manage"):
+        raise ApiKeyCreatorRequiredError(
+            "Only a current admin or owner of the tenant can create API keys."
+        )
+    if parent is not None and actor.role is not None:
+        role = min(role, actor.role, key=ROLE_RANK.__getitem__)
+    return person_id, parent, role
+
+
 @transaction.atomic
 def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tuple[ApiKey, str]:
-    """Create an API key for the tenant; return it with the raw key, which is never stored."""
-    if role == Role.OWNER:
-        raise ValidationError({"role": "API keys cannot have the owner role."})
+    """Create an API key for the tenant; return it with the raw key, which is never stored.
+
+    Raises ApiKeyCreatorRequiredError when no person with key management stands behind the
+    actor, and ValidationError for a role above that person's (or the creating key's).
+    """
+    if role not in API_KEY_ROLES:
+        raise ValidationError(
+            {"role": "API keys have the role admin, supervisor, agent or viewer."}
+        )
+    person_id, parent, ceiling = _creator(tenant=tenant, actor=actor)
+    if ROLE_RANK[role] > ROLE_RANK[ceiling]:
+        raise ValidationError({"role": f"A key you create can have at most the role {ceiling}."})
     prefix = secrets.token_hex(6)
     raw_key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
@@ -37,7 +78,8 @@ def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tup
         role=role,
         prefix=prefix,
         key_hash=_hash_key(raw_key),
-        created_by=actor.user,
+        created_by_id=person_id,
+        created_by_key=parent,
     )
     audit_log_record(
         tenant=tenant,
@@ -51,6 +93,20 @@ def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tup
     return api_key, raw_key
 
 
+def _record_revocation(*, tenant: Tenant, actor: Actor, api_key: ApiKey, reason: str = "") -> None:
+    after = {"revoked": True, **({"reason": reason} if reason else {})}
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="api_key.revoked",
+        target_type="api_key",
+        target_id=str(api_key.public_id),
+        target_label=f"{api_key.name} ({api_key.prefix})",
+        before={"revoked": False},
+        after=after,
+    )
+
+
 @transaction.atomic
 def api_key_revoke(*, tenant: Tenant, actor: Actor, api_key: ApiKey) -> ApiKey:
     """Revoke an API key; it authenticates nothing from now on. Revoking twice is a 409."""
@@ -60,30 +116,41 @@ def api_key_revoke(*, tenant: Tenant, actor: Actor, api_key: ApiKey) -> ApiKey:
     if not revoked:
         raise ApiKeyRevokedError("This API key is already revoked.")
     api_key.revoked_at = now
-    audit_log_record(
-        tenant=tenant,
-        actor=actor,
-        action="api_key.revoked",
-        target_type="api_key",
-        target_id=str(api_key.public_id),
-        target_label=f"{api_key.name} ({api_key.prefix})",
-        before={"revoked": False},
-        after={"revoked": True},
-    )
+    _record_revocation(tenant=tenant, actor=actor, api_key=api_key)
     return api_key
 
 
+@transaction.atomic
+def api_key_revoke_created_by(*, tenant: Tenant, actor: Actor, user: User, reason: str) -> int:
+    """Revoke every live key of the tenant that traces to `user`, one audit entry per key
+    carrying `reason`; return how many."""
+    keys = list(
+        ApiKey.objects.select_for_update()
+        .filter(tenant=tenant, created_by=user, revoked_at__isnull=True)
+        .order_by("pk")  # one lock order
+    )
+    if not keys:
+        return 0
+    now = timezone.now()
+    ApiKey.objects.filter(pk__in=[key.pk for key in keys]).update(revoked_at=now)
+    for api_key in keys:
+        api_key.revoked_at = now
+        _record_revocation(tenant=tenant, actor=actor, api_key=api_key, reason=reason)
+    return len(keys)
+
+
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """Return the live API key matching `raw_key` (with its tenant), or None."""
+    """Return the live API key matching `raw_key` (with its tenant and `creator_role`), or None.
+
+    A key whose creator is no longer an active member authenticates nothing.
+    """
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
-    api_key = (
-        ApiKey.objects.select_related("tenant")
-        .filter(prefix=parts[1], revoked_at__isnull=True, tenant__is_active=True)
-        .first()
-    )
+    api_key = api_key_for_authentication(prefix=parts[1])
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash_key(raw_key)):
+        return None
+    if api_key.creator_role is None:
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_LAST_USED_RESOLUTION:

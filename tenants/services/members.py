@@ -1,4 +1,5 @@
-"""Memberships: add, change, remove; the owner rules."""
+"""Memberships: add (trusted callers; people join by invitation), change, remove; the owner
+rules; the keys a member created end with the role that justified them."""
 
 from typing import Any
 
@@ -14,6 +15,7 @@ from tenants.exceptions import (
 from tenants.models import Membership, Role, Tenant, User
 from tenants.permissions import has_capability
 from tenants.selectors import owner_count
+from tenants.services.api_keys import api_key_revoke_created_by
 from tenants.services.audit import audit_log_record
 
 _MEMBER_FIELDS = ("role", "is_senior", "is_active")
@@ -25,8 +27,10 @@ def _member_snapshot(membership: Membership) -> dict[str, Any]:
 
 def _lock_tenant(tenant: Tenant) -> None:
     # Serialise membership changes per tenant, so two concurrent demotions can never both see
-    # "another owner remains".
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").get()
+    # "another owner remains". NO KEY UPDATE: rows that merely reference the tenant (audit
+    # entries, tickets) are still inserted meanwhile; a plain FOR UPDATE would make their
+    # foreign-key checks wait, and deadlock a writer that already holds a row we lock next.
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).values_list("pk").get()
 
 
 def _reload(membership: Membership) -> Membership:
@@ -38,19 +42,19 @@ def _reload(membership: Membership) -> Membership:
 
 
 @transaction.atomic
-def member_add(
-    *, tenant: Tenant, actor: Actor, email: str, role: str, is_senior: bool = False
+def member_create(
+    *, tenant: Tenant, actor: Actor, user: User, role: str, is_senior: bool = False
 ) -> Membership:
-    """Add a registered user to the tenant with a role; only owners may grant `owner`."""
-    if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
-        raise OwnerRequiredError("Only owners can grant the owner role.")
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise ValidationError({"email": "No registered user has this email."})
+    """Make `user` a member (the caller has checked who may grant `role`); audit it.
+
+    Takes the tenant's membership lock; an existing membership is a ValidationError on email.
+    """
     _lock_tenant(tenant)
     if Membership.objects.filter(tenant=tenant, user=user).exists():
         raise ValidationError({"email": "This user is already a member of the tenant."})
-    membership = Membership.objects.create(tenant=tenant, user=user, role=role, is_senior=is_senior)
+    membership = Membership(tenant=tenant, user=user, role=role, is_senior=is_senior)
+    membership.full_clean(validate_unique=False, validate_constraints=False)
+    membership.save()
     audit_log_record(
         tenant=tenant,
         actor=actor,
@@ -60,15 +64,22 @@ def member_add(
         target_label=user.email,
         after=_member_snapshot(membership),
     )
-    from tenants.tasks import member_added_notify_task
-
-    # robust: the membership is committed whatever the broker says; a failed enqueue is logged
-    # (the notifications outbox will make such sends retryable).
-    transaction.on_commit(
-        lambda: member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk),
-        robust=True,
-    )
     return membership
+
+
+@transaction.atomic
+def member_add(
+    *, tenant: Tenant, actor: Actor, email: str, role: str, is_senior: bool = False
+) -> Membership:
+    """Add a registered user to the tenant directly, without their consent: trusted callers
+    only (seed_demo, seed_bench, tests). People join through invitations; no route calls this.
+    """
+    if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
+        raise OwnerRequiredError("Only owners can grant the owner role.")
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise ValidationError({"email": "No registered user has this email."})
+    return member_create(tenant=tenant, actor=actor, user=user, role=role, is_senior=is_senior)
 
 
 def _check_owner_rules(
@@ -121,6 +132,13 @@ def member_update(
         before={k: before[k] for k in changed},
         after={k: after[k] for k in changed},
     )
+    if has_capability(before["role"], "api_key.manage") and not has_capability(
+        membership.role, "api_key.manage"
+    ):
+        # The keys this member created were justified by a role they no longer have.
+        api_key_revoke_created_by(
+            tenant=tenant, actor=actor, user=membership.user, reason="creator_demoted"
+        )
     return membership
 
 
@@ -141,6 +159,7 @@ def member_remove(*, tenant: Tenant, actor: Actor, membership: Membership) -> No
     )
     before = _member_snapshot(membership)
     target_id, email = str(membership.public_id), membership.user.email
+    user = membership.user
     membership.delete()
     audit_log_record(
         tenant=tenant,
@@ -151,3 +170,4 @@ def member_remove(*, tenant: Tenant, actor: Actor, membership: Membership) -> No
         target_label=email,
         before=before,
     )
+    api_key_revoke_created_by(tenant=tenant, actor=actor, user=user, reason="creator_removed")

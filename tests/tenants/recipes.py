@@ -2,9 +2,11 @@ from django.utils import timezone
 from model_bakery.recipe import Recipe, foreign_key, seq
 
 from tenants.models import (
+    INVITATION_TTL,
     ApiKey,
     AuditLogEntry,
     IdempotencyRecord,
+    Invitation,
     Membership,
     Role,
     Tenant,
@@ -44,4 +46,11 @@ idempotency_record_recipe = Recipe(
     path="/x/",
     response_status=201,
     expires_at=lambda: timezone.now() + timezone.timedelta(hours=24),
+)
+invitation_recipe = Recipe(
+    Invitation,
+    tenant=foreign_key(tenant_recipe),
+    email=seq("invitee", suffix="@example.test"),
+    role=Role.AGENT,
+    expires_at=lambda: timezone.now() + INVITATION_TTL,
 )

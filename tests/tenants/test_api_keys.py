@@ -1,10 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tenants.models import ApiKey, Membership, Role
+from tenants.models import ApiKey, Invitation, Role
 from tests.errors import field_errors
 from tests.tenants.helpers import audit_log_rows
-from tests.tenants.recipes import user_recipe
 
 
 def keys_url(tenant) -> str:
@@ -179,53 +178,50 @@ def test_key_on_another_tenant_path_is_404(create_key, member, other_tenant):
     assert client.get(f"/api/v1/t/{other_tenant.slug}/members/").status_code == 404
 
 
-def test_agent_key_reads_members_but_cannot_add(create_key, tenant):
+def test_agent_key_reads_members_but_cannot_invite(create_key, tenant):
     raw_key, _ = create_key(Role.AGENT)
-    newcomer = user_recipe.make()
     client = key_client(raw_key)
 
     listing = client.get(f"/api/v1/t/{tenant.slug}/members/")
-    adding = client.post(
-        f"/api/v1/t/{tenant.slug}/members/",
-        {"email": newcomer.email, "role": "agent"},
+    inviting = client.post(
+        f"/api/v1/t/{tenant.slug}/invitations/",
+        {"email": "newcomer@example.test", "role": "agent"},
         format="json",
     )
 
     assert listing.status_code == 200, listing.content
-    assert adding.status_code == 403
-    assert not Membership.objects.filter(user=newcomer).exists()
+    assert inviting.status_code == 403
+    assert not Invitation.objects.exists()
 
 
-def test_admin_key_adds_a_member_and_is_the_audited_actor(create_key, tenant):
+def test_admin_key_changes_a_member_and_is_the_audited_actor(create_key, member, tenant):
     raw_key, api_key = create_key(Role.ADMIN)
-    newcomer = user_recipe.make()
+    agent = member(Role.AGENT)
 
-    response = key_client(raw_key).post(
-        f"/api/v1/t/{tenant.slug}/members/",
-        {"email": newcomer.email, "role": "agent"},
-        format="json",
+    response = key_client(raw_key).patch(
+        f"/api/v1/t/{tenant.slug}/members/{agent.public_id}/", {"role": "viewer"}, format="json"
     )
 
-    assert response.status_code == 201, response.content
-    assert Membership.objects.get(user=newcomer).tenant_id == tenant.pk
-    assert [row["actor_label"] for row in audit_rows(tenant, "member.added")] == [
+    assert response.status_code == 200, response.content
+    agent.refresh_from_db()
+    assert agent.role == Role.VIEWER
+    assert [row["actor_label"] for row in audit_rows(tenant, "member.updated")] == [
         f"api-key:{api_key.name} ({api_key.prefix})"
     ]
 
 
-def test_admin_key_cannot_grant_owner(create_key, tenant):
+def test_admin_key_cannot_grant_owner(create_key, member, tenant):
     raw_key, _ = create_key(Role.ADMIN)
-    newcomer = user_recipe.make()
+    agent = member(Role.AGENT)
 
-    response = key_client(raw_key).post(
-        f"/api/v1/t/{tenant.slug}/members/",
-        {"email": newcomer.email, "role": "owner"},
-        format="json",
+    response = key_client(raw_key).patch(
+        f"/api/v1/t/{tenant.slug}/members/{agent.public_id}/", {"role": "owner"}, format="json"
     )
 
     assert response.status_code == 403
     assert response.json()["code"] == "owner_required"
-    assert not Membership.objects.filter(user=newcomer).exists()
+    agent.refresh_from_db()
+    assert agent.role == Role.AGENT
 
 
 @pytest.mark.parametrize(

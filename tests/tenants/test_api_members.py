@@ -38,180 +38,39 @@ def newcomer(db):
     return user_recipe.make(email="newcomer@example.test", name="New Comer")
 
 
-# --- POST members/ ----------------------------------------------------------------------------
-
-
-def test_add_member_returns_201_and_creates_membership(admin_client, tenant, newcomer):
-    response = admin_client.post(
-        members_url(tenant),
-        {"email": "newcomer@example.test", "role": "agent", "is_senior": True},
-        format="json",
-    )
-
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["user"]["email"] == "newcomer@example.test"
-    assert (body["role"], body["is_senior"], body["is_active"]) == ("agent", True, True)
-    membership = Membership.objects.get(tenant=tenant, user=newcomer)
-    assert str(membership.public_id) == body["id"]
-    assert (membership.role, membership.is_senior) == (Role.AGENT, True)
-
-
-def test_add_member_email_is_case_insensitive(admin_client, tenant, newcomer):
-    response = admin_client.post(
-        members_url(tenant), {"email": "NewComer@Example.TEST", "role": "viewer"}, format="json"
-    )
-
-    assert response.status_code == 201, response.content
-    assert Membership.objects.filter(tenant=tenant, user=newcomer).exists()
-
-
-def test_add_member_unknown_email_is_400_on_email(admin_client, tenant):
-    count = Membership.objects.count()
-
-    response = admin_client.post(
-        members_url(tenant), {"email": "nobody@example.test", "role": "agent"}, format="json"
-    )
-
-    assert response.status_code == 400
-    assert "email" in field_errors(response)
-    assert Membership.objects.count() == count
-
-
-def test_add_existing_member_is_400_on_email(admin_client, member, tenant):
-    agent = member(Role.AGENT)
-
-    response = admin_client.post(
-        members_url(tenant), {"email": agent.user.email, "role": "admin"}, format="json"
-    )
-
-    assert response.status_code == 400
-    assert "email" in field_errors(response)
-    agent.refresh_from_db()
-    assert agent.role == Role.AGENT
-
-
-def test_add_member_of_another_tenant_is_allowed(admin_client, member, tenant, other_tenant):
-    foreign = member(Role.OWNER, tenant=other_tenant)
-
-    response = admin_client.post(
-        members_url(tenant), {"email": foreign.user.email, "role": "viewer"}, format="json"
-    )
-
-    assert response.status_code == 201, response.content
-    foreign.refresh_from_db()
-    assert foreign.role == Role.OWNER
-
-
-@pytest.mark.parametrize(
-    "role",
-    [pytest.param("superuser", id="unknown"), pytest.param("", id="empty")],
-)
-def test_add_member_unknown_role_is_400(admin_client, tenant, newcomer, role):
-    response = admin_client.post(
-        members_url(tenant), {"email": newcomer.email, "role": role}, format="json"
-    )
-
-    assert response.status_code == 400
-    assert "role" in field_errors(response)
-    assert not Membership.objects.filter(user=newcomer).exists()
-
-
-def test_admin_granting_owner_is_403_owner_required(admin_client, tenant, newcomer):
-    response = admin_client.post(
-        members_url(tenant), {"email": newcomer.email, "role": "owner"}, format="json"
-    )
-
-    assert response.status_code == 403
-    assert response.json()["code"] == "owner_required"
-    assert not Membership.objects.filter(user=newcomer).exists()
-
-
-def test_owner_granting_owner_is_201(owner_client, tenant, newcomer):
-    response = owner_client.post(
-        members_url(tenant), {"email": newcomer.email, "role": "owner"}, format="json"
-    )
-
-    assert response.status_code == 201, response.content
-    assert Membership.objects.get(user=newcomer, tenant=tenant).role == Role.OWNER
+# --- POST members/ (gone: people join by invitation) ------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        pytest.param(Role.OWNER, 201, id="owner-201"),
-        pytest.param(Role.ADMIN, 201, id="admin-201"),
-        pytest.param(Role.SUPERVISOR, 403, id="supervisor-403"),
-        pytest.param(Role.AGENT, 403, id="agent-403"),
-        pytest.param(Role.VIEWER, 403, id="viewer-403"),
+        pytest.param(Role.OWNER, 405, id="owner-405"),
+        pytest.param(Role.ADMIN, 405, id="admin-405"),
+        pytest.param(Role.VIEWER, 405, id="viewer-405"),
     ],
 )
-def test_add_member_by_role(member, api_client, tenant, newcomer, role, expected):
-    caller = member(role)
-
-    response = api_client(caller).post(
+def test_post_members_is_405_and_adds_nobody(member, api_client, tenant, newcomer, role, expected):
+    response = api_client(member(role)).post(
         members_url(tenant), {"email": newcomer.email, "role": "agent"}, format="json"
     )
 
     assert response.status_code == expected, response.content
-    assert Membership.objects.filter(user=newcomer).exists() is (expected == 201)
-
-
-def test_add_member_is_audited(admin_client, admin, tenant, newcomer):
-    response = admin_client.post(
-        members_url(tenant), {"email": newcomer.email, "role": "agent"}, format="json"
-    )
-
-    assert audit_rows(tenant, "member.added") == [
-        {
-            "target_type": "member",
-            "target_id": response.json()["id"],
-            "target_label": "newcomer@example.test",
-            "actor_label": admin.user.email,
-            "before": None,
-            "after": {"role": "agent", "is_senior": False, "is_active": True},
-        }
-    ]
-
-
-def test_failed_add_member_is_not_audited(admin_client, tenant):
-    admin_client.post(
-        members_url(tenant), {"email": "nobody@example.test", "role": "agent"}, format="json"
-    )
-
+    assert response.json()["code"] == "method_not_allowed"
+    assert not Membership.objects.filter(user=newcomer).exists()
     assert audit_rows(tenant, "member.added") == []
 
 
-def test_added_member_is_emailed(
-    admin_client, tenant, newcomer, mailoutbox, django_capture_on_commit_callbacks
+def test_post_members_as_non_member_is_404_and_anonymous_401(
+    member, api_client, anon_client, tenant, other_tenant, newcomer
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            members_url(tenant), {"email": newcomer.email, "role": "supervisor"}, format="json"
-        )
+    body = {"email": newcomer.email, "role": "agent"}
+    outsider = api_client(member(Role.OWNER, tenant=other_tenant))
 
-    assert response.status_code == 201, response.content
-    assert len(mailoutbox) == 1
-    message = mailoutbox[0]
-    assert message.to == ["newcomer@example.test"]
-    assert "Alpha Co" in message.subject
-    assert "supervisor" in message.body
-    assert "/api/v1/t/alpha/" in message.body
+    foreign = outsider.post(members_url(tenant), body, format="json")
+    anonymous = anon_client.post(members_url(tenant), body, format="json")
 
-
-def test_failed_add_member_sends_no_email(
-    admin_client, member, tenant, mailoutbox, django_capture_on_commit_callbacks
-):
-    agent = member(Role.AGENT)
-
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = admin_client.post(
-            members_url(tenant), {"email": agent.user.email, "role": "agent"}, format="json"
-        )
-
-    assert response.status_code == 400
-    assert callbacks == []
-    assert mailoutbox == []
+    assert (foreign.status_code, anonymous.status_code) == (404, 401)
+    assert not Membership.objects.filter(user=newcomer).exists()
 
 
 # --- PATCH members/<id>/ ----------------------------------------------------------------------

@@ -14,9 +14,10 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tenants.context import tenant_context
-from tenants.models import ApiKey, AuditLogEntry, Membership, Role, Tenant, User
+from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant, User
 from tests.conftest import PASSWORD
 from tests.errors import field_errors
+from tests.tenants.invitations import invite
 from tests.tenants.recipes import user_recipe
 
 LONG_EMAIL = "a" * 288 + "@example.test"  # 301 characters
@@ -53,11 +54,18 @@ ENDPOINTS = {
     "tenant-patch": Endpoint(
         "PATCH", "/api/v1/t/{tenant}/", "owner", lambda w: {"name": "Renamed"}, 200
     ),
-    "member-create": Endpoint(
+    "invitation-create": Endpoint(
         "POST",
-        "/api/v1/t/{tenant}/members/",
+        "/api/v1/t/{tenant}/invitations/",
         "owner",
         lambda w: {"email": "newcomer@example.test", "role": "agent"},
+        201,
+    ),
+    "invitation-accept": Endpoint(
+        "POST",
+        "/api/v1/auth/invitations/accept/",
+        "anon",
+        lambda w: {"token": w.invitation_token, "password": "plum-otter-4471", "name": "Ivy"},
         201,
     ),
     "member-patch": Endpoint(
@@ -95,10 +103,12 @@ def world(member, api_client, tenant):
     owner = member(Role.OWNER)
     agent = member(Role.AGENT)
     user_recipe.make(email="newcomer@example.test")
+    _, token = invite(tenant, owner, "ivy@example.test")
     return SimpleNamespace(
         tenant=tenant,
         owner=owner,
         agent=agent,
+        invitation_token=token,
         clients={"anon": APIClient(), "owner": api_client(owner)},
     )
 
@@ -128,6 +138,7 @@ def snapshot(world) -> dict:
         "tokens": AuthToken.objects.count(),
         "tenants": Tenant.objects.count(),
         "memberships": Membership.objects.count(),
+        "invitations": sorted(Invitation.objects.values_list("email", "status", "token_hash")),
         "api_keys": ApiKey.objects.count(),
         "audit_entries": audit_entries,
         "tenant": (world.tenant.name, world.tenant.timezone, world.tenant.settings),
@@ -237,12 +248,20 @@ WRONG_TYPES = {
         ("settings-null", "settings", None),
         ("settings-hours-word", "settings", {"unassigned_escalation_hours": "many"}),
     ],
-    "member-create": [
+    "invitation-create": [
         ("email-list", "email", []),
         ("role-int", "role", 5),
         ("role-list", "role", ["agent"]),
         ("is_senior-maybe", "is_senior", "maybe"),
         ("is_senior-list", "is_senior", []),
+    ],
+    "invitation-accept": [
+        ("token-list", "token", []),
+        ("token-object", "token", {}),
+        ("token-null", "token", None),
+        ("password-list", "password", []),
+        ("name-list", "name", []),
+        ("name-bool", "name", True),
     ],
     "member-patch": [
         ("role-int", "role", 5),
@@ -292,7 +311,12 @@ OVER_LONG = {
         ("timezone-10k", "timezone", HUGE),
         ("slug-10k", "slug", "a" * 10_000),
     ],
-    "member-create": [("email-300", "email", LONG_EMAIL), ("role-10k", "role", HUGE)],
+    "invitation-create": [("email-300", "email", LONG_EMAIL), ("role-10k", "role", HUGE)],
+    "invitation-accept": [
+        ("token-10k", "token", HUGE),
+        ("password-10k", "password", HUGE),
+        ("name-10k", "name", HUGE),
+    ],
     "member-patch": [("role-10k", "role", HUGE)],
     "api-key-create": [("name-10k", "name", HUGE), ("role-10k", "role", HUGE)],
 }
@@ -389,6 +413,9 @@ def test_invalid_content_length_is_400(world, name):
         pytest.param("POST", "/api/v1/t/{tenant}/", id="post-tenant"),
         pytest.param("PUT", "/api/v1/t/{tenant}/members/{member}/", id="put-member"),
         pytest.param("DELETE", "/api/v1/t/{tenant}/members/", id="delete-member-list"),
+        pytest.param("POST", "/api/v1/t/{tenant}/members/", id="post-member-list"),
+        pytest.param("PATCH", "/api/v1/t/{tenant}/invitations/", id="patch-invitation-list"),
+        pytest.param("GET", "/api/v1/auth/invitations/accept/", id="get-invitation-accept"),
         pytest.param("DELETE", "/api/v1/t/{tenant}/api-keys/", id="delete-key-list"),
         pytest.param("POST", "/api/v1/t/{tenant}/audit-log/", id="post-audit-log"),
         pytest.param("PATCH", "/api/v1/t/{tenant}/audit-log/", id="patch-audit-log"),
@@ -520,7 +547,7 @@ def test_form_with_too_many_fields_is_a_json_400(world):
     fields = "&".join(f"f{i}=x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
     before = snapshot(world)
 
-    response = send_raw(world, "member-create", fields, "application/x-www-form-urlencoded")
+    response = send_raw(world, "invitation-create", fields, "application/x-www-form-urlencoded")
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
@@ -531,7 +558,7 @@ def test_absurdly_nested_json_is_a_400(world):
     before = snapshot(world)
     body = "[" * 100_000 + "]" * 100_000
 
-    response = send_raw(world, "member-create", body)
+    response = send_raw(world, "invitation-create", body)
 
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]

@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import Role
-from tests.tenants.recipes import audit_entry_recipe, membership_recipe
+from tenants.models import ApiKey, Role
+from tests.tenants.recipes import audit_entry_recipe, invitation_recipe, membership_recipe
 
 # token (1) + tenant & membership (1) + enter tenant context (1) + the page/object (1);
 # in tests the request's transaction is a savepoint inside the test's, which adds SAVEPOINT,
@@ -30,8 +30,20 @@ def _add_members(tenant, n):
 
 
 def _add_keys(tenant, n):
+    creator = membership_recipe.make(tenant=tenant, role=Role.ADMIN)
+    actor = Actor(user=creator.user, role=creator.role)
     for i in range(n):
-        services.api_key_create(tenant=tenant, actor=Actor(), name=f"k{i}", role="agent")
+        services.api_key_create(tenant=tenant, actor=actor, name=f"k{i}", role="agent")
+    # Keys created by a key carry their parent too (one more join, the same for every page).
+    parent = ApiKey.objects.filter(tenant=tenant).first()
+    services.api_key_create(
+        tenant=tenant, actor=Actor(api_key=parent, role=Role.AGENT), name="child", role="agent"
+    )
+
+
+def _add_invitations(tenant, n):
+    inviter = membership_recipe.make(tenant=tenant, role=Role.ADMIN).user
+    invitation_recipe.make(tenant=tenant, invited_by=inviter, _quantity=n)
 
 
 def _add_audit(tenant, n):
@@ -41,8 +53,13 @@ def _add_audit(tenant, n):
 
 @pytest.mark.parametrize(
     ("path", "grow"),
-    [("members/", _add_members), ("api-keys/", _add_keys), ("audit-log/", _add_audit)],
-    ids=["members", "api-keys", "audit-log"],
+    [
+        ("members/", _add_members),
+        ("api-keys/", _add_keys),
+        ("audit-log/", _add_audit),
+        ("invitations/", _add_invitations),
+    ],
+    ids=["members", "api-keys", "audit-log", "invitations"],
 )
 def test_list_costs_the_same_for_1_and_50_rows(owner_client, tenant, path, grow):
     url = f"/api/v1/t/{tenant.slug}/{path}?page_size=100"

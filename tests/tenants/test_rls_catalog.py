@@ -8,8 +8,9 @@ from django.db import connections
 from tenants.models import TenantModel
 
 # Control tables that carry a tenant_id but are read before any tenant is known
-# (authentication, tenant resolution, "my tenants"). Adding to this list needs a reason.
-CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey"}
+# (authentication, tenant resolution, "my tenants", accepting an invitation by its token).
+# Adding to this list needs a reason.
+CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey", "tenants_invitation"}
 # Tables with a tenant_id and deliberately no RLS, because RLS would keep PostgreSQL from using
 # their index: the runtime role has no privilege on them at all, and only owner-defined
 # functions that filter by the tenant setting read them (tests/tickets/test_search.py).

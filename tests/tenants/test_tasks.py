@@ -1,3 +1,4 @@
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -8,18 +9,19 @@ from knox.models import AuthToken
 from config.celery import app
 from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
-from tenants.models import AuditLogEntry, IdempotencyRecord, Role
+from tenants.models import AuditLogEntry, IdempotencyRecord
 from tenants.services import auth_token_create
 from tenants.tasks import (
     auth_token_purge_expired_task,
     idempotency_purge_task,
-    member_added_notify_task,
+    invitation_send_task,
 )
 from tenants.tasks_base import TenantTask, _propagate_log_context
+from tests.tenants.invitations import token_from_email
 from tests.tenants.recipes import (
     audit_entry_recipe,
     idempotency_record_recipe,
-    membership_recipe,
+    invitation_recipe,
     user_recipe,
 )
 
@@ -46,13 +48,13 @@ def test_every_project_task_is_a_tenant_task_or_allow_listed():
     }
     not_scoped = {name for name, task in project_tasks.items() if not isinstance(task, TenantTask)}
 
-    assert "tenants.tasks.member_added_notify_task" in project_tasks
+    assert "tenants.tasks.invitation_send_task" in project_tasks
     assert not_scoped == ALLOWED_GLOBAL_TASKS
 
 
 def test_tenant_task_without_tenant_id_refuses_to_run(db):
     with pytest.raises(TenantContextMissing):
-        member_added_notify_task(membership_id=1)
+        invitation_send_task(invitation_id=1)
 
 
 def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
@@ -66,22 +68,43 @@ def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
     assert tuple(result) == (other_tenant.pk, 5)
 
 
-def test_member_added_notify_sends_one_email(tenant, mailoutbox):
-    membership = membership_recipe.make(tenant=tenant, role=Role.AGENT)
+def test_invitation_send_emails_a_fresh_token_and_stores_only_its_hash(tenant, mailoutbox):
+    invitation = invitation_recipe.make(tenant=tenant, email="ivy@example.test")
 
-    sent = member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk).get()
+    sent = invitation_send_task.delay(tenant_id=tenant.pk, invitation_id=invitation.pk).get()
 
     assert sent is True
-    assert [m.to for m in mailoutbox] == [[membership.user.email]]
-    assert tenant.name in mailoutbox[0].subject
+    assert [m.to for m in mailoutbox] == [["ivy@example.test"]]
+    token = token_from_email(mailoutbox[0])
+    invitation.refresh_from_db()
+    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in invitation.token_hash
+    assert invitation.sent_at is not None
 
 
-def test_member_added_notify_ignores_a_membership_of_another_tenant(
-    tenant, other_tenant, mailoutbox
-):
-    membership = membership_recipe.make(tenant=other_tenant, role=Role.AGENT)
+def test_invitation_send_ignores_an_invitation_of_another_tenant(tenant, other_tenant, mailoutbox):
+    invitation = invitation_recipe.make(tenant=other_tenant)
 
-    sent = member_added_notify_task.delay(tenant_id=tenant.pk, membership_id=membership.pk).get()
+    sent = invitation_send_task.delay(tenant_id=tenant.pk, invitation_id=invitation.pk).get()
+
+    assert sent is False
+    assert mailoutbox == []
+    invitation.refresh_from_db()
+    assert invitation.token_hash is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"status": "revoked"}, id="revoked"),
+        pytest.param({"status": "accepted"}, id="accepted"),
+        pytest.param({"expires_at": timezone.now() - timedelta(seconds=1)}, id="expired"),
+    ],
+)
+def test_invitation_send_skips_an_invitation_that_is_no_longer_pending(tenant, mailoutbox, fields):
+    invitation = invitation_recipe.make(tenant=tenant, **fields)
+
+    sent = invitation_send_task.delay(tenant_id=tenant.pk, invitation_id=invitation.pk).get()
 
     assert sent is False
     assert mailoutbox == []

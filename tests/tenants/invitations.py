@@ -1,0 +1,36 @@
+"""Inviting in tests: through the service, with the token read from the email it sends."""
+
+import re
+
+from django.core import mail
+from django.test import TestCase
+
+from tenants import services
+from tenants.access import Actor
+from tenants.models import Invitation, Role
+
+LINK_RE = re.compile(r"/accept-invitation\?token=([A-Za-z0-9_-]+)\s")
+
+
+def token_from_email(message) -> str:
+    """The token of the accept link in an invitation email's body."""
+    match = LINK_RE.search(message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def last_token_for(email: str) -> str:
+    """The token in the newest invitation email sent to `email`."""
+    messages = [m for m in mail.outbox if m.to == [email]]
+    assert messages, f"no email to {email}"
+    return token_from_email(messages[-1])
+
+
+def invite(tenant, inviter, email: str, role: str = Role.AGENT, **fields) -> tuple[Invitation, str]:
+    """Invite `email` as the member `inviter`; run the email task; return (invitation, token)."""
+    actor = Actor(user=inviter.user, role=inviter.role)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        invitation = services.invitation_create(
+            tenant=tenant, actor=actor, email=email, role=role, **fields
+        )
+    return invitation, last_token_for(email.lower())
