@@ -32,10 +32,14 @@ def auth_token_purge_expired_task() -> int:
 
 @shared_task
 def idempotency_purge_task() -> int:
-    """Fan out the purge of expired idempotency records, one task per active tenant."""
+    """Fan out the purge of expired idempotency records, one task per tenant.
+
+    Deactivated tenants included: their stored responses expire like anyone's (retention
+    does not stop when the tenant's routes do).
+    """
     from tenants.models import Tenant
 
-    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    tenant_ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         idempotency_purge_tenant_task.delay(tenant_id=tenant_id)
     return len(tenant_ids)
