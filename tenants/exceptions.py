@@ -23,3 +23,9 @@ class NotAUserError(PermissionDeniedError):
 
 class InvalidLoginError(DomainError):
     code = "invalid_login"
+
+
+class EmailNotVerifiedError(PermissionDeniedError):
+    """The password was right, but the address was never proven (no bearer token yet)."""
+
+    code = "email_not_verified"

@@ -28,6 +28,10 @@ PROJECT_APPS = {"config", "tenants", "tickets", "knowledge_base", "notifications
 # Tasks allowed to run without a tenant (they work on global control tables or fan out).
 ALLOWED_GLOBAL_TASKS = {
     "tenants.tasks.auth_token_purge_expired_task",
+    # Account emails: users are a control table, not tenant data.
+    "tenants.tasks.email_verification_notify_task",
+    "tenants.tasks.registration_attempt_notify_task",
+    "tenants.tasks.password_reset_notify_task",
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
     "tickets.tasks.export_files_expire_task",  # fan-out as well
 }
