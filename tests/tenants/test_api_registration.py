@@ -18,7 +18,7 @@ from tenants.tokens import EmailVerificationTokens, link_token_make, link_token_
 from tests.concurrency import race
 from tests.conftest import PASSWORD
 from tests.errors import field_errors
-from tests.tenants.helpers import link_token
+from tests.tenants.helpers import link_token, with_password
 from tests.tenants.recipes import membership_recipe, unverified_user_recipe, user_recipe
 
 REGISTER_URL = "/api/v1/auth/register/"
@@ -47,12 +47,6 @@ def register(db, anon_client, django_capture_on_commit_callbacks, mailoutbox):
         return response, mailoutbox[sent_before:]
 
     return post
-
-
-def _with_password(user):
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
 
 
 # --- register: one answer for every address ----------------------------------------------------
@@ -267,7 +261,7 @@ def test_verify_email_token_for_a_replaced_address_is_400(anon_client, db):
 
 
 def test_login_unverified_with_the_right_password_is_403_email_not_verified(anon_client, db):
-    user = _with_password(unverified_user_recipe.make(email="pending@example.test"))
+    user = with_password(unverified_user_recipe.make(email="pending@example.test"))
 
     response = _login(anon_client, "pending@example.test")
 
@@ -278,7 +272,7 @@ def test_login_unverified_with_the_right_password_is_403_email_not_verified(anon
 
 
 def test_login_unverified_with_a_wrong_password_is_the_unknown_account_400(anon_client, db):
-    _with_password(unverified_user_recipe.make(email="pending@example.test"))
+    with_password(unverified_user_recipe.make(email="pending@example.test"))
 
     wrong = _login(anon_client, "pending@example.test", "wrong-password")
     unknown = _login(anon_client, "nobody@example.test", "wrong-password")
@@ -289,7 +283,7 @@ def test_login_unverified_with_a_wrong_password_is_the_unknown_account_400(anon_
 
 
 def test_login_inactive_unverified_is_400_not_403(anon_client, db):
-    _with_password(unverified_user_recipe.make(email="gone@example.test", is_active=False))
+    with_password(unverified_user_recipe.make(email="gone@example.test", is_active=False))
 
     response = _login(anon_client, "gone@example.test")
 
@@ -299,7 +293,7 @@ def test_login_inactive_unverified_is_400_not_403(anon_client, db):
 
 @pytest.mark.parametrize("path", ["/api-auth/login/", "/admin/login/"])
 def test_html_login_of_an_unverified_account_is_refused(client, tenant, path):
-    user = _with_password(unverified_user_recipe.make(email="pending@example.test"))
+    user = with_password(unverified_user_recipe.make(email="pending@example.test"))
     membership_recipe.make(user=user, tenant=tenant, role="admin")
 
     response = client.post(path, {"username": "pending@example.test", "password": PASSWORD})
@@ -311,7 +305,7 @@ def test_html_login_of_an_unverified_account_is_refused(client, tenant, path):
 
 @pytest.mark.parametrize("path", ["/api-auth/login/", "/admin/login/"])
 def test_html_login_of_a_verified_account_is_accepted(client, tenant, path):
-    user = _with_password(user_recipe.make(email="ok@example.test"))
+    user = with_password(user_recipe.make(email="ok@example.test"))
     membership_recipe.make(user=user, tenant=tenant, role="admin")
 
     response = client.post(path, {"username": "ok@example.test", "password": PASSWORD})

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from config.api.throttling import LoginAccountThrottle, login_identifier
 from tests.conftest import PASSWORD
+from tests.tenants.helpers import with_password, with_throttle_rates
 from tests.tenants.recipes import membership_recipe, unverified_user_recipe, user_recipe
 
 TOKEN_URL = "/api/v1/auth/token/"
@@ -17,14 +18,8 @@ FORMS = ["/admin/login/", "/api-auth/login/"]
 @pytest.fixture
 def rates(settings):
     def apply(num_proxies: int = 0, **rates):
-        settings.REST_FRAMEWORK = {
-            **settings.REST_FRAMEWORK,
-            "NUM_PROXIES": num_proxies,
-            "DEFAULT_THROTTLE_RATES": {
-                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-                **rates,
-            },
-        }
+        with_throttle_rates(settings, **rates)
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
 
     return apply
 
@@ -32,9 +27,7 @@ def rates(settings):
 @pytest.fixture
 def target(db, tenant):
     """A verified supervisor (so the admin form accepts the account) whose password is PASSWORD."""
-    user = user_recipe.make(email="target@example.test")
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
+    user = with_password(user_recipe.make(email="target@example.test"))
     membership_recipe.make(user=user, tenant=tenant, role="supervisor")
     return user
 
@@ -108,9 +101,7 @@ def test_successful_logins_do_not_use_up_the_account_quota(rates, target):
 
 def test_unverified_login_with_the_right_password_still_counts(rates, db):
     rates(login_account="2/min")
-    user = unverified_user_recipe.make(email="pending@example.test")
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
+    with_password(unverified_user_recipe.make(email="pending@example.test"))
 
     statuses = [_api_login("pending@example.test", PASSWORD).status_code for _ in range(3)]
 
