@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from tenants import services
 from tenants.models import User
@@ -80,6 +81,16 @@ def test_password_reset_request_with_a_malformed_email_is_400(request_reset, use
 
     assert "email" in field_errors(response)
     assert sent == []
+
+
+def test_password_reset_service_rejects_a_malformed_email_without_the_serializer(
+    db, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as e:
+        services.password_reset_request(email="pat at example")
+
+    assert list(e.value.message_dict) == ["email"]
+    assert mailoutbox == []
 
 
 def test_password_reset_request_is_throttled_per_client_address(settings, request_reset, user):

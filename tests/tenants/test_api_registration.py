@@ -14,6 +14,7 @@ from knox.models import AuthToken
 
 from tenants import services
 from tenants.models import User
+from tenants.tasks import email_verification_notify_task
 from tenants.tokens import EmailVerificationTokens, link_token_make, link_token_user
 from tests.concurrency import race
 from tests.conftest import PASSWORD
@@ -209,6 +210,20 @@ def _tampered(token: str) -> str:
         pytest.param(lambda user, other: "!!!!.1-abc", id="not-base64"),
         pytest.param(lambda user, other: "é" * 30 + ".x-y", id="non-ascii"),
         pytest.param(lambda user, other: "AAAA." + "1-" + "0" * 30, id="short-uid"),
+        pytest.param(
+            lambda user, other: (
+                link_token_make(user=user, purpose="email_verification").split(".")[0]
+                + ".no-dash-hash-here"
+            ),
+            id="hash-without-timestamp",
+        ),
+        pytest.param(
+            lambda user, other: (
+                link_token_make(user=user, purpose="email_verification").split(".")[0]
+                + ".zzzzzzzzzzzzzzzz-abc"
+            ),
+            id="timestamp-not-base36",
+        ),
     ],
 )
 def test_verify_email_bad_token_is_400_and_verifies_nobody(anon_client, db, make_token):
@@ -235,6 +250,16 @@ def test_link_token_user_refuses_strings_that_cannot_be_encoded(db):
 
     assert link_token_user(token="\ud800" + real, purpose="email_verification") is None
     assert link_token_user(token=real, purpose="email_verification") == user
+
+
+def test_verification_email_is_not_sent_to_an_address_verified_meanwhile(db, mailoutbox):
+    pending = unverified_user_recipe.make()
+    verified = user_recipe.make()
+
+    sent = [email_verification_notify_task.delay(user_id=u.pk).get() for u in (pending, verified)]
+
+    assert sent == [True, False]
+    assert [m.to for m in mailoutbox] == [[pending.email]]
 
 
 def test_verify_email_token_of_an_inactive_account_is_400(anon_client, db):
