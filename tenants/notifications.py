@@ -59,8 +59,9 @@ def registration_attempt_notify(*, user_id: int) -> bool:
         "Someone tried to register with your email address on Tenantdesk",
         "Someone (maybe you) tried to create a Tenantdesk account with this email address, "
         "but it already has one, so nothing was changed.\n\n"
-        "If it was you, log in with your existing account; if you forgot your password, "
-        "ask for a password reset. If it was not you, you can ignore this email.\n",
+        "If it was you, log in with your existing account. If you cannot (a forgotten "
+        "password, or an address you never confirmed), ask for a password reset: its link "
+        "also confirms the address. If it was not you, you can ignore this email.\n",
     )
     logger.info("account.registration_attempt_notified", extra={"user": str(user.public_id)})
     return True
