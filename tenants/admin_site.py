@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from tenants.context import tenant_context
-from tenants.forms import LoginQuotaMixin
+from tenants.forms import LoginQuotaMixin, confirm_email_verified
 from tenants.models import Membership, Role, Tenant
 from tenants.permissions import has_capability
 
@@ -57,7 +57,8 @@ class TenantAdminLoginForm(LoginQuotaMixin, AdminAuthenticationForm):
     """Email + password of a supervisor/admin/owner of an active tenant (or a superuser).
 
     No is_staff check. A right password without admin access gets the same message as a wrong
-    one (as Django's admin does for non-staff), so the form never confirms credentials.
+    one (as Django's admin does for non-staff), so the form never confirms credentials to
+    someone who could not use them. An unverified address is refused as in POST auth/token/.
     """
 
     error_messages = {
@@ -75,6 +76,7 @@ class TenantAdminLoginForm(LoginQuotaMixin, AdminAuthenticationForm):
                 code="invalid_login",
                 params={"username": self.username_field.verbose_name},
             )
+        confirm_email_verified(user)
 
 
 class ActingTenantForm(forms.Form):

@@ -49,3 +49,9 @@ class AccountExistsError(ConflictError):
 
 class AlreadyMemberError(ConflictError):
     code = "already_member"
+
+
+class EmailNotVerifiedError(PermissionDeniedError):
+    """The password was right, but the address was never proven (no bearer token yet)."""
+
+    code = "email_not_verified"

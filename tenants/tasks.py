@@ -6,6 +6,38 @@ from celery import shared_task
 
 from tenants.tasks_base import TenantTask
 
+# Account emails are global tasks (users are a control table, not tenant data); like every
+# email, mail-server trouble is retried with backoff.
+_MAIL_RETRY = {
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(bind=True, **_MAIL_RETRY)
+def email_verification_notify_task(self, *, user_id: int) -> bool:
+    """Email a new account its verification link."""
+    from tenants.notifications import email_verification_notify
+
+    return email_verification_notify(user_id=user_id)
+
+
+@shared_task(bind=True, **_MAIL_RETRY)
+def registration_attempt_notify_task(self, *, user_id: int) -> bool:
+    """Email an account holder that someone tried to register their address."""
+    from tenants.notifications import registration_attempt_notify
+
+    return registration_attempt_notify(user_id=user_id)
+
+
+@shared_task(bind=True, **_MAIL_RETRY)
+def password_reset_notify_task(self, *, email: str) -> bool:
+    """Email a password-reset link to the account using `email`, if there is one."""
+    from tenants.notifications import password_reset_notify
+
+    return password_reset_notify(email=email)
+
 
 # Mail-server trouble is retried with backoff (at most 5 times); anything else is a bug.
 @shared_task(
@@ -32,10 +64,14 @@ def auth_token_purge_expired_task() -> int:
 
 @shared_task
 def idempotency_purge_task() -> int:
-    """Fan out the purge of expired idempotency records, one task per active tenant."""
+    """Fan out the purge of expired idempotency records, one task per tenant.
+
+    Deactivated tenants included: their stored responses expire like anyone's (retention
+    does not stop when the tenant's routes do).
+    """
     from tenants.models import Tenant
 
-    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    tenant_ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         idempotency_purge_tenant_task.delay(tenant_id=tenant_id)
     return len(tenant_ids)

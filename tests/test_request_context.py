@@ -159,7 +159,7 @@ def test_body_under_limit_is_accepted(client, db):
 
     response = client.post("/api/v1/auth/register/", body, content_type="application/json")
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     assert User.objects.filter(email="small@example.test").exists()
 
 
@@ -172,7 +172,7 @@ def test_multipart_uses_the_upload_limit(client, db, settings):
         {"email": "multi@example.test", "password": "correct-horse-9", "name": "m" * 100},
     )
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     assert User.objects.filter(email="multi@example.test").exists()
 
 

@@ -85,6 +85,36 @@ def test_schema_generation_has_no_warnings(tmp_path, db):
     assert "/api/v1/t/{tenant_slug}/members/" in schema["paths"]
 
 
+def test_schema_documents_the_account_endpoints_with_their_real_status_codes(client, db):
+    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+    codes = {
+        path: sorted(
+            code for code in paths[f"/api/v1/auth/{path}"]["post"]["responses"] if code < "300"
+        )
+        for path in (
+            "register/",
+            "verify-email/",
+            "token/",
+            "logout-all/",
+            "password/",
+            "password-reset/",
+            "password-reset/confirm/",
+        )
+    }
+
+    assert codes == {
+        "register/": ["202"],
+        "verify-email/": ["204"],
+        "token/": ["200"],
+        "logout-all/": ["204"],
+        "password/": ["204"],
+        "password-reset/": ["202"],
+        "password-reset/confirm/": ["204"],
+    }
+    register = paths["/api/v1/auth/register/"]["post"]["responses"]["202"]
+    assert register["content"]["application/json"]["schema"]["$ref"].endswith("/AcceptedOutput")
+
+
 # --- The schema says what the server does (the contract test sends the requests) -----------
 
 

@@ -19,10 +19,13 @@ def ticket_export_task(self, *, tenant_id: int, job_id: int) -> str | None:
 
 @shared_task
 def export_files_expire_task() -> int:
-    """Fan out the deletion of expired export files, one task per active tenant."""
+    """Fan out the deletion of expired export files, one task per tenant.
+
+    Deactivated tenants included: their exports still hold ticket data and still expire.
+    """
     from tenants.models import Tenant
 
-    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    tenant_ids = list(Tenant.objects.order_by("pk").values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         export_files_expire_tenant_task.delay(tenant_id=tenant_id)
     return len(tenant_ids)

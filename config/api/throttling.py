@@ -8,8 +8,11 @@ quotas, not DoS protection: hard limits belong at the edge. A fixed window lets 
 to twice the rate straddle a window boundary; that is accepted for quotas.
 """
 
+import contextlib
 import hashlib
 import time
+import unicodedata
+from dataclasses import dataclass
 
 from django.core.cache import cache as default_cache
 from rest_framework import throttling
@@ -24,9 +27,8 @@ def _api_key(request):
     return user.api_key if isinstance(user, ApiKeyPrincipal) else None
 
 
-def hit(key: str, *, limit: int, duration: int, cache=None) -> tuple[bool, float]:
-    """Count one hit on `key` in the current fixed window; return (allowed, seconds left)."""
-    cache = cache or default_cache
+def _count(key: str, *, limit: int, duration: int, cache) -> tuple[bool, float, str]:
+    """Count one hit on `key` in the current fixed window: (allowed, seconds left, counter)."""
     now = time.time()
     window = int(now // duration)
     window_key = f"{key}:{window}"
@@ -36,22 +38,88 @@ def hit(key: str, *, limit: int, duration: int, cache=None) -> tuple[bool, float
         # First hit of the window. Two callers may race here: add() lets one win and the
         # other counts on top of it.
         count = 1 if cache.add(window_key, 1, timeout=duration + 1) else cache.incr(window_key)
-    return count <= limit, (window + 1) * duration - now
+    return count <= limit, (window + 1) * duration - now, window_key
 
 
-def rate_limited(scope: str, ident: str) -> bool:
-    """Count a hit for `ident` under the configured `scope` rate; True when over the limit.
+def hit(key: str, *, limit: int, duration: int, cache=None) -> tuple[bool, float]:
+    """Count one hit on `key` in the current fixed window; return (allowed, seconds left)."""
+    allowed, wait, _ = _count(key, limit=limit, duration=duration, cache=cache or default_cache)
+    return allowed, wait
 
-    For code outside DRF views (the admin and browsable-API login forms).
-    """
-    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
-    if rate is None:
-        return False
+
+def _parse_rate(rate: str) -> tuple[int, int]:
     count, period = rate.split("/")
-    limit, duration = int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-    ident = hashlib.sha256(ident.encode()).hexdigest()
-    allowed, _ = hit(f"throttle_{scope}_{ident}", limit=limit, duration=duration)
-    return not allowed
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+def login_identifier(value: object) -> str | None:
+    """The account a login names, as quotas key it: NFKC, casefolded, stripped.
+
+    So "Bob@X.test", "bob@x.test " and full-width or ligature spellings share one quota. None
+    for anything else than a non-empty string (the serializer reports those).
+    """
+    if not isinstance(value, str):
+        return None
+    return unicodedata.normalize("NFKC", value).casefold().strip() or None
+
+
+def _digest(ident: str) -> str:
+    # Hashed: bounded key length, and no addresses in the cache. surrogatepass: a string
+    # that cannot be UTF-8 encoded (a lone surrogate) still hashes instead of raising.
+    return hashlib.sha256(ident.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+# --- Failed-attempt quotas (login) ------------------------------------------------------------
+# A login quota counts failures only, yet must hold under concurrent guesses: every attempt is
+# counted when it arrives (so N parallel guesses cannot all pass a check made before any of
+# them failed), and a successful login gives its count back.
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt counted in one quota window."""
+
+    counter: str  # the window's cache key
+    allowed: bool
+    wait: float
+
+
+def attempt_count(scope: str, ident: str | None) -> Attempt | None:
+    """Count an attempt by `ident` under `scope`'s rate; None when there is nothing to count."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    if rate is None or not ident:
+        return None
+    limit, duration = _parse_rate(rate)
+    key = f"throttle_{scope}_{_digest(ident)}"
+    allowed, wait, counter = _count(key, limit=limit, duration=duration, cache=default_cache)
+    return Attempt(counter=counter, allowed=allowed, wait=wait)
+
+
+def attempts_forgive(attempts) -> None:
+    """Give back counted attempts: they turned out to be successful logins."""
+    for attempt in attempts:
+        # ValueError: the window is over, and there is nothing left to give back.
+        with contextlib.suppress(ValueError):
+            default_cache.decr(attempt.counter)
+
+
+def login_attempts_count(*, address: str | None, identifier: object) -> list[Attempt]:
+    """Count a login attempt against its client address and its account (HTML forms)."""
+    attempts = [
+        attempt_count("login", address),
+        attempt_count("login_account", login_identifier(identifier)),
+    ]
+    return [attempt for attempt in attempts if attempt is not None]
+
+
+_REQUEST_ATTEMPTS = "_counted_login_attempts"
+
+
+def request_attempts_forgive(request) -> None:
+    """The request logged in: give back the attempts its failed-attempt throttles counted."""
+    http_request = getattr(request, "_request", request)
+    attempts_forgive(getattr(http_request, _REQUEST_ATTEMPTS, ()))
+    setattr(http_request, _REQUEST_ATTEMPTS, [])
 
 
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
@@ -71,6 +139,13 @@ class _SettingsRateThrottle(throttling.SimpleRateThrottle):
 
     def wait(self):
         return self._retry_after
+
+    def get_ident(self, request) -> str:
+        # The API's one notion of the client address (NUM_PROXIES / X-Forwarded-For, validated),
+        # shared with the audit log and the HTML login forms.
+        from tenants.api.base import client_ip
+
+        return client_ip(request) or ""
 
 
 class UserRateThrottle(_SettingsRateThrottle):
@@ -135,15 +210,68 @@ class ScopedAnonThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginAccountThrottle(_SettingsRateThrottle):
-    """Per target account on the login endpoint, whatever address the attempts come from."""
+def _request_email(request) -> object:
+    return request.data.get("email") if hasattr(request.data, "get") else None
+
+
+class _FailedAttemptThrottle(_SettingsRateThrottle):
+    """A quota on failures: counts each attempt as it arrives; the view forgives it once it
+    succeeds (request_attempts_forgive). Beyond the limit even a right password gets 429."""
+
+    def get_identifier(self, request) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        attempt = attempt_count(self.scope, self.get_identifier(request))
+        if attempt is None:
+            return True
+        http_request = getattr(request, "_request", request)
+        counted = getattr(http_request, _REQUEST_ATTEMPTS, [])
+        setattr(http_request, _REQUEST_ATTEMPTS, [*counted, attempt])
+        self._retry_after = attempt.wait
+        return attempt.allowed
+
+
+class LoginAddressThrottle(_FailedAttemptThrottle):
+    """Failed logins per client address (the HTML login forms share it)."""
+
+    scope = "login"
+
+    def get_identifier(self, request):
+        return self.get_ident(request)
+
+
+class LoginAccountThrottle(_FailedAttemptThrottle):
+    """Failed logins per target account, whatever address the attempts come from."""
 
     scope = "login_account"
 
-    def get_cache_key(self, request, view):
-        email = request.data.get("email") if hasattr(request.data, "get") else None
-        if not isinstance(email, str) or not email.strip():
+    def get_identifier(self, request):
+        return login_identifier(_request_email(request))
+
+
+class PasswordCheckThrottle(_FailedAttemptThrottle):
+    """Wrong current passwords count against the account's login quota: a stolen token must
+    not become a faster way to guess the password than the login endpoint."""
+
+    scope = "login_account"
+
+    def get_identifier(self, request):
+        user = request.user
+        if _api_key(request) is not None or not user.is_authenticated:
             return None
-        # Hashed: bounded key length, and no email addresses in the cache.
-        ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return login_identifier(user.email)
+
+
+class AccountEmailThrottle(_SettingsRateThrottle):
+    """Anonymous requests that email an address (registration, password reset), per address
+    named in the body, whatever client sends them: nobody can flood someone's mailbox. Counts
+    every request, for every address alike (known or not, so it reveals nothing)."""
+
+    scope = "account_email"
+
+    def get_cache_key(self, request, view):
+        identifier = login_identifier(_request_email(request))
+        if identifier is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": _digest(identifier)}

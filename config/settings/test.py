@@ -64,6 +64,8 @@ REST_FRAMEWORK = {
         "login": "1000/min",
         "login_account": "1000/min",
         "register": "1000/min",
+        "password_reset": "1000/min",
+        "account_email": "1000/min",
     },
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -56,6 +56,40 @@ class TokenOutputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+class AcceptedOutputSerializer(serializers.Serializer):
+    """The one answer of requests whose outcome must not reveal whether an account exists."""
+
+    detail = serializers.CharField()
+
+
+# Passwords are capped like the login's; Django's validators judge their strength.
+def _password_field() -> serializers.CharField:
+    return serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+# Emailed link tokens are ~65 characters; tenants.tokens refuses anything malformed.
+def _link_token_field() -> serializers.CharField:
+    return serializers.CharField(max_length=200, trim_whitespace=False)
+
+
+class PasswordChangeInputSerializer(InputSerializer):
+    current_password = _password_field()
+    new_password = _password_field()
+
+
+class PasswordResetInputSerializer(InputSerializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(InputSerializer):
+    token = _link_token_field()
+    new_password = _password_field()
+
+
+class EmailVerifyInputSerializer(InputSerializer):
+    token = _link_token_field()
+
+
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     email = serializers.EmailField()

@@ -1,6 +1,4 @@
 # Invitations: members join a tenant by accepting an emailed, single-use token.
-# Numbered 0005: 0004 is taken by a parallel tenants migration (User.email_verified_at); point
-# `dependencies` at it when both branches meet.
 
 import django.db.models.deletion
 import django.db.models.functions.text
@@ -13,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0003_idempotency_records'),
+        ('tenants', '0004_user_email_verified_at'),
     ]
 
     operations = [

@@ -1,9 +1,15 @@
 """Writes of the tenants app, one module per area; import services from here."""
 
 from tenants.services.accounts import (
+    auth_login,
     auth_token_create,
     auth_token_purge_expired,
     auth_token_revoke,
+    auth_token_revoke_all,
+    password_reset_confirm,
+    password_reset_request,
+    user_email_verify,
+    user_password_change,
     user_register,
 )
 from tenants.services.api_keys import (
@@ -32,9 +38,11 @@ __all__ = [
     "api_key_revoke",
     "api_key_revoke_created_by",
     "audit_log_record",
+    "auth_login",
     "auth_token_create",
     "auth_token_purge_expired",
     "auth_token_revoke",
+    "auth_token_revoke_all",
     "invitation_accept",
     "invitation_accept_new_account",
     "invitation_create",
@@ -44,8 +52,12 @@ __all__ = [
     "member_add",
     "member_remove",
     "member_update",
+    "password_reset_confirm",
+    "password_reset_request",
     "tenant_create",
     "tenant_delete",
     "tenant_update",
+    "user_email_verify",
+    "user_password_change",
     "user_register",
 ]

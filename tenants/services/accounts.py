@@ -1,31 +1,98 @@
-"""Accounts: registration, bearer tokens."""
+"""Accounts: registration and email verification, login and bearer tokens, passwords.
+
+Nothing here tells an anonymous caller whether an address has an account: registration and
+password-reset requests answer the same for every address, and the difference (which email
+is sent) happens in a Celery task after the response.
+"""
 
 from django.conf import settings as django_settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from tenants.exceptions import EmailNotVerifiedError, InvalidLoginError
 from tenants.models import User
+from tenants.tokens import link_token_user
+
+INVALID_LINK = "This link is invalid or has expired."
+
+
+def _normalize_email(email: str) -> str:
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+def _validate_new_password(password: str, *, user: User, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:  # report under the field, not as a non-field error
+        raise ValidationError({field: exc.error_list}) from exc
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, name: str) -> User:
-    """Create a user account; raise ValidationError for a taken email or a weak password."""
-    email = User.objects.normalize_email(email).lower()
+def user_register(*, email: str, password: str, name: str) -> None:
+    """Start a registration; the outcome is the same for new and already registered emails.
+
+    A new address gets an unverified account and a verification link; a registered one gets
+    a "someone tried to register with your address" notice. Raise ValidationError for a
+    malformed email or name, or a weak password (none of which depends on the account).
+    """
+    from tenants.tasks import email_verification_notify_task, registration_attempt_notify_task
+
+    email = _normalize_email(email)
     candidate = User(email=email, name=name)
-    try:
-        validate_password(password, user=candidate)
-    except ValidationError as exc:  # report under the field, not as a non-field error
-        raise ValidationError({"password": exc.error_list}) from exc
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "A user with this email already exists."})
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, name=name)
-    except IntegrityError as exc:  # lost a race with a concurrent registration
-        raise ValidationError({"email": "A user with this email already exists."}) from exc
+    candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    _validate_new_password(password, user=candidate, field="password")
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, name=name)
+        except (IntegrityError, ValidationError):
+            # Lost a race with a concurrent registration of this address: create_user()'s
+            # uniqueness check or the unique index saw the other one (every other rule was
+            # checked on `candidate` above).
+            existing = User.objects.get(email__iexact=email)
+        else:
+            transaction.on_commit(lambda: email_verification_notify_task.delay(user_id=user.pk))
+            return
+    else:
+        # Hash anyway, so a known address does not answer measurably faster than a new one.
+        make_password(password)
+    transaction.on_commit(lambda: registration_attempt_notify_task.delay(user_id=existing.pk))
+
+
+@transaction.atomic
+def user_email_verify(*, token: str) -> User:
+    """Mark the address of the token's user verified; ValidationError on `token` otherwise."""
+    user = link_token_user(token=token, purpose="email_verification", lock=True)
+    if user is None:
+        raise ValidationError({"token": INVALID_LINK})
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    return user
+
+
+@transaction.atomic
+def auth_login(*, email: str, password: str) -> tuple[AuthToken, str]:
+    """Check email + password and issue a bearer token.
+
+    Raise InvalidLoginError for a wrong password, an unknown or an inactive account (one
+    answer for all three), and EmailNotVerifiedError only when the password was right.
+    """
+    user = authenticate(email=_normalize_email(email), password=password)
+    if user is None:
+        raise InvalidLoginError("Unable to log in with these credentials.")
+    if not user.is_email_verified:
+        raise EmailNotVerifiedError(
+            "Confirm your email address first: follow the link in the email we sent you "
+            "(or reset your password, which confirms it too)."
+        )
+    return auth_token_create(user=user)
 
 
 @transaction.atomic
@@ -45,7 +112,71 @@ def auth_token_revoke(*, token: AuthToken) -> None:
     token.delete()
 
 
+def auth_token_revoke_all(*, user: User) -> int:
+    """Revoke every bearer token of the user (log out everywhere); return how many."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
 def auth_token_purge_expired() -> int:
     """Delete expired bearer tokens; return how many."""
     deleted, _ = AuthToken.objects.filter(expiry__lt=timezone.now()).delete()
     return deleted
+
+
+@transaction.atomic
+def user_password_change(
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_token: AuthToken | None = None,
+) -> User:
+    """Replace the user's password after checking the current one.
+
+    Every bearer token of the user but `keep_token` (the caller's) is revoked. Raise
+    ValidationError on `current_password` (wrong) or `new_password` (validators).
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": "The current password is not correct."})
+    _validate_new_password(new_password, user=user, field="new_password")
+    user.set_password(new_password, keep_token=keep_token)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Email a password-reset link to the address if an active account uses it.
+
+    The lookup happens in the task, so the request does the same work for every address.
+    """
+    from tenants.tasks import password_reset_notify_task
+
+    email = _normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+    transaction.on_commit(lambda: password_reset_notify_task.delay(email=email))
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, new_password: str) -> User:
+    """Set a new password through a reset link; the link also proves the mailbox.
+
+    Revokes every bearer token of the user (as any password change does). Raise
+    ValidationError on `token` (malformed, tampered, expired or used) or `new_password`.
+    """
+    user = link_token_user(token=token, purpose="password_reset", lock=True)
+    if user is None:
+        raise ValidationError({"token": INVALID_LINK})
+    _validate_new_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    fields = ["password"]
+    if not user.is_email_verified:
+        user.email_verified_at = timezone.now()
+        fields.append("email_verified_at")
+    user.save(update_fields=fields)
+    return user

@@ -13,7 +13,15 @@ from tenants.models import (
     User,
 )
 
-user_recipe = Recipe(User, email=seq("user", suffix="@example.test"), name=seq("User "))
+# Verified by default: most tests need a user who can log in. Registration makes unverified
+# accounts; unverified_user_recipe stands for one.
+user_recipe = Recipe(
+    User,
+    email=seq("user", suffix="@example.test"),
+    name=seq("User "),
+    email_verified_at=timezone.now,
+)
+unverified_user_recipe = user_recipe.extend(email_verified_at=None)
 tenant_recipe = Recipe(Tenant, slug=seq("tenant-"), name=seq("Tenant "), timezone="UTC")
 membership_recipe = Recipe(
     Membership,

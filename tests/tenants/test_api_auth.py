@@ -55,32 +55,41 @@ def _register_body(**overrides) -> dict:
 # --- register ---------------------------------------------------------------------------------
 
 
-def test_register_creates_user(anon_client, db):
-    response = anon_client.post(
-        REGISTER_URL, _register_body(email="New.Person@Example.TEST"), format="json"
-    )
+def test_register_creates_an_unverified_user_and_answers_202(
+    anon_client, db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            REGISTER_URL, _register_body(email="New.Person@Example.TEST"), format="json"
+        )
 
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["email"] == "new.person@example.test"
-    assert body["name"] == "New Person"
-    assert "password" not in body
+    assert response.status_code == 202, response.content
+    assert set(response.json()) == {"detail"}
+    assert "password" not in response.content.decode()
     user = User.objects.get(email="new.person@example.test")
-    assert str(user.public_id) == body["id"]
+    assert user.name == "New Person"
     assert user.check_password(PASSWORD)
     assert not user.is_staff
+    assert user.email_verified_at is None
 
 
-def test_register_duplicate_email_case_insensitive_is_400(anon_client, make_user):
-    make_user(email="taken@example.test")
+def test_register_duplicate_email_case_insensitive_answers_the_same_202(
+    anon_client, make_user, django_capture_on_commit_callbacks
+):
+    existing = make_user(email="taken@example.test", name="Rightful Owner")
+    password_before = existing.password
+    fresh = anon_client.post(REGISTER_URL, _register_body(email="fresh@example.test"))
 
-    response = anon_client.post(
-        REGISTER_URL, _register_body(email="TAKEN@Example.test"), format="json"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = anon_client.post(
+            REGISTER_URL, _register_body(email="TAKEN@Example.test", name="Intruder")
+        )
 
-    assert response.status_code == 400, response.content
-    assert field_errors(response)["email"]
+    assert response.status_code == 202, response.content
+    assert response.json() == fresh.json()
     assert User.objects.filter(email__iexact="taken@example.test").count() == 1
+    existing.refresh_from_db()
+    assert (existing.password, existing.name) == (password_before, "Rightful Owner")
 
 
 @pytest.mark.parametrize("password", ["short", "password123", "12345678901234", ""])
@@ -548,21 +557,19 @@ def test_tenant_create_without_credentials_is_401(anon_client, db):
 # --- throttling -------------------------------------------------------------------------------
 
 
-def test_login_third_attempt_in_a_minute_is_429(settings, anon_client, make_user):
+def test_login_successes_do_not_use_up_the_address_quota(settings, anon_client, make_user):
     _with_throttle_rates(settings, login="2/min")
     make_user(email="login@example.test")
     body = {"email": "login@example.test", "password": PASSWORD}
 
-    statuses = [anon_client.post(TOKEN_URL, body, format="json").status_code for _ in range(2)]
-    response = anon_client.post(TOKEN_URL, body, format="json")
+    statuses = [anon_client.post(TOKEN_URL, body, format="json").status_code for _ in range(4)]
 
-    assert statuses == [200, 200]
-    assert response.status_code == 429, response.content
-    assert response.json()["code"] == "throttled"
-    assert 0 < int(response["Retry-After"]) <= 60
+    assert statuses == [200, 200, 200, 200]
 
 
-def test_login_throttle_counts_failed_attempts_too(settings, anon_client, make_user):
+def test_login_third_failure_in_a_minute_is_429_even_with_the_right_password(
+    settings, anon_client, make_user
+):
     _with_throttle_rates(settings, login="2/min")
     make_user(email="login@example.test")
     wrong = {"email": "login@example.test", "password": "wrong-password"}
@@ -574,15 +581,17 @@ def test_login_throttle_counts_failed_attempts_too(settings, anon_client, make_u
 
     assert statuses == [400, 400]
     assert response.status_code == 429, response.content
-    assert "Retry-After" in response
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 60
 
 
 def test_login_throttle_is_per_client_address(settings, anon_client, make_user):
     _with_throttle_rates(settings, login="2/min")
     make_user(email="login@example.test")
     body = {"email": "login@example.test", "password": PASSWORD}
+    wrong = {"email": "login@example.test", "password": "wrong-password"}
     for _ in range(2):
-        anon_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR="10.0.0.1")
+        anon_client.post(TOKEN_URL, wrong, format="json", REMOTE_ADDR="10.0.0.1")
 
     blocked = anon_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR="10.0.0.1")
     other = anon_client.post(TOKEN_URL, body, format="json", REMOTE_ADDR="10.0.0.2")
@@ -625,7 +634,7 @@ def test_register_throttle_third_attempt_is_429(settings, anon_client, db):
 
     response = anon_client.post(REGISTER_URL, _register_body(email="u3@example.test"))
 
-    assert statuses == [201, 201]
+    assert statuses == [202, 202]
     assert response.status_code == 429, response.content
     assert "Retry-After" in response
     assert User.objects.count() == 2

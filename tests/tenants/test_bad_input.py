@@ -39,7 +39,7 @@ ENDPOINTS = {
         "/api/v1/auth/register/",
         "anon",
         lambda w: {"email": "fresh@example.test", "password": "plum-otter-4471", "name": "Fresh"},
-        201,
+        202,
     ),
     "token": Endpoint(
         "POST",

@@ -60,6 +60,8 @@ def test_seed_demo_creates_tenants_members_and_staff(db, django_capture_on_commi
     }
     staff = User.objects.get(email="staff@tenantdesk.test")
     assert (staff.is_staff, staff.is_superuser) == (True, True)
+    # Demo mailboxes do not exist: every demo account starts verified, so it can log in.
+    assert User.objects.filter(email_verified_at__isnull=True).count() == 0
     assert not Membership.objects.filter(user=staff).exists()
     assert Membership.objects.get(tenant__slug="acme", role="supervisor").is_senior
     assert not Membership.objects.get(tenant__slug="acme", role="agent").is_senior

@@ -8,9 +8,10 @@ from knox.models import AuthToken
 
 from config.celery import app
 from config.logging import request_id_var, user_id_var
+from tenants.access import Actor
 from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
-from tenants.models import AuditLogEntry, IdempotencyRecord
-from tenants.services import auth_token_create
+from tenants.models import AuditLogEntry, IdempotencyRecord, Tenant
+from tenants.services import auth_token_create, tenant_delete
 from tenants.tasks import (
     auth_token_purge_expired_task,
     idempotency_purge_task,
@@ -29,6 +30,10 @@ PROJECT_APPS = {"config", "tenants", "tickets", "knowledge_base", "notifications
 # Tasks allowed to run without a tenant (they work on global control tables or fan out).
 ALLOWED_GLOBAL_TASKS = {
     "tenants.tasks.auth_token_purge_expired_task",
+    # Account emails: users are a control table, not tenant data.
+    "tenants.tasks.email_verification_notify_task",
+    "tenants.tasks.registration_attempt_notify_task",
+    "tenants.tasks.password_reset_notify_task",
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
     "tickets.tasks.export_files_expire_task",  # fan-out as well
 }
@@ -166,3 +171,21 @@ def test_idempotency_purge_removes_only_expired_records_of_every_tenant(tenant, 
     for t in (tenant, other_tenant):
         with tenant_context(t):
             assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_idempotency_purge_covers_deactivated_tenants(tenant, other_tenant):
+    now = timezone.now()
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            idempotency_record_recipe.make(tenant=t, key="old", expires_at=now - timedelta(1))
+            idempotency_record_recipe.make(tenant=t, key="new", expires_at=now + timedelta(1))
+    tenant_delete(tenant=other_tenant, actor=Actor())
+    assert not Tenant.objects.get(pk=other_tenant.pk).is_active
+
+    fanned_out = idempotency_purge_task.delay().get()
+
+    assert fanned_out == 2
+    with tenant_context(other_tenant):
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    with tenant_context(tenant):
+        assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
+from tenants import services as tenant_services
 from tenants.access import Actor
 from tenants.context import TenantContextMissing, tenant_context
 from tenants.models import AuditLogEntry, Role
@@ -650,6 +651,29 @@ def test_export_files_past_retention_are_deleted_and_download_says_so(
     assert default_storage.exists(fresh.storage_key)
     assert client.get(f"{base}/{old.public_id}/download/").status_code == 404
     assert client.get(f"{base}/{fresh.public_id}/download/").status_code == 200
+
+
+def test_export_expiry_covers_deactivated_tenants(
+    tenant, other_tenant, settings, django_capture_on_commit_callbacks
+):
+    stale = {
+        t.pk: _finished_export(t, django_capture_on_commit_callbacks)
+        for t in (tenant, other_tenant)
+    }
+    for t, job in ((tenant, stale[tenant.pk]), (other_tenant, stale[other_tenant.pk])):
+        with tenant_context(t):
+            ExportJob.objects.filter(pk=job.pk).update(
+                finished_at=timezone.now()
+                - timezone.timedelta(days=settings.EXPORT_RETENTION_DAYS + 1)
+            )
+    tenant_services.tenant_delete(tenant=other_tenant, actor=Actor())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fanned_out = export_files_expire_task.delay().get()
+
+    assert fanned_out == 2
+    assert not default_storage.exists(stale[tenant.pk].storage_key)
+    assert not default_storage.exists(stale[other_tenant.pk].storage_key)
 
 
 def test_erasing_a_customer_removes_finished_export_files(

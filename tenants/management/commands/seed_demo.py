@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from tenants import services
 from tenants.access import Actor
@@ -19,7 +20,14 @@ ROLES = [Role.OWNER, Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.VIEWER]
 def _user(email: str, name: str, **extra) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name, **extra)
+        # Demo mailboxes do not exist: the accounts start verified, so they can log in.
+        user = User.objects.create_user(
+            email=email,
+            password=DEMO_PASSWORD,
+            name=name,
+            email_verified_at=timezone.now(),
+            **extra,
+        )
     return user
 
 

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
+from django.utils import timezone
 
 from tenants import services as tenant_services
 from tenants.access import Actor
@@ -58,7 +59,9 @@ def _user(email: str, name: str, password_hash: str) -> User:
     """Return the user with this email, creating it with the shared bench password."""
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=None, name=name)
+        user = User.objects.create_user(
+            email=email, password=None, name=name, email_verified_at=timezone.now()
+        )
         # One PBKDF2 run for all bench users instead of one per user.
         user.password = password_hash
         user.save(update_fields=["password"])
