@@ -1,4 +1,4 @@
-"""Item 6: a write racing a DELETE of its object is a 404, never a 500.
+"""Item 6: a write racing a DELETE of its object is a 404, never a 500 (tenants too).
 
 The write read its object before the delete committed and then waits for the row lock the
 delete holds; once the delete commits, the locked re-fetch finds nothing: 404 not_found (the
@@ -7,9 +7,10 @@ same body as for a missing object). Pinned with the delete held open.
 
 import pytest
 
+from tenants import services as tenant_services
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import Role
+from tenants.models import AuditLogEntry, Role
 from tests.concurrency import held, in_background, wait_until_blocked
 from tests.races.conftest import outcome
 from tickets import services
@@ -84,3 +85,19 @@ def test_a_customer_write_waiting_on_its_delete_is_404(tenant, admin, api_client
     assert outcome(write.result()) == NOT_FOUND
     with tenant_context(tenant):
         assert not Customer.objects.filter(pk=carol.pk).exists()
+
+
+def test_a_tenant_delete_waiting_on_another_is_404_and_audited_once(tenant, member, api_client):
+    owner = member(Role.OWNER)
+    client = api_client(owner)
+
+    def delete():
+        tenant_services.tenant_delete(tenant=tenant, actor=Actor(user=owner.user, role=Role.OWNER))
+
+    with held(delete):
+        second = in_background(lambda: client.delete(f"/api/v1/t/{tenant.slug}/"))
+        wait_until_blocked(second)
+
+    assert outcome(second.result()) == NOT_FOUND
+    with tenant_context(tenant):
+        assert AuditLogEntry.objects.filter(action="tenant.deleted").count() == 1
