@@ -202,3 +202,34 @@ def test_an_export_running_during_an_erase_leaves_no_copy(
         job = ExportJob.objects.get(pk=job.pk)
     assert (job.status, job.storage_key) == ("done", "")
     assert not default_storage.exists(exports.export_storage_key(tenant=tenant, job=job))
+
+
+def test_an_erase_waiting_on_a_merge_finds_the_comments_it_moved(tenant, admin, api_client, build):
+    world = build()
+    with tenant_context(tenant):
+        # Alice wrote on Bob's ticket; a merge moves that onto a third ticket meanwhile.
+        services.comment_create(
+            tenant=tenant,
+            actor=world.actor,
+            ticket=world.other,
+            body=SECRET,
+            author_customer=world.alice,
+        )
+        third = services.ticket_create(
+            tenant=tenant, actor=world.actor, subject="Carol's", customer_email="c@example.test"
+        )
+
+    def merge():
+        with tenant_context(tenant):
+            return services.ticket_merge(
+                tenant=tenant, actor=world.actor, ticket=world.other, into=third
+            )
+
+    with held(merge):
+        erase = in_background(_erase(api_client(admin), tenant, world.alice))
+        wait_until_blocked(erase)
+
+    assert erase.result().status_code == 200
+    with tenant_context(tenant):
+        moved = Comment.objects.get(author_customer_id=world.alice.pk)
+    assert (moved.ticket_id, moved.body) == (third.pk, ERASED)
