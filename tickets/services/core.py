@@ -427,10 +427,15 @@ def ticket_delete(
     """
     # The delete also clears the pointer of tickets merged into this one: lock them with it,
     # in id order in one statement, so a bulk or merge holding one of them cannot deadlock us.
-    locked = ticket_list_for_update(tenant=tenant, where=Q(pk=ticket.pk) | Q(merged_into=ticket.pk))
+    # One merged in while we waited comes out of order: locked without waiting (409 if busy).
+    merged_from = Q(merged_into=ticket.pk)
+    locked = ticket_list_for_update(tenant=tenant, where=Q(pk=ticket.pk) | merged_from)
     ticket = next((t for t in locked if t.pk == ticket.pk), None)
     if ticket is None:
         raise NotFoundError("Not found.")
+    ticket_list_for_update(
+        tenant=tenant, where=merged_from & ~Q(pk__in=[t.pk for t in locked]), nowait=True
+    )
     _check_version(ticket, expected_version)
     audit_log_record(
         tenant=tenant,
