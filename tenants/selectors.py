@@ -2,6 +2,7 @@
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from config.errors import NotFoundError
 from tenants.access import TenantAccess
 from tenants.models import (
     ROLE_RANK,
@@ -98,3 +99,13 @@ def invitation_list(*, tenant: Tenant) -> QuerySet[Invitation]:
 def audit_log_list(*, tenant: Tenant) -> QuerySet[AuditLogEntry]:
     """Return the tenant's audit trail (inside the tenant context)."""
     return AuditLogEntry.objects.select_related("actor_user").filter(tenant=tenant)
+
+
+def tenant_get_for_update(*, tenant: Tenant) -> Tenant:
+    """Lock an active tenant's row (FOR NO KEY UPDATE: inserts into its tables go on) until
+    the transaction ends and return it as committed now; NotFoundError once it is deleted."""
+    locked = Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk, is_active=True)
+    fresh = locked.first()
+    if fresh is None:
+        raise NotFoundError("Not found.")
+    return fresh

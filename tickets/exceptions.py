@@ -41,3 +41,9 @@ class MergeTargetClosedError(ConflictError):
 
 class CustomerErasedError(ConflictError):
     code = "customer_erased"
+
+
+class TicketBusyError(ConflictError):
+    """A write that must not wait (it would risk a deadlock) found a ticket locked."""
+
+    code = "ticket_busy"

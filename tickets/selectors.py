@@ -1,10 +1,23 @@
-"""Reads of the tickets app."""
+"""Reads of the tickets app, and the one access path of its writes: fetch-and-lock.
+
+Every service that changes an existing row gets it from a `*_for_update` selector below: the
+row is locked (SELECT … FOR UPDATE) until the transaction ends and read again after the lock,
+so the service re-checks and acts on the row as it is now, never on an object (or a
+`select_related` copy) read before it waited. A row that is gone is a NotFoundError (404, the
+body of any missing object). The lock order, everywhere: customers before tickets, tickets by
+id (one statement per set), then the rows under them (comments, history, attachments).
+"""
+
+from collections.abc import Iterable
 
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, Value
+from django.db import OperationalError, transaction
+from django.db.models import BigIntegerField, F, Func, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
+from config.errors import NotFoundError
 from tenants.models import Tenant
+from tickets.exceptions import TicketBusyError
 from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket, TicketEvent
 from tickets.search import SEARCH_POSITION, ticket_search_ids
 
@@ -75,3 +88,112 @@ def attachment_list(*, tenant: Tenant, ticket: Ticket | None = None) -> QuerySet
 def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
     """Return the tenant's export jobs with their requester."""
     return ExportJob.objects.filter(tenant=tenant).select_related("requested_by")
+
+
+# --- Fetch-and-lock (writes only) -------------------------------------------------------------
+
+
+def _not_found() -> NotFoundError:
+    return NotFoundError("Not found.")
+
+
+def customer_get_for_update(
+    *, tenant: Tenant, pk: int | None = None, email: str | None = None, no_key: bool = False
+) -> Customer:
+    """Lock the tenant's customer (by id or email) until the transaction ends and return it
+    as committed now. Raises NotFoundError when there is none (any more).
+
+    `no_key` takes FOR NO KEY UPDATE, for writes that attach data to the customer (tickets,
+    comments) or change it: they queue behind an erase or delete (FOR UPDATE), and an erase or
+    delete queues behind them. A lookup by email that waited on an erase finds nothing: the
+    erased customer's email is gone.
+    """
+    if (pk is None) == (email is None):
+        raise TypeError("Give exactly one of pk and email.")
+    lookup = {"pk": pk} if pk is not None else {"email": email.strip().lower()}
+    customer = (
+        Customer.objects.select_for_update(no_key=no_key).filter(tenant=tenant, **lookup).first()
+    )
+    if customer is None:
+        raise _not_found()
+    return customer
+
+
+def ticket_list_for_update(
+    *,
+    tenant: Tenant,
+    pks: Iterable[int] | None = None,
+    numbers: Iterable[int] | None = None,
+    where: Q | None = None,
+    nowait: bool = False,
+) -> list[Ticket]:
+    """Lock the tenant's tickets with these ids, numbers or matching `where`, in id order (the
+    one lock order of tickets), and return them read after the lock (with requester, assignee
+    and merged_into), in id order. Tickets that do not exist are simply absent.
+
+    `nowait` raises TicketBusyError instead of waiting for a ticket another transaction holds
+    (for a caller that already holds tickets out of order and must not deadlock).
+    """
+    condition = Q()
+    if pks is not None:
+        condition &= Q(pk__in=list(pks))
+    if numbers is not None:
+        condition &= Q(number__in=list(numbers))
+    if where is not None:
+        condition &= where
+    locking = (
+        Ticket.objects.filter(tenant=tenant)
+        .filter(condition)
+        .select_for_update(nowait=nowait)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    if nowait:
+        try:
+            with transaction.atomic():  # a savepoint: the refusal must not break the caller
+                ids = list(locking)
+        except OperationalError as exc:  # another transaction holds one of them
+            raise TicketBusyError("The ticket is being changed by another request; retry.") from exc
+    else:
+        ids = list(locking)
+    if not ids:
+        return []
+    # A second statement: a fresh snapshot, so the related rows are as current as the ticket.
+    return list(ticket_list(tenant=tenant).filter(pk__in=ids).order_by("id"))
+
+
+def ticket_get_for_update(*, tenant: Tenant, pk: int | None = None, number: int | None = None):
+    """Lock the tenant's ticket (by id or number) until the transaction ends and return it as
+    committed now, with requester, assignee and merged_into. Raises NotFoundError."""
+    if (pk is None) == (number is None):
+        raise TypeError("Give exactly one of pk and number.")
+    tickets = ticket_list_for_update(
+        tenant=tenant,
+        pks=[pk] if pk is not None else None,
+        numbers=[number] if number is not None else None,
+    )
+    if not tickets:
+        raise _not_found()
+    return tickets[0]
+
+
+def ticket_pair_get_for_update(*, tenant: Tenant, first: int, second: int) -> tuple[Ticket, Ticket]:
+    """Lock two of the tenant's tickets (by id) in id order, so two writes taking the same
+    pair (merges either way, a merge and a bulk or delete) queue instead of deadlocking.
+    Returns them in the order asked. Raises NotFoundError when either is gone."""
+    by_pk = {t.pk: t for t in ticket_list_for_update(tenant=tenant, pks=[first, second])}
+    if first not in by_pk or second not in by_pk:
+        raise _not_found()
+    return by_pk[first], by_pk[second]
+
+
+def attachment_get_for_update(*, tenant: Tenant, pk: int, ticket: Ticket) -> Attachment:
+    """Lock one attachment of a ticket (lock the ticket first) and return it as committed now.
+    Raises NotFoundError when it is gone or now belongs to another ticket (a merge moved it)."""
+    attachment = (
+        Attachment.objects.select_for_update().filter(tenant=tenant, pk=pk, ticket=ticket).first()
+    )
+    if attachment is None:
+        raise _not_found()
+    attachment.ticket = ticket  # the locked ticket, not a copy read before the lock
+    return attachment

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tenants.access import Actor
 from tenants.models import Membership, Role, Tenant
+from tenants.selectors import tenant_get_for_update
 from tenants.services.audit import audit_log_record
 
 _TENANT_AUDITED_FIELDS = ("name", "timezone", "settings")
@@ -62,7 +63,12 @@ def tenant_update(
     timezone_name: str | None = None,
     settings: dict | None = None,
 ) -> Tenant:
-    """Change a tenant's name, timezone or settings (merged key by key); audit the change."""
+    """Change a tenant's name, timezone or settings (merged key by key); audit the change.
+
+    Works on the locked row, so concurrent updates merge their settings instead of losing
+    one; NotFoundError when the tenant was deleted meanwhile.
+    """
+    tenant = tenant_get_for_update(tenant=tenant)
     before = _tenant_snapshot(tenant)
     if name is not None:
         tenant.name = name
@@ -93,8 +99,9 @@ def tenant_delete(*, tenant: Tenant, actor: Actor) -> None:
     """Deactivate a tenant: its routes answer 404 from now on and its API keys stop working.
 
     The rows stay (soft delete) so an operator can restore or purge them deliberately; the slug
-    stays reserved.
+    stays reserved. Deleting a deleted tenant (two requests at once) is a NotFoundError.
     """
+    tenant = tenant_get_for_update(tenant=tenant)
     tenant.is_active = False
     tenant.deleted_at = timezone.now()
     tenant.save(update_fields=["is_active", "deleted_at", "updated_at"])

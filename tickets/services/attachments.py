@@ -18,6 +18,7 @@ from tenants.access import Actor
 from tenants.models import Tenant
 from tickets.exceptions import TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from tickets.selectors import attachment_get_for_update, ticket_get_for_update
 from tickets.services.core import history_row
 from tickets.storage import (
     attachment_file_delete,
@@ -196,13 +197,21 @@ def attachment_create(
 
     Checks, before anything is written: not empty, at most ATTACHMENT_MAX_BYTES, a type of
     ATTACHMENT_CONTENT_TYPES whose leading bytes match it. The name is sanitized; the key is
-    random under the tenant's prefix. Raises ValidationError (`file`, `comment`) or
-    TicketClosedError. Adds an "attachment" history row.
+    random under the tenant's prefix. Raises ValidationError (`file`, `comment`),
+    NotFoundError (the ticket was deleted meanwhile) or TicketClosedError. Adds an
+    "attachment" history row.
+
+    The ticket is locked before the bytes are stored, so a concurrent delete either finished
+    (404, nothing stored) or waits and then removes this file with the ticket's others; bytes
+    stored for a row that is not written are removed again.
     """
+    ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
     if ticket.status == Status.CLOSED:
         raise TicketClosedError("A closed ticket takes no attachments; open a follow-up ticket.")
-    if comment is not None and comment.ticket_id != ticket.pk:
+    # Read under the ticket's lock: a merge (which locks it too) may have moved the comment.
+    if comment is not None and not ticket.comments.filter(tenant=tenant, pk=comment.pk).exists():
         raise ValidationError({"comment": "No comment of this ticket has this id."})
+
     _check_size(file.size or 0)
     resolved = attachment_content_type_resolve(declared=content_type, filename=filename)
     signature = SIGNATURES.get(resolved)
@@ -242,9 +251,11 @@ def attachment_create(
 def attachment_delete(*, tenant: Tenant, actor: Actor, attachment: Attachment) -> None:
     """Delete an attachment; its file is removed when the transaction commits.
 
-    Adds an "attachment" history row (old value: the attachment, new: null).
+    Adds an "attachment" history row (old value: the attachment, new: null). Locks the ticket,
+    then the attachment (the one lock order); NotFoundError when either went meanwhile.
     """
-    ticket = attachment.ticket
+    ticket = ticket_get_for_update(tenant=tenant, pk=attachment.ticket_id)
+    attachment = attachment_get_for_update(tenant=tenant, pk=attachment.pk, ticket=ticket)
     TicketEvent.objects.bulk_create([_history(ticket, actor, attachment, added=False)])
     attachment.delete()  # tickets.storage removes the file on commit
 

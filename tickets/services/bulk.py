@@ -10,7 +10,8 @@ from tenants.access import Actor
 from tenants.models import Tenant
 from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
 from tickets.models import TRANSITIONS, Status, Ticket
-from tickets.services.core import assignable, ticket_update
+from tickets.selectors import ticket_list_for_update
+from tickets.services.core import assignable, ticket_update_locked
 
 BULK_MAX_TICKETS = 100
 BULK_FIELDS = ("status", "priority", "assignee", "tags_add", "tags_remove")
@@ -70,17 +71,6 @@ def _ticket_changes(
     return diff
 
 
-def _lock_tickets(tenant: Tenant, numbers: list[int]) -> dict[int, Ticket]:
-    """Lock the tenant's tickets with these numbers, in id order (no deadlock between bulks)."""
-    tickets = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("requester", "assignee", "merged_into")
-        .filter(tenant=tenant, number__in=numbers)
-        .order_by("id")
-    )
-    return {ticket.number: ticket for ticket in tickets}
-
-
 @transaction.atomic
 def ticket_bulk_update(
     *, tenant: Tenant, actor: Actor, numbers: Sequence[int], changes: dict[str, Any]
@@ -88,7 +78,7 @@ def ticket_bulk_update(
     """Apply status, priority, assignee and tag changes to up to 100 tickets, all or nothing.
 
     `changes` holds any of status, priority, assignee (a User or None), tags_add, tags_remove.
-    Each ticket goes through ticket_update (transitions, assignee rules, one history row per
+    Each ticket goes through ticket_update's rules (transitions, assignee rules, one history row per
     changed field, domain events); tickets the changes would leave as they are are untouched.
     Every check runs before the first write and names all offending tickets: ValidationError
     for unknown numbers or too many tags, TicketClosedError for closed tickets that would
@@ -96,7 +86,9 @@ def ticket_bulk_update(
     """
     numbers = list(dict.fromkeys(numbers))
     tags_add, tags_remove = _validate_request(tenant, numbers, changes)
-    by_number = _lock_tickets(tenant, numbers)
+    # In id order, the one lock order of tickets: no deadlock with other bulks, merges,
+    # deletes or erasures; every check below reads the locked rows.
+    by_number = {t.number: t for t in ticket_list_for_update(tenant=tenant, numbers=numbers)}
     missing = [number for number in numbers if number not in by_number]
     if missing:
         raise ValidationError(
@@ -138,12 +130,13 @@ def ticket_bulk_update(
             )
 
     updated = set()
-    # Lock order (id) again, so ticket_update's own row locks are taken in the same order.
     for ticket in sorted(by_number.values(), key=lambda t: t.pk):
         diff = plans[ticket.number]
         if not diff:
             continue
-        by_number[ticket.number] = ticket_update(tenant=tenant, actor=actor, ticket=ticket, **diff)
+        by_number[ticket.number] = ticket_update_locked(
+            tenant=tenant, actor=actor, ticket=ticket, **diff
+        )
         updated.add(ticket.number)
     return BulkUpdateResult(
         tickets=[by_number[number] for number in numbers],

@@ -5,9 +5,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from config.errors import PreconditionFailedError
+from config.errors import NotFoundError, PreconditionFailedError
 from tenants import events
 from tenants.access import Actor
 from tenants.models import Membership, Tenant, User
@@ -19,7 +20,12 @@ from tickets.exceptions import (
     TicketClosedError,
 )
 from tickets.models import TRANSITIONS, Comment, Customer, Status, Ticket, TicketEvent
-from tickets.services.gdpr import customer_ensure_not_erased
+from tickets.selectors import (
+    customer_get_for_update,
+    ticket_get_for_update,
+    ticket_list_for_update,
+)
+from tickets.services.gdpr import customer_ensure_not_erased, customer_tickets_lock
 
 # --- Customers --------------------------------------------------------------------------------
 
@@ -74,17 +80,24 @@ def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) 
     return customer
 
 
+@transaction.atomic
 def customer_find_or_create(
     *, tenant: Tenant, actor: Actor, email: str, name: str = ""
 ) -> Customer:
-    """Return the tenant's customer with this email, creating it if there is none."""
-    existing = _by_email(tenant, email).first()
-    if existing is not None:
-        return existing
+    """Return the tenant's customer with this email, creating it if there is none.
+
+    The customer comes back locked against erase and delete until the caller's transaction
+    ends (see customer_get_for_update), so whatever the caller attaches to it cannot slip past
+    an erasure. One erased while we waited no longer has the email: a new customer is created.
+    """
+    try:
+        return customer_get_for_update(tenant=tenant, email=email, no_key=True)
+    except NotFoundError:
+        pass
     try:
         return customer_create(tenant=tenant, actor=actor, email=email, name=name)
-    except ValidationError:  # created concurrently in between: use that one
-        return _by_email(tenant, email).get()
+    except ValidationError:  # created concurrently in between: use (and lock) that one
+        return customer_get_for_update(tenant=tenant, email=email, no_key=True)
 
 
 @transaction.atomic
@@ -96,9 +109,11 @@ def customer_update(
     expected_version: ExpectedVersion = None,
     **changes: Any,
 ) -> Customer:
-    """Change a customer's fields (optimistic concurrency through `expected_version`)."""
-    # NO KEY UPDATE: ticket inserts referencing the customer are not blocked meanwhile.
-    customer = Customer.objects.select_for_update(no_key=True).get(tenant=tenant, pk=customer.pk)
+    """Change a customer's fields (optimistic concurrency through `expected_version`).
+
+    Raises NotFoundError (deleted meanwhile), CustomerErasedError, PreconditionFailedError.
+    """
+    customer = customer_get_for_update(tenant=tenant, pk=customer.pk, no_key=True)
     customer_ensure_not_erased(customer=customer)
     _check_version(customer, expected_version)
     if "email" in changes:
@@ -132,15 +147,21 @@ def customer_delete(
     customer: Customer,
     expected_version: ExpectedVersion = None,
 ) -> None:
-    """Delete a customer who has no tickets (erase is the way for everyone else)."""
-    # FOR UPDATE conflicts with the key-share lock a concurrent ticket insert takes on its
-    # requester, so no ticket can appear between the check and the delete.
-    customer = Customer.objects.select_for_update().get(tenant=tenant, pk=customer.pk)
+    """Delete a customer who has no tickets (erase is the way for everyone else).
+
+    Raises NotFoundError (deleted meanwhile), PreconditionFailedError, CustomerHasTicketsError.
+    """
+    # FOR UPDATE: a ticket create locks its requester first (NO KEY UPDATE), so no ticket can
+    # appear between the check and the delete.
+    customer = customer_get_for_update(tenant=tenant, pk=customer.pk)
     _check_version(customer, expected_version)
     if Ticket.objects.filter(tenant=tenant, requester=customer).exists():
         raise CustomerHasTicketsError(
             "This customer has tickets; erase their personal data instead."
         )
+    # The delete clears the customer from comments and history on other customers' tickets:
+    # take those tickets first, in the one lock order, as every other writer of them does.
+    customer_tickets_lock(tenant=tenant, customer=customer)
     audit_log_record(
         tenant=tenant,
         actor=actor,
@@ -250,10 +271,14 @@ def ticket_create(
     external_id = fields.get("external_id")
     if external_id and Ticket.objects.filter(external_id=external_id).exists():
         raise ValidationError({"external_id": "A ticket with this external_id already exists."})
+    # The requester is locked before the check and until the ticket commits: an erase either
+    # finished before (the check fails) or waits and then erases this ticket too.
     if requester is None:
         requester = customer_find_or_create(
             tenant=tenant, actor=actor, email=customer_email, name=customer_name
         )
+    else:
+        requester = _requester_lock(tenant, requester)
     customer_ensure_not_erased(customer=requester)
     ticket = Ticket(
         tenant=tenant,
@@ -295,12 +320,13 @@ def _apply_status(ticket: Ticket, new_status: str, now) -> None:
     ticket.sla_paused = new_status == Status.PENDING
 
 
-def _lock_ticket(ticket: Ticket) -> Ticket:
-    return (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("requester", "assignee", "merged_into")
-        .get(pk=ticket.pk)
-    )
+def _requester_lock(tenant: Tenant, requester: Customer) -> Customer:
+    try:
+        return customer_get_for_update(tenant=tenant, pk=requester.pk, no_key=True)
+    except NotFoundError as exc:  # deleted since the input was read: as if it never existed
+        raise ValidationError(
+            {"requester": f"Object with public_id={requester.public_id} does not exist."}
+        ) from exc
 
 
 @transaction.atomic
@@ -312,8 +338,27 @@ def ticket_update(
     expected_version: ExpectedVersion = None,
     **changes: Any,
 ) -> Ticket:
-    """Change a ticket: status moves are checked, every changed field leaves a history row."""
-    ticket = _lock_ticket(ticket)
+    """Change a ticket: status moves are checked, every changed field leaves a history row.
+
+    Locks the ticket first (NotFoundError when it was deleted meanwhile) and works on the
+    locked row; raises PreconditionFailedError, TicketClosedError, ValidationError.
+    """
+    ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
+    return ticket_update_locked(
+        tenant=tenant, actor=actor, ticket=ticket, expected_version=expected_version, **changes
+    )
+
+
+def ticket_update_locked(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Ticket:
+    """ticket_update's rules for a ticket the caller locked in this transaction (through
+    ticket_get_for_update or ticket_list_for_update, e.g. a bulk holding many)."""
     _check_version(ticket, expected_version)
     if ticket.status == Status.CLOSED and changes:
         raise TicketClosedError("A closed ticket cannot change; open a follow-up ticket.")
@@ -394,8 +439,21 @@ def ticket_delete(
     ticket: Ticket,
     expected_version: ExpectedVersion = None,
 ) -> None:
-    """Delete a ticket with its comments and history; the audit log keeps the fact."""
-    ticket = _lock_ticket(ticket)
+    """Delete a ticket with its comments, history and attachments (their files go on commit);
+    the audit log keeps the fact. Raises NotFoundError (deleted meanwhile),
+    PreconditionFailedError.
+    """
+    # The delete also clears the pointer of tickets merged into this one: lock them with it,
+    # in id order in one statement, so a bulk or merge holding one of them cannot deadlock us.
+    # One merged in while we waited comes out of order: locked without waiting (409 if busy).
+    merged_from = Q(merged_into=ticket.pk)
+    locked = ticket_list_for_update(tenant=tenant, where=Q(pk=ticket.pk) | merged_from)
+    ticket = next((t for t in locked if t.pk == ticket.pk), None)
+    if ticket is None:
+        raise NotFoundError("Not found.")
+    ticket_list_for_update(
+        tenant=tenant, where=merged_from & ~Q(pk__in=[t.pk for t in locked]), nowait=True
+    )
     _check_version(ticket, expected_version)
     audit_log_record(
         tenant=tenant,
@@ -424,12 +482,18 @@ def comment_create(
     author_customer: Customer | None = None,
 ) -> Comment:
     """Add a reply or internal note. The first public reply by the team stops the
-    first-response clock."""
-    ticket = _lock_ticket(ticket)
+    first-response clock.
+
+    A customer's comment locks the customer first (customers before tickets), so it cannot
+    slip past an erasure. Raises NotFoundError (ticket or customer deleted meanwhile),
+    CustomerErasedError, TicketClosedError.
+    """
+    if author_customer is not None:
+        author_customer = customer_get_for_update(tenant=tenant, pk=author_customer.pk, no_key=True)
+        customer_ensure_not_erased(customer=author_customer)
+    ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
     if ticket.status == Status.CLOSED:
         raise TicketClosedError("A closed ticket takes no comments; open a follow-up ticket.")
-    if author_customer is not None:
-        customer_ensure_not_erased(customer=author_customer)
     comment = Comment.objects.create(
         tenant=tenant,
         ticket=ticket,

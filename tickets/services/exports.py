@@ -7,6 +7,7 @@ and is served only through the authorized download route.
 """
 
 import csv
+import hashlib
 import io
 import logging
 import tempfile
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
@@ -186,6 +187,26 @@ def export_filters_clean(*, tenant: Tenant, filters: Any, user: User | None) -> 
 # --- Jobs -------------------------------------------------------------------------------------
 
 
+def _runs_lock_key(tenant: Tenant) -> int:
+    # One PostgreSQL advisory lock per tenant (a signed 64-bit key): exports share it while
+    # they run, an erasure takes it alone.
+    digest = hashlib.sha256(f"tickets.export-runs:{tenant.pk}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def exports_hold_off(*, tenant: Tenant) -> None:
+    """Wait until the tenant's running exports have committed, and keep new runs from
+    reading until this transaction ends (an erasure: an export must neither finish after it
+    with the data it erased, nor start before it commits)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_runs_lock_key(tenant)])
+
+
+def _export_run_begin(tenant: Tenant) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_runs_lock_key(tenant)])
+
+
 def export_storage_key(*, tenant: Tenant, job: ExportJob) -> str:
     """Return where a job's CSV lives: under the tenant's prefix, named by the job's id."""
     return f"tenants/{tenant.pk}/exports/{job.public_id}.csv"
@@ -289,6 +310,7 @@ def ticket_export(*, tenant: Tenant, job_id: int) -> ExportJob | None:
     )
     if job is None or job.status in (ExportStatus.DONE, ExportStatus.FAILED):
         return job
+    _export_run_begin(tenant)  # until COMMIT: an erasure waits for us, or we for it
     job.status = ExportStatus.RUNNING
     job.started_at = timezone.now()
     job.save(update_fields=["status", "started_at"])

@@ -17,8 +17,11 @@ What erasure does (irreversible; ticket statistics survive):
 - audit entries name the customer by id only: the audit log is append-only, so personal data
   written there could never be erased.
 
-Erasing twice is a no-op: the erased customer comes back unchanged, without a second audit
-entry or event.
+Erasing again re-checks: whatever is still there (a row a racing write left) is erased and
+recorded; when nothing is, the erased customer comes back unchanged, without a second audit
+entry or event. Writes that attach data to a customer lock it first (customer_get_for_update),
+so they cannot slip past an erasure: they either commit before it and are erased with the
+rest, or wait and then find the customer erased (409).
 """
 
 from dataclasses import dataclass
@@ -38,7 +41,7 @@ from tenants.services import audit_log_record
 from tickets import selectors
 from tickets.exceptions import CustomerErasedError
 from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
-from tickets.services.exports import export_files_remove
+from tickets.services.exports import export_files_remove, exports_hold_off
 
 ERASED = "[erased]"
 # Ticket fields written by the customer: erased on their tickets, and in those fields' history.
@@ -157,8 +160,42 @@ def customer_export(*, tenant: Tenant, actor: Actor, customer: Customer) -> Cust
 # --- Erasure ----------------------------------------------------------------------------------
 
 
-def _erase_attachments(*, tenant: Tenant, customer: Customer) -> int:
+def _holding(*, tenant: Tenant, customer: Customer) -> Q:
+    """The tickets holding data of the customer: theirs, and others their comments, history
+    or uploads are on (a merge moves those, and a customer may comment anywhere)."""
+    on = {
+        "comments": Comment.objects.filter(tenant=tenant, author_customer=customer),
+        "history": TicketEvent.objects.filter(tenant=tenant, customer=customer),
+        "uploads": _customer_side_attachments(tenant=tenant, customer=customer),
+    }
+    condition = Q(requester=customer)
+    for rows in on.values():
+        condition |= Q(pk__in=rows.values("ticket_id"))
+    return condition
+
+
+def customer_tickets_lock(*, tenant: Tenant, customer: Customer) -> list[Ticket]:
+    """Lock every ticket holding data of a customer the caller has locked, in the one lock
+    order (by id), before rows under them change: writers of those rows (merge, delete, bulk,
+    uploads) lock the ticket first too, so nobody waits on us for a row while holding one we
+    need. A ticket that a merge gave some of the data to while we waited comes last, out of
+    order: it is locked without waiting (TicketBusyError, 409, instead of a deadlock).
+    """
+    locked = selectors.ticket_list_for_update(
+        tenant=tenant, where=_holding(tenant=tenant, customer=customer)
+    )
+    late = selectors.ticket_list_for_update(
+        tenant=tenant,
+        where=_holding(tenant=tenant, customer=customer) & ~Q(pk__in=[t.pk for t in locked]),
+        nowait=True,
+    )
+    return [*locked, *late]
+
+
+def _erase_attachments(*, tenant: Tenant, customer: Customer, leftovers: bool) -> int:
     attachments = _customer_side_attachments(tenant=tenant, customer=customer)
+    if leftovers:
+        attachments = attachments.exclude(filename=ERASED, sha256="")
     keys = list(attachments.values_list("storage_key", flat=True))
     ids = [str(i) for i in attachments.values_list("public_id", flat=True)]
     # History rows of those files carry their names.
@@ -178,24 +215,36 @@ def _erase_attachments(*, tenant: Tenant, customer: Customer) -> int:
     return erased
 
 
-def _erase_tickets(*, tenant: Tenant, actor: Actor, customer: Customer, now) -> list[int]:
+def _erase_history(*, tenant: Tenant, customer: Customer, leftovers: bool) -> int:
+    rows = TicketEvent.objects.filter(
+        # By the row's own customer: a merge may have moved it onto someone else's ticket.
+        tenant=tenant,
+        customer=customer,
+        field__in=_TICKET_PII_FIELDS,
+    )
+    if leftovers:
+        rows = rows.exclude(old_value=ERASED, new_value=ERASED)
+    return rows.update(old_value=ERASED, new_value=ERASED)
+
+
+def _erase_tickets(
+    *, tenant: Tenant, actor: Actor, customer: Customer, now, leftovers: bool
+) -> list[int]:
     tickets = Ticket.objects.filter(tenant=tenant, requester=customer)
-    # Lock in id order, the order bulk and merge lock in: no deadlock with them.
-    locked = tickets.select_for_update(of=("self",)).order_by("id").values_list("pk", "number")
-    rows = sorted(locked, key=lambda row: row[1])
-    tickets.update(
+    if leftovers:
+        tickets = tickets.filter(
+            ~Q(subject=ERASED) | ~Q(description__in=("", ERASED)) | ~Q(metadata={})
+        )
+    rows = sorted(tickets.values_list("pk", "number"), key=lambda row: row[1])
+    if not rows:
+        return []
+    Ticket.objects.filter(tenant=tenant, pk__in=[pk for pk, _ in rows]).update(
         subject=ERASED,
         description=Case(When(description="", then=Value("")), default=Value(ERASED)),
         metadata={},
         version=F("version") + 1,
         updated_at=now,
     )
-    TicketEvent.objects.filter(
-        # By the row's own customer: a merge may have moved it onto someone else's ticket.
-        tenant=tenant,
-        customer=customer,
-        field__in=_TICKET_PII_FIELDS,
-    ).update(old_value=ERASED, new_value=ERASED)
     TicketEvent.objects.bulk_create(
         [
             TicketEvent(
@@ -227,27 +276,7 @@ def _erase_stored_responses(*, tenant: Tenant, customer: Customer) -> int:
     return deleted
 
 
-@transaction.atomic
-def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Customer:
-    """Erase a customer's personal data, keeping ticket statistics (see the module docstring).
-
-    Irreversible. Idempotent: an already erased customer is returned unchanged, with no new
-    audit entry and no event. Publishes customer.erased; stored attachment bytes are deleted
-    after commit.
-    """
-    customer = Customer.objects.select_for_update().get(tenant=tenant, pk=customer.pk)
-    if customer.erased_at is not None:
-        return customer
-    now = timezone.now()
-    crm_id = customer.crm_id
-    numbers = _erase_tickets(tenant=tenant, actor=actor, customer=customer, now=now)
-    comments = Comment.objects.filter(tenant=tenant, author_customer=customer).update(body=ERASED)
-    attachments = _erase_attachments(tenant=tenant, customer=customer)
-    _erase_stored_responses(tenant=tenant, customer=customer)
-    # Finished exports may hold the customer's rows: their files go too.
-    export_files_remove(
-        tenant=tenant, reason="Removed after a customer's personal data was erased."
-    )
+def _erase_profile(customer: Customer, now) -> None:
     customer.email = f"erased-{customer.public_id}@erased.invalid"
     customer.name = customer.company = customer.phone = customer.crm_id = ""
     customer.metadata = {}
@@ -266,12 +295,52 @@ def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Custo
             "updated_at",
         ]
     )
+
+
+@transaction.atomic
+def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Customer:
+    """Erase a customer's personal data, keeping ticket statistics (see the module docstring).
+
+    Irreversible. Every write that attaches data to a customer locks the customer first, so
+    it either committed before (and is erased here) or waits and finds the customer erased.
+    Repeatable: erasing an erased customer re-checks everything and erases what is still
+    there (recorded like an erasure); when nothing is left, the customer comes back unchanged,
+    with no new audit entry and no event. Publishes customer.erased; stored attachment bytes
+    are deleted after commit. Raises NotFoundError when the customer was deleted meanwhile.
+    """
+    # Running exports may be copying the data: wait for them; new ones start after us.
+    exports_hold_off(tenant=tenant)
+    customer = selectors.customer_get_for_update(tenant=tenant, pk=customer.pk)
+    repeat = customer.erased_at is not None
+    customer_tickets_lock(tenant=tenant, customer=customer)
+    now = timezone.now()
+    crm_id = customer.crm_id
+    numbers = _erase_tickets(
+        tenant=tenant, actor=actor, customer=customer, now=now, leftovers=repeat
+    )
+    comments = Comment.objects.filter(tenant=tenant, author_customer=customer)
+    if repeat:
+        comments = comments.exclude(body=ERASED)
+    comments = comments.update(body=ERASED)
+    attachments = _erase_attachments(tenant=tenant, customer=customer, leftovers=repeat)
+    history = _erase_history(tenant=tenant, customer=customer, leftovers=repeat)
+    if repeat and not (numbers or comments or attachments or history):
+        return customer
+    _erase_stored_responses(tenant=tenant, customer=customer)
+    # Finished exports may hold the customer's rows: their files go too.
+    export_files_remove(
+        tenant=tenant, reason="Removed after a customer's personal data was erased."
+    )
+    if not repeat:
+        _erase_profile(customer, now)
     audit_log_record(
         tenant=tenant,
         actor=actor,
         action="customer.erased",
         target_type="customer",
         target_id=str(customer.public_id),
+        # A repeat says so: it erased data that had outlived the first erasure.
+        before={"erased": True} if repeat else None,
         after={"tickets": len(numbers), "comments": comments, "attachments": attachments},
     )
     events.publish(

@@ -12,24 +12,13 @@ from tenants.models import Tenant
 from tenants.services import audit_log_record
 from tickets.exceptions import MergeTargetClosedError, TicketAlreadyMergedError, TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from tickets.selectors import ticket_pair_get_for_update
 from tickets.services.core import history_row
 
 
 class MergeResult(NamedTuple):
     source: Ticket
     target: Ticket
-
-
-def _lock_pair(source: Ticket, target: Ticket) -> tuple[Ticket, Ticket]:
-    """Lock both rows in id order, so two merges of the same pair can never deadlock."""
-    locked = {
-        ticket.pk: ticket
-        for ticket in Ticket.objects.select_for_update(of=("self",))
-        .select_related("requester", "assignee", "merged_into")
-        .filter(pk__in=[source.pk, target.pk])
-        .order_by("id")
-    }
-    return locked[source.pk], locked[target.pk]
 
 
 @transaction.atomic
@@ -39,14 +28,16 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
 
     Merging is its own transition: the source closes from any status but closed. Writes a
     history row on each ticket, an audit entry, and publishes `ticket.merged`.
-    Raises ValidationError (into itself), TicketAlreadyMergedError / TicketClosedError (the
-    source) and MergeTargetClosedError (the target).
+    Raises ValidationError (into itself), NotFoundError (either ticket deleted meanwhile),
+    TicketAlreadyMergedError / TicketClosedError (the source) and MergeTargetClosedError (the
+    target). Both tickets are locked first, in id order, and every check reads the locked rows:
+    of two identical merges one wins, the other finds the source merged.
     """
     if ticket.pk == into.pk:
         raise ValidationError({"into": "A ticket cannot be merged into itself."})
     if ticket.tenant_id != tenant.pk or into.tenant_id != tenant.pk:
         raise ValidationError({"into": "Both tickets must belong to this tenant."})
-    source, target = _lock_pair(ticket, into)
+    source, target = ticket_pair_get_for_update(tenant=tenant, first=ticket.pk, second=into.pk)
     if source.merged_into_id is not None:
         raise TicketAlreadyMergedError(
             f"Ticket #{source.number} was already merged into #{source.merged_into.number}.",
