@@ -29,7 +29,6 @@ from tenants.models import AuditLogEntry, Role, Tenant
 from tests.concurrency import race
 from tests.races.conftest import status
 from tests.tenant_routes import tenant_routes
-from tests.tenants.recipes import user_recipe
 from tickets import services
 from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket, TicketEvent
 from tickets.services.gdpr import ERASED
@@ -178,14 +177,32 @@ def _tenant_delete(h: Harness) -> Race:
     )
 
 
-def _member_add(h: Harness) -> Race:
-    newcomer = user_recipe.make()
-    body = {"email": newcomer.email, "role": "agent"}
+def _invite(h: Harness) -> Race:
+    h.round += 1
+    body = {"email": f"dana{h.round}@example.test", "role": "agent"}
     return Race(
-        write=h.send("POST", f"{h.base}/members/", body),
-        competitor=h.send("POST", f"{h.base}/members/", body),
+        write=h.send("POST", f"{h.base}/invitations/", body),
+        competitor=h.send("POST", f"{h.base}/invitations/", body),
         check=exactly_one(201),
     )
+
+
+def _invitation_url(h: Harness) -> str:
+    h.round += 1
+    invitation = tenant_services.invitation_create(
+        tenant=h.tenant, actor=h.actor, email=f"erin{h.round}@example.test", role=Role.AGENT
+    )
+    return f"{h.base}/invitations/{invitation.public_id}/"
+
+
+def _invitation_revoke(h: Harness) -> Race:
+    url = _invitation_url(h)
+    return Race(write=h.delete(url), competitor=h.delete(url), check=exactly_one(204))
+
+
+def _invitation_resend(h: Harness) -> Race:
+    url = _invitation_url(h)
+    return Race(write=h.send("POST", f"{url}resend/"), competitor=h.delete(url))
 
 
 def _member_target(h: Harness) -> str:
@@ -363,9 +380,14 @@ HARNESS = [
           {200, 404}, {204}, rounds=1),
     _case(("tenant-detail", "DELETE"), "DELETE of the tenant", _tenant_delete,
           {204, 404}, {204, 404}, rounds=1),
-    _case(("member-list", "POST"),
-          "the same POST (creates; nothing to delete: the same user added twice)", _member_add,
-          {201, 400}, {201, 400}),
+    _case(("invitation-list", "POST"),
+          "the same POST (creates; nothing to delete: the same address invited twice)",
+          _invite, {201, 400}, {201, 400}),
+    _case(("invitation-detail", "DELETE"),
+          "DELETE of the invitation (invitations are revoked, never deleted: DELETE revokes)",
+          _invitation_revoke, {204, 409}, {204, 409}),
+    _case(("invitation-resend", "POST"), "DELETE (revoke) of the invitation",
+          _invitation_resend, {200, 409}, {204, 409}),
     _case(("member-detail", "PATCH"), "DELETE of the member", _member_patch,
           {200, 404}, {204}),
     _case(("member-detail", "DELETE"), "DELETE of the member", _member_delete,
