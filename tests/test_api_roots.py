@@ -114,3 +114,75 @@ def test_browsable_api_detail_offers_the_update_form(member, tenant, in_tenant):
     assert 'data-method="PATCH"' in html
     assert "&quot;subject&quot;: &quot;Form&quot;" in form
     assert "&quot;number&quot;" not in form
+
+
+def test_the_ticket_form_posted_as_a_browser_sends_it_creates_a_ticket(member, tenant, in_tenant):
+    from tickets.models import Ticket
+
+    client = Client()
+    client.force_login(member(Role.AGENT).user)
+    # Every field of the form, as the browser submits it with only subject and email typed.
+    form = {
+        "subject": "From the form",
+        "description": "",
+        "priority": "medium",
+        "category": "",
+        "channel": "api",
+        "requester": "",
+        "customer_email": "form@example.test",
+        "customer_name": "",
+        "assignee": "",
+        "metadata": "{}",
+        "external_id": "",
+    }
+
+    response = client.post(f"/api/v1/t/{tenant.slug}/tickets/", form, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 201, response.content[-600:]
+    with in_tenant(tenant):
+        ticket = Ticket.objects.select_related("requester").get(subject="From the form")
+    assert (ticket.priority, ticket.metadata, ticket.external_id) == ("medium", {}, None)
+    assert ticket.requester.email == "form@example.test"
+
+
+def test_the_ticket_form_starts_on_the_defaults_of_a_new_ticket(member, tenant):
+    client = APIClient()
+    client.force_login(member(Role.AGENT).user)
+
+    html = client.get(f"/api/v1/t/{tenant.slug}/tickets/", HTTP_ACCEPT="text/html").content
+    html = html.decode()
+
+    assert re.search(r'<option value="medium"\s+selected\s*>', html)
+    assert re.search(r'name="metadata"[^>]*>\s*\{\}\s*</textarea>', html)
+
+
+def test_the_comment_form_starts_as_a_public_reply(member, tenant, in_tenant):
+    from tenants.access import Actor
+    from tickets import services
+
+    with in_tenant(tenant):
+        ticket = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="Form", customer_email="f@example.test"
+        )
+    client = APIClient()
+    client.force_login(member(Role.AGENT).user)
+
+    html = client.get(
+        f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/comments/", HTTP_ACCEPT="text/html"
+    ).content.decode()
+
+    assert re.search(r'name="public"[^>]*checked', html)
+
+
+def test_a_form_metadata_that_is_not_json_is_a_field_error(member, tenant):
+    client = Client()
+    client.force_login(member(Role.AGENT).user)
+
+    response = client.post(
+        f"/api/v1/t/{tenant.slug}/tickets/",
+        {"subject": "x", "customer_email": "x@example.test", "metadata": "{not json"},
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"metadata": ["Must be valid JSON."]}

@@ -18,13 +18,28 @@ def _links(request, names: dict[str, str]) -> dict[str, str]:
     return {key: request.build_absolute_uri(reverse(name)) for key, name in names.items()}
 
 
-class RootApi(APIView):
-    """Where everything is: the API, its documentation, the admin, the health probes."""
+def view_name(view) -> str:
+    """The browsable API's page title and breadcrumb: a view's `name`, else its class name
+    without the Api/View/ViewSet suffix, in words (DRF's own rule, plus our Api suffix)."""
+    from rest_framework.views import get_view_name
 
+    name = getattr(view, "name", None)
+    if name is not None:
+        return name
+    cls = view.__class__
+    for suffix in ("Api",):
+        if cls.__name__.endswith(suffix) and cls.__name__ != suffix:
+            return get_view_name(type(cls.__name__.removesuffix(suffix), (), {})())
+    return get_view_name(view)
+
+
+class RootApi(APIView):
+    name = "Tenantdesk"
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses=inline_serializer("Root", {"name": serializers.CharField(), "links": _LINKS})
+        description="Where everything is: the API, its documentation, the admin, the probes.",
+        responses=inline_serializer("Root", {"name": serializers.CharField(), "links": _LINKS}),
     )
     def get(self, request):
         links = _links(
@@ -43,14 +58,14 @@ class RootApi(APIView):
 
 
 class ApiRootApi(APIView):
-    """Version 1 of the API: sign in, then work inside a tenant at t/<slug>/."""
-
+    name = "API v1"
     permission_classes = [AllowAny]
 
     @extend_schema(
+        description="Version 1 of the API: sign in, then work inside a tenant at t/<slug>/.",
         responses=inline_serializer(
             "ApiRoot", {"version": serializers.CharField(), "links": _LINKS}
-        )
+        ),
     )
     def get(self, request):
         links = _links(

@@ -196,6 +196,7 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": NUM_PROXIES,
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "VIEW_NAME_FUNCTION": "config.api.root.view_name",
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -19,9 +19,13 @@ class TenantScopedRelatedField(serializers.SlugRelatedField):
     import time; outside a tenant context it is empty (fail safe).
     """
 
-    def __init__(self, *, queryset_fn, slug_field: str = "public_id", **kwargs):
+    def __init__(self, *, queryset_fn, slug_field: str = "public_id", display=None, **kwargs):
         self.queryset_fn = queryset_fn
+        self.display = display  # how the browsable API's select names a choice (default str())
         super().__init__(slug_field=slug_field, **kwargs)
+
+    def display_value(self, instance) -> str:
+        return self.display(instance) if self.display else super().display_value(instance)
 
     def get_queryset(self):
         tenant_id = current_tenant_id()

@@ -222,6 +222,7 @@ class MeApi(APIView):
 
 
 class TenantListCreateApi(APIView):
+    name = "Tenants"
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: s.TenantListItemSerializer(many=True)})
@@ -264,6 +265,7 @@ def _with_role(tenant, role):
 
 
 class TenantDetailApi(TenantAPIView):
+    name = "Tenant"
     permission_map = {"get": "tenant.read", "patch": "tenant.update", "delete": "tenant.delete"}
 
     @extend_schema(responses={200: s.TenantOutputSerializer})

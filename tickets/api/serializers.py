@@ -40,7 +40,16 @@ def _json_problem(value) -> str | None:
 class JSONObjectField(serializers.JSONField):
     """A JSON object whose size and nesting are capped."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("initial", dict)  # the browsable API's form starts with {}, not null
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
+        if getattr(data, "is_json_string", False):  # typed into an HTML form
+            try:
+                data = json.loads(data)
+            except ValueError as exc:
+                raise serializers.ValidationError("Must be valid JSON.") from exc
         if not isinstance(data, dict):
             raise serializers.ValidationError("Must be a JSON object.")
         problem = _json_problem(data)
@@ -141,10 +150,18 @@ class CustomerOutputSerializer(serializers.Serializer):
 class TicketCreateInputSerializer(InputSerializer):
     subject = serializers.CharField(max_length=255)
     description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    # initial: what the browsable API's select starts on (the defaults of a new ticket).
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, initial=Priority.MEDIUM
+    )
     category = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    requester = TenantScopedRelatedField(queryset_fn=_customers, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, initial=Channel.API)
+    requester = TenantScopedRelatedField(
+        queryset_fn=_customers,
+        required=False,
+        allow_null=True,  # null (or the form's empty choice) means "use customer_email"
+        display=lambda customer: customer.email,
+    )
     customer_email = serializers.EmailField(max_length=254, required=False)
     customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     assignee = MemberUserField(required=False, allow_null=True)
@@ -153,6 +170,8 @@ class TicketCreateInputSerializer(InputSerializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_null=True)
 
     def validate(self, attrs):
+        if attrs.get("requester", None) is None:
+            attrs.pop("requester", None)
         if ("requester" in attrs) == ("customer_email" in attrs):
             raise serializers.ValidationError(
                 {"requester": ["Give either requester (a customer id) or customer_email."]}
@@ -226,7 +245,8 @@ class TicketOutputSerializer(serializers.Serializer):
 
 class CommentCreateInputSerializer(InputSerializer):
     body = serializers.CharField(max_length=50_000)
-    public = serializers.BooleanField(default=True)
+    # initial: the browsable API's checkbox starts ticked (an unticked box posts an internal note).
+    public = serializers.BooleanField(default=True, initial=True)
 
 
 class CommentOutputSerializer(serializers.Serializer):
