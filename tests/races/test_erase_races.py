@@ -15,9 +15,9 @@ from tests.concurrency import held, in_background, wait_until_blocked
 from tests.races.conftest import outcome
 from tests.tenants.helpers import audit_log_rows
 from tests.tickets.recipes import ticket_recipe
-from tickets import services
+from tickets import selectors, services
 from tickets.models import Comment, Customer, ExportJob, Ticket, TicketCounter
-from tickets.services import exports
+from tickets.services import core, exports
 from tickets.services.gdpr import ERASED
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
@@ -233,3 +233,75 @@ def test_an_erase_waiting_on_a_merge_finds_the_comments_it_moved(tenant, admin, 
     with tenant_context(tenant):
         moved = Comment.objects.get(author_customer_id=world.alice.pk)
     assert (moved.ticket_id, moved.body) == (third.pk, ERASED)
+
+
+def _ticket_write_paused_after_its_lock(tenant, ticket, proceed, write):
+    """A ticket write as the services do it (lock the ticket, then write rows that reference
+    the requester), paused between the two steps until `proceed` is set."""
+
+    def call():
+        with tenant_context(tenant):
+            locked = selectors.ticket_get_for_update(tenant=tenant, pk=ticket.pk)
+            proceed.wait(timeout=30)
+            return write(locked)
+
+    return call
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(
+            lambda world, locked: core.ticket_update_locked(
+                tenant=locked.tenant, actor=world.actor, ticket=locked, priority="high"
+            ),
+            id="patch",
+        ),
+        pytest.param(
+            lambda world, locked: services.comment_create(
+                tenant=locked.tenant, actor=world.actor, ticket=locked, body="On it"
+            ),
+            id="public-reply",
+        ),
+    ],
+)
+def test_a_ticket_write_holding_its_ticket_and_an_erase_do_not_deadlock(
+    tenant, admin, api_client, build, write
+):
+    import threading
+
+    world = build()
+    proceed = threading.Event()
+    # given: a write holds Alice's ticket and has not yet written its history row
+    paused = in_background(
+        _ticket_write_paused_after_its_lock(
+            tenant, world.ticket, proceed, lambda locked: write(world, locked)
+        )
+    )
+    wait_until_blocked(paused, waiters=0)
+    # when: the erase locks Alice and waits for her ticket; then the write goes on
+    erase = in_background(_erase(api_client(admin), tenant, world.alice))
+    wait_until_blocked(erase)
+    proceed.set()
+    written, erased = paused.result(), outcome(erase.result())
+
+    # then: both finish (unfixed, PostgreSQL kills one of them as a deadlock: a 500)
+    assert not isinstance(written, Exception), written
+    assert erased == (200, None)
+    assert set(_texts_of(tenant, world.alice)) == {ERASED}
+
+
+def test_a_stale_form_cannot_write_an_erased_requesters_text_back(tenant, admin, api_client, build):
+    world = build()
+    client = api_client(admin)
+    url = f"/api/v1/t/{tenant.slug}/tickets/{world.ticket.number}/"
+    client.post(f"/api/v1/t/{tenant.slug}/customers/{world.alice.public_id}/erase/")
+
+    rewrite = client.patch(url, {"subject": "Alice's first", "priority": "high"}, format="json")
+    triage = client.patch(url, {"priority": "high"}, format="json")
+
+    assert rewrite.status_code == 409
+    assert rewrite.json()["code"] == "customer_erased"
+    assert rewrite.json()["extra"] == {"fields": ["subject"]}
+    assert triage.status_code == 200
+    assert set(_texts_of(tenant, world.alice)) == {ERASED}

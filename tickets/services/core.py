@@ -15,6 +15,7 @@ from tenants.models import Membership, Tenant, User
 from tenants.permissions import has_capability
 from tenants.services import audit_log_record
 from tickets.exceptions import (
+    CustomerErasedError,
     CustomerHasTicketsError,
     InvalidStatusTransitionError,
     TicketClosedError,
@@ -25,7 +26,11 @@ from tickets.selectors import (
     ticket_get_for_update,
     ticket_list_for_update,
 )
-from tickets.services.gdpr import customer_ensure_not_erased, customer_tickets_lock
+from tickets.services.gdpr import (
+    TICKET_PII_FIELDS,
+    customer_ensure_not_erased,
+    customer_tickets_lock,
+)
 
 # --- Customers --------------------------------------------------------------------------------
 
@@ -362,6 +367,14 @@ def ticket_update_locked(
     _check_version(ticket, expected_version)
     if ticket.status == Status.CLOSED and changes:
         raise TicketClosedError("A closed ticket cannot change; open a follow-up ticket.")
+    rewrites = [f for f in TICKET_PII_FIELDS if f in changes and changes[f] != getattr(ticket, f)]
+    if rewrites and ticket.requester.erased_at is not None:
+        # What the customer wrote was erased; a stale form must not write it back.
+        raise CustomerErasedError(
+            "The requester's personal data was erased: this ticket's "
+            f"{', '.join(rewrites)} cannot change.",
+            extra={"fields": rewrites},
+        )
     if "assignee" in changes:
         _check_assignee(tenant, changes["assignee"])
     if changes.get("external_id") and (

@@ -45,7 +45,7 @@ from tickets.services.exports import export_files_remove, exports_hold_off
 
 ERASED = "[erased]"
 # Ticket fields written by the customer: erased on their tickets, and in those fields' history.
-_TICKET_PII_FIELDS = ("subject", "description", "metadata")
+TICKET_PII_FIELDS = ("subject", "description", "metadata")
 
 
 def customer_ensure_not_erased(*, customer: Customer) -> None:
@@ -220,7 +220,7 @@ def _erase_history(*, tenant: Tenant, customer: Customer, leftovers: bool) -> in
         # By the row's own customer: a merge may have moved it onto someone else's ticket.
         tenant=tenant,
         customer=customer,
-        field__in=_TICKET_PII_FIELDS,
+        field__in=TICKET_PII_FIELDS,
     )
     if leftovers:
         rows = rows.exclude(old_value=ERASED, new_value=ERASED)
@@ -310,7 +310,11 @@ def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Custo
     """
     # Running exports may be copying the data: wait for them; new ones start after us.
     exports_hold_off(tenant=tenant)
-    customer = selectors.customer_get_for_update(tenant=tenant, pk=customer.pk)
+    # FOR NO KEY UPDATE: it queues the writes that attach data to the customer (they take the
+    # same lock) without conflicting with the key-share locks that every history row's
+    # foreign key to the customer takes; FOR UPDATE would deadlock with a ticket write that
+    # holds its ticket and inserts history while we wait for that ticket.
+    customer = selectors.customer_get_for_update(tenant=tenant, pk=customer.pk, no_key=True)
     repeat = customer.erased_at is not None
     customer_tickets_lock(tenant=tenant, customer=customer)
     now = timezone.now()
