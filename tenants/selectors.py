@@ -69,7 +69,10 @@ def api_key_for_authentication(*, prefix: str) -> ApiKey | None:
     as `creator_role` (None when that person is no longer an active member of the tenant).
     """
     creator_role = Membership.objects.filter(
-        tenant=OuterRef("tenant"), user=OuterRef("created_by"), is_active=True
+        tenant=OuterRef("tenant"),
+        user=OuterRef("created_by"),
+        is_active=True,
+        user__is_active=True,  # a deactivated account stands behind nothing
     ).values("role")[:1]
     return (
         ApiKey.objects.select_related("tenant")

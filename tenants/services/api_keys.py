@@ -19,7 +19,7 @@ from tenants.access import Actor
 from tenants.exceptions import ApiKeyCreatorRequiredError, ApiKeyRevokedError
 from tenants.models import API_KEY_ROLES, ROLE_RANK, ApiKey, Membership, Tenant, User
 from tenants.permissions import has_capability
-from tenants.selectors import api_key_for_authentication
+from tenants.selectors import api_key_for_authentication, tenant_get_for_update
 from tenants.services.audit import audit_log_record
 
 API_KEY_PREFIX = "tdk"
@@ -67,6 +67,9 @@ def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tup
         raise ValidationError(
             {"role": "API keys have the role admin, supervisor, agent or viewer."}
         )
+    # Under the lock member_update/member_remove take: a demotion or removal of the person is
+    # either seen here, or runs after this key exists and revokes it.
+    tenant_get_for_update(tenant=tenant)
     person_id, parent, ceiling = _creator(tenant=tenant, actor=actor)
     if ROLE_RANK[role] > ROLE_RANK[ceiling]:
         raise ValidationError({"role": f"A key you create can have at most the role {ceiling}."})
@@ -117,7 +120,30 @@ def api_key_revoke(*, tenant: Tenant, actor: Actor, api_key: ApiKey) -> ApiKey:
         raise ApiKeyRevokedError("This API key is already revoked.")
     api_key.revoked_at = now
     _record_revocation(tenant=tenant, actor=actor, api_key=api_key)
+    _revoke_descendants(tenant=tenant, actor=actor, parent=api_key, now=now)
     return api_key
+
+
+def _revoke_descendants(*, tenant: Tenant, actor: Actor, parent: ApiKey, now) -> None:
+    # A key a revoked key created was its reach: it ends too (a leaked key must not live on
+    # through the keys it minted), generation by generation, each audited with the reason.
+    frontier = {parent.pk: parent}
+    while frontier:
+        children = list(
+            ApiKey.objects.select_for_update()
+            .filter(tenant=tenant, created_by_key__in=frontier, revoked_at__isnull=True)
+            .order_by("pk")
+        )
+        ApiKey.objects.filter(pk__in=[child.pk for child in children]).update(revoked_at=now)
+        for child in children:
+            child.revoked_at = now
+            _record_revocation(
+                tenant=tenant,
+                actor=actor,
+                api_key=child,
+                reason=f"created by the revoked key {frontier[child.created_by_key_id].prefix}",
+            )
+        frontier = {child.pk: child for child in children}
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from tenants.exceptions import (
 )
 from tenants.models import Membership, Role, Tenant, User
 from tenants.permissions import has_capability
-from tenants.selectors import owner_count
+from tenants.selectors import owner_count, tenant_get_for_update
 from tenants.services.api_keys import api_key_revoke_created_by
 from tenants.services.audit import audit_log_record
 
@@ -23,14 +23,6 @@ _MEMBER_FIELDS = ("role", "is_senior", "is_active")
 
 def _member_snapshot(membership: Membership) -> dict[str, Any]:
     return {field: getattr(membership, field) for field in _MEMBER_FIELDS}
-
-
-def _lock_tenant(tenant: Tenant) -> None:
-    # Serialise membership changes per tenant, so two concurrent demotions can never both see
-    # "another owner remains". NO KEY UPDATE: rows that merely reference the tenant (audit
-    # entries, tickets) are still inserted meanwhile; a plain FOR UPDATE would make their
-    # foreign-key checks wait, and deadlock a writer that already holds a row we lock next.
-    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).values_list("pk").get()
 
 
 def _reload(membership: Membership) -> Membership:
@@ -49,7 +41,9 @@ def member_create(
 
     Takes the tenant's membership lock; an existing membership is a ValidationError on email.
     """
-    _lock_tenant(tenant)
+    # The tenant lock serialises membership changes (and key creation) per tenant: two
+    # concurrent demotions can never both see "another owner remains".
+    tenant_get_for_update(tenant=tenant)
     if Membership.objects.filter(tenant=tenant, user=user).exists():
         raise ValidationError({"email": "This user is already a member of the tenant."})
     membership = Membership(tenant=tenant, user=user, role=role, is_senior=is_senior)
@@ -102,7 +96,9 @@ def member_update(
     is_active: bool | None = None,
 ) -> Membership:
     """Change a member's role, seniority or active flag, keeping at least one owner."""
-    _lock_tenant(tenant)
+    # The tenant lock serialises membership changes (and key creation) per tenant: two
+    # concurrent demotions can never both see "another owner remains".
+    tenant_get_for_update(tenant=tenant)
     membership = _reload(membership)
     if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
         raise OwnerRequiredError("Only owners can grant the owner role.")
@@ -148,7 +144,9 @@ def member_remove(*, tenant: Tenant, actor: Actor, membership: Membership) -> No
     is_self = actor.user is not None and membership.user_id == actor.user.pk
     if not is_self and not has_capability(actor.role, "member.manage"):
         raise PermissionDeniedError("Your role does not allow removing other members.")
-    _lock_tenant(tenant)
+    # The tenant lock serialises membership changes (and key creation) per tenant: two
+    # concurrent demotions can never both see "another owner remains".
+    tenant_get_for_update(tenant=tenant)
     membership = _reload(membership)
     _check_owner_rules(
         tenant=tenant,
