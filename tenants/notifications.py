@@ -32,7 +32,9 @@ def _link(page: str, token: str) -> str:
 def _send(user: User, subject: str, body: str) -> None:
     send_mail(
         subject=subject,
-        message=f"Hello {user.name or user.email},\n\n{body}",
+        # The name is whatever the registrant typed: one line, so it cannot add a paragraph
+        # of its own to an email the platform sends to that address.
+        message=f"Hello {_one_line(user.name) or user.email},\n\n{body}",
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )

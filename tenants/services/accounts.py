@@ -26,7 +26,8 @@ def _normalize_email(email: str) -> str:
     return User.objects.normalize_email(email.strip()).lower()
 
 
-def _validate_new_password(password: str, *, user: User, field: str) -> None:
+def validate_new_password(password: str, *, user: User, field: str) -> None:
+    """Apply the password validators; report their messages under `field`."""
     try:
         validate_password(password, user=user)
     except ValidationError as exc:  # report under the field, not as a non-field error
@@ -46,7 +47,7 @@ def user_register(*, email: str, password: str, name: str) -> None:
     email = _normalize_email(email)
     candidate = User(email=email, name=name)
     candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
-    _validate_new_password(password, user=candidate, field="password")
+    validate_new_password(password, user=candidate, field="password")
     existing = User.objects.filter(email__iexact=email).first()
     if existing is None:
         try:
@@ -140,7 +141,7 @@ def user_password_change(
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(current_password):
         raise ValidationError({"current_password": "The current password is not correct."})
-    _validate_new_password(new_password, user=user, field="new_password")
+    validate_new_password(new_password, user=user, field="new_password")
     user.set_password(new_password, keep_token=keep_token)
     user.save(update_fields=["password"])
     return user
@@ -172,7 +173,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
     user = link_token_user(token=token, purpose="password_reset", lock=True)
     if user is None:
         raise ValidationError({"token": INVALID_LINK})
-    _validate_new_password(new_password, user=user, field="new_password")
+    validate_new_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     fields = ["password"]
     if not user.is_email_verified:

@@ -13,7 +13,6 @@ import hashlib
 import secrets
 from dataclasses import replace
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -31,6 +30,7 @@ from tenants.exceptions import (
 )
 from tenants.models import (
     INVITATION_TTL,
+    ApiKey,
     Invitation,
     InvitationStatus,
     Membership,
@@ -39,7 +39,7 @@ from tenants.models import (
     User,
 )
 from tenants.permissions import has_capability
-from tenants.services.accounts import auth_token_create
+from tenants.services.accounts import auth_token_create, validate_new_password
 from tenants.services.audit import audit_log_record
 from tenants.services.members import member_create
 
@@ -259,7 +259,32 @@ def _pending_for_token(token: str) -> tuple[Tenant, Invitation]:
     )
     if invitation is None or invitation.current_status != _PENDING:
         raise invalid
+    if not _inviter_still_entitled(invitation):
+        raise invalid
     return tenant, invitation
+
+
+def _inviter_still_entitled(invitation: Invitation) -> bool:
+    """Whether whoever sent the invitation could still send it now (checked under the tenant
+    lock membership changes take): an invitation ends with its reason, like a key."""
+    if invitation.invited_by_id is None:
+        return False
+    role = (
+        Membership.objects.filter(
+            tenant_id=invitation.tenant_id,
+            user_id=invitation.invited_by_id,
+            is_active=True,
+            user__is_active=True,
+        )
+        .values_list("role", flat=True)
+        .first()
+    )
+    needed = "owner.manage" if invitation.role == Role.OWNER else "member.manage"
+    if role is None or not has_capability(role, needed):
+        return False
+    return invitation.invited_by_key_id is None or (
+        ApiKey.objects.filter(pk=invitation.invited_by_key_id, revoked_at__isnull=True).exists()
+    )
 
 
 def _accept(*, tenant: Tenant, actor: Actor, invitation: Invitation, user: User) -> Membership:
@@ -323,11 +348,7 @@ def invitation_accept_new_account(
         raise ValidationError({"name": "Enter your name (at most 150 characters)."})
     if not isinstance(password, str):
         raise ValidationError({"password": "Enter a password."})
-    candidate = User(email=invitation.email, name=name)
-    try:
-        validate_password(password, user=candidate)
-    except ValidationError as exc:  # reported under the field, not as a non-field error
-        raise ValidationError({"password": exc.error_list}) from exc
+    validate_new_password(password, user=User(email=invitation.email, name=name), field="password")
     try:
         with transaction.atomic():
             # The invitation's token proved the mailbox: the address is verified.
@@ -337,7 +358,9 @@ def invitation_accept_new_account(
                 name=name,
                 email_verified_at=timezone.now(),
             )
-    except IntegrityError as exc:  # a registration of the same address won the race
+    except (IntegrityError, ValidationError) as exc:
+        # A registration of the same address committed meanwhile: the unique index (or
+        # create_user's full_clean, which saw it first) refused ours.
         raise exists from exc
     membership = _accept(
         tenant=tenant, actor=replace(actor, user=user), invitation=invitation, user=user
