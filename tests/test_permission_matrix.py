@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import ApiKey, Membership, Role, Tenant, TenantModel
+from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
 from tickets import services as ticket_services
 
@@ -311,7 +311,7 @@ _DIGEST = "(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) 
 
 def _fingerprint(tenant) -> str:
     """A digest of every row the tenant has: its tenant-owned tables (through RLS), its
-    memberships and keys, the tenant row itself. One statement."""
+    memberships, keys and invitations, the tenant row itself. One statement."""
     digests = [
         _DIGEST.format(model._meta.db_table, "")
         for model in apps.get_models()
@@ -319,7 +319,7 @@ def _fingerprint(tenant) -> str:
     ]
     digests += [
         _DIGEST.format(model._meta.db_table, " WHERE x.tenant_id = %(tenant)s")
-        for model in (Membership, ApiKey)
+        for model in (Membership, ApiKey, Invitation)
     ]
     digests.append(_DIGEST.format(Tenant._meta.db_table, " WHERE x.id = %(tenant)s"))
     with tenant_context(tenant), connection.cursor() as cursor:

@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tenants import services as tenant_services
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import AuditLogEntry, Role, Tenant
+from tenants.models import ApiKey, AuditLogEntry, Role, Tenant
 from tests.concurrency import race
 from tests.races.conftest import status
 from tests.tenant_routes import tenant_routes
@@ -220,10 +220,18 @@ def _member_delete(h: Harness) -> Race:
 
 
 def _api_key_create(h: Harness) -> Race:
-    body = {"name": "ci", "role": "agent"}
+    creator = h.member(Role.ADMIN)
+
+    def no_key_outlives_the_demotion(write, competitor):
+        live = ApiKey.objects.filter(created_by=creator.user, revoked_at__isnull=True)
+        assert not live.exists(), (write, competitor)
+
     return Race(
-        write=h.send("POST", f"{h.base}/api-keys/", body),
-        competitor=h.send("POST", f"{h.base}/api-keys/", body),
+        write=h.send("POST", f"{h.base}/api-keys/", {"name": "ci", "role": "agent"}, creator),
+        competitor=h.send(
+            "PATCH", f"{h.base}/members/{creator.public_id}/", {"role": "agent"}, h.owner
+        ),
+        check=no_key_outlives_the_demotion,
     )
 
 
@@ -299,6 +307,36 @@ def _ticket_comment(h: Harness) -> Race:
     url = h.ticket_url(h.ticket().ticket)
     return Race(
         write=h.send("POST", f"{url}comments/", {"body": "On it"}), competitor=h.delete(url)
+    )
+
+
+def _ticket_write_vs_erase(h: Harness, write: str) -> Race:
+    """A write on a ticket (taking the ticket, then writing rows that reference its requester)
+    against an erase of that requester (taking the requester, then the ticket)."""
+    world = h.customer(with_ticket=True)
+    url = h.ticket_url(world.ticket)
+    other = h.ticket().ticket
+    client = h.client()
+
+    def upload():
+        file = SimpleUploadedFile("note.txt", b"agent notes", "text/plain")
+        return client.post(f"{url}attachments/", {"file": file}, format="multipart")
+
+    writes = {
+        "patch": h.send("PATCH", url, {"priority": "high"}),
+        "assign": h.send("POST", f"{url}assign/", {"assignee": str(h.admin.user.public_id)}),
+        "comment": h.send("POST", f"{url}comments/", {"body": "On it"}),
+        "merge": h.send("POST", f"{url}merge/", {"into": other.number}),
+        "bulk": h.send(
+            "POST",
+            f"{h.base}/tickets/bulk/",
+            {"numbers": [world.ticket.number], "changes": {"priority": "high"}},
+        ),
+        "upload": upload,
+    }
+    return Race(
+        write=writes[write],
+        competitor=h.send("POST", f"{h.customer_url(world.customer)}erase/"),
     )
 
 
@@ -393,8 +431,8 @@ HARNESS = [
     _case(("member-detail", "DELETE"), "DELETE of the member", _member_delete,
           {204, 404}, {204, 404}),
     _case(("api-key-list", "POST"),
-          "the same POST (creates an independent key; nothing to delete)", _api_key_create,
-          {201}, {201}),
+          "a demotion of its creator below admin (keys are never deleted)", _api_key_create,
+          {201, 403}, {200}),
     _case(("api-key-detail", "DELETE"),
           "DELETE of the key (keys are revoked, never deleted: DELETE is the revoke)",
           _api_key_revoke, {204, 409}, {204, 409}),
@@ -413,6 +451,18 @@ HARNESS = [
           {201, 400}, {204, 409}),
     _case(("ticket-detail", "PATCH"), "DELETE of the ticket", _ticket_patch,
           {200, 404}, {204}),
+    _case(("ticket-detail", "PATCH"), "an erase of its requester",
+          lambda h: _ticket_write_vs_erase(h, "patch"), {200}, {200}),
+    _case(("ticket-assign", "POST"), "an erase of its requester",
+          lambda h: _ticket_write_vs_erase(h, "assign"), {200}, {200}),
+    _case(("ticket-comments", "POST"), "an erase of its requester",
+          lambda h: _ticket_write_vs_erase(h, "comment"), {201}, {200}),
+    _case(("ticket-merge", "POST"), "an erase of its requester",
+          lambda h: _ticket_write_vs_erase(h, "merge"), {200}, {200}),
+    _case(("ticket-bulk", "POST"), "an erase of the requester of a ticket it changes",
+          lambda h: _ticket_write_vs_erase(h, "bulk"), {200}, {200}),
+    _case(("ticket-attachment-list", "POST"), "an erase of the ticket's requester",
+          lambda h: _ticket_write_vs_erase(h, "upload"), {201}, {200}),
     _case(("ticket-detail", "DELETE"), "DELETE of the ticket", _ticket_delete,
           {204, 404}, {204, 404}),
     _case(("ticket-assign", "POST"), "DELETE of the ticket", _ticket_assign,
