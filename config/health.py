@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
+from django.views.csrf import csrf_failure as html_csrf_failure
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger("tenantdesk.health")
@@ -78,7 +79,9 @@ def permission_denied(request, exception=None):
 
 
 def csrf_failure(request, reason=""):
-    # Django's default is an HTML page; API clients read JSON.
+    # API clients read JSON; people at the admin or a login form get Django's page.
+    if not request.path.startswith("/api/"):
+        return html_csrf_failure(request, reason=reason)
     return JsonResponse({"detail": "CSRF verification failed.", "code": "csrf_failed"}, status=403)
 
 

@@ -87,3 +87,22 @@ def test_a_cursor_with_an_extreme_but_storable_time_pages_normally(lists, path):
 
     assert response.status_code == 200, response.content
     assert "results" in response.json()
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "abc", "1.5", "", "1e3"])
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_400(lists, size):
+    client, paths = lists
+
+    response = client.get(f"/api/v1/t/alpha/{paths['tickets/']}", {"page_size": size})
+
+    assert response.status_code == 400
+    assert "page_size" in response.json()["errors"]
+
+
+def test_a_page_size_above_100_is_no_error(lists):
+    # (It counts as 100: tests/tenants/test_api_audit_log.py::test_page_size_is_capped_at_100.)
+    client, paths = lists
+
+    response = client.get(f"/api/v1/t/alpha/{paths['tickets/']}", {"page_size": "5000"})
+
+    assert response.status_code == 200

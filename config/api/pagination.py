@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
 from config.api.filters import storable_datetime
 from config.errors import DomainError
@@ -21,6 +21,30 @@ class CursorPagination(pagination.CursorPagination):
     # The cursor encodes created_at (plus an offset among equal values); the id keeps the
     # order of equal timestamps stable between pages and is never exposed.
     ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request):
+        """`page_size` from 1 up; above 100 is 100. Anything else is a 400, never ignored."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1 or not raw.strip().isdigit():
+            raise ValidationError({self.page_size_query_param: ["Use a whole number from 1."]})
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Results per page, default {self.page_size}; above "
+                    f"{self.max_page_size} counts as {self.max_page_size}."
+                )
+        return parameters
 
     def paginate_queryset(self, queryset, request, view=None):
         self._queryset = queryset

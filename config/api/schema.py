@@ -3,7 +3,8 @@
 drf-spectacular documents what a view declares; this AutoSchema adds what the plumbing does to
 every operation, so no view has to repeat it:
 - the error responses the base classes can give, each with the one error body
-  (config/api/errors.py): 400, 401, 403, 404, 409, 412, 413, 415, 422, 429;
+  (config/api/errors.py): 400, 401, 403, 404, 409, 412, 413, 415, 422, 429 — plus those a
+  view's own rules give, which it lists in `error_statuses`;
 - the `Idempotency-Key` request header of tenant POSTs and the `Idempotent-Replayed` response
   header of their replays; `If-Match` and `ETag` where a view declares it honours them
   (`if_match` / `etag`: a set of action or method names);
@@ -124,9 +125,12 @@ class AutoSchema(openapi.AutoSchema):
         return parameters
 
     def _error_codes(self) -> list[int]:
-        has_body = self.method in ("POST", "PUT", "PATCH")
+        has_body = (
+            self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
+        )
         authenticated = bool(self.view.get_authenticators())
-        codes = {429}
+        # What a view's own rules add (a login refused for an unverified address is a 403).
+        codes = {429, *getattr(self.view, "error_statuses", ())}
         if authenticated:
             codes |= {401, 403}
         if has_body or self.method == "GET" or self._in_tenant:

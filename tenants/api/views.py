@@ -83,6 +83,7 @@ class EmailVerifyApi(APIView):
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class TokenApi(APIView):
+    error_statuses = (403,)  # email_not_verified
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle, LoginAddressThrottle, LoginAccountThrottle]
@@ -399,6 +400,7 @@ _ACCEPT_RESPONSE = PolymorphicProxySerializer(
 
 @method_decorator(sensitive_post_parameters("password", "token"), name="dispatch")
 class InvitationAcceptApi(APIView):
+    error_statuses = (409,)  # account_exists, already_member
     """Accept an invitation: with a bearer token, {token} joins the tenant as the logged-in
     user (201, the membership); anonymously, {token, password, name} creates the account
     and joins (201, a login: {token, expires_at})."""

@@ -97,12 +97,32 @@ class TicketOrdering(OrderingFilter):
     match first unless the caller asks for an order."""
 
     ordering_fields = ["created_at", "updated_at", "number"]
-    ordering_description = "Sort by this field; a leading '-' sorts descending."
 
     def get_schema_operation_parameters(self, view):
         [parameter] = super().get_schema_operation_parameters(view)
-        choices = [f"{sign}{name}" for name in self.ordering_fields for sign in ("", "-")]
-        return [{**parameter, "schema": {"type": "string", "enum": choices}}]
+        one = f"-?({'|'.join(self.ordering_fields)})"
+        return [
+            {
+                **parameter,
+                "description": "Sort by these fields, comma-separated; a leading '-' sorts "
+                f"descending ({', '.join(self.ordering_fields)}).",
+                "schema": {"type": "string", "pattern": f"^{one}(,{one})*$"},
+            }
+        ]
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if len(valid) != len(fields):  # an ordering asked for is never silently dropped
+            unknown = ", ".join(sorted(set(fields) - set(valid))) or "(empty)"
+            raise serializers.ValidationError(
+                {
+                    "ordering": [
+                        f"Unknown ordering {unknown}; use {', '.join(self.ordering_fields)}, "
+                        "each optionally with a leading '-'."
+                    ]
+                }
+            )
+        return valid
 
     def get_ordering(self, request, queryset, view):
         if SEARCH_POSITION not in queryset.query.annotations:
