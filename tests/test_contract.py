@@ -43,7 +43,7 @@ CHECKS = [
 _spec = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
 _config = SchemathesisConfig.from_dict(
     {
-        "generation": {"mode": "all", "max-examples": 8, "deterministic": True},
+        "generation": {"mode": "all", "max-examples": 5, "deterministic": True},
         "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
     }
 )
