@@ -6,8 +6,8 @@ from celery import shared_task
 
 from tenants.tasks_base import TenantTask
 
-# Account emails are global tasks (users are a control table, not tenant data); like every
-# email, mail-server trouble is retried with backoff.
+# Account emails are global tasks (users are a control table, not tenant data). For every
+# email, mail-server trouble is retried with backoff (at most 5 times); anything else is a bug.
 _MAIL_RETRY = {
     "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
     "retry_backoff": True,
@@ -39,14 +39,7 @@ def password_reset_notify_task(self, *, email: str) -> bool:
     return password_reset_notify(email=email)
 
 
-# Mail-server trouble is retried with backoff (at most 5 times); anything else is a bug.
-@shared_task(
-    base=TenantTask,
-    bind=True,
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(base=TenantTask, bind=True, **_MAIL_RETRY)
 def invitation_send_task(self, *, tenant_id: int, invitation_id: int) -> bool:
     """Email an invitee a fresh link (the token is minted here, never passed in a message)."""
     from tenants.services import invitation_send

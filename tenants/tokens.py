@@ -7,6 +7,7 @@ reset, the verification time for a verification link. Nothing is stored: a link'
 `<user public id, base64url>.<Django token>`, and it appears only in the email.
 """
 
+import hashlib
 import uuid
 from typing import Literal
 
@@ -16,6 +17,13 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 
 from tenants.models import User
+
+
+def secret_digest(secret: str) -> str:
+    """The SHA-256 (hex) a stored secret is kept as: API keys, invitation tokens. Both are
+    high-entropy random strings, so a fast hash is enough (no password hashing needed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
 
 # Well above a real token (22 + 1 + ~40 characters); anything longer is not worth decoding.
 MAX_TOKEN_LENGTH = 200

@@ -19,18 +19,15 @@ def _links(request, names: dict[str, str]) -> dict[str, str]:
 
 
 def view_name(view) -> str:
-    """The browsable API's page title and breadcrumb: a view's `name`, else its class name
-    without the Api/View/ViewSet suffix, in words (DRF's own rule, plus our Api suffix)."""
+    """The browsable API's page title and breadcrumb: a view's `name`, else DRF's title of its
+    class name without our Api suffix ("TicketMergeApi" reads "Ticket Merge")."""
     from rest_framework.views import get_view_name
 
     name = getattr(view, "name", None)
     if name is not None:
         return name
-    cls = view.__class__
-    for suffix in ("Api",):
-        if cls.__name__.endswith(suffix) and cls.__name__ != suffix:
-            return get_view_name(type(cls.__name__.removesuffix(suffix), (), {})())
-    return get_view_name(view)
+    title = type(view).__name__.removesuffix("Api") or type(view).__name__
+    return get_view_name(type(title, (), {})())
 
 
 class RootApi(APIView):

@@ -6,7 +6,6 @@ role. Removing the person from the tenant, or demoting them below key management
 keys they created.
 """
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -21,13 +20,10 @@ from tenants.models import API_KEY_ROLES, ROLE_RANK, ApiKey, Membership, Tenant,
 from tenants.permissions import has_capability
 from tenants.selectors import api_key_for_authentication, tenant_get_for_update
 from tenants.services.audit import audit_log_record
+from tenants.tokens import secret_digest
 
 API_KEY_PREFIX = "tdk"
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _hash_key(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 def _creator(*, tenant: Tenant, actor: Actor) -> tuple[int, ApiKey | None, str]:
@@ -80,7 +76,7 @@ def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tup
         name=name,
         role=role,
         prefix=prefix,
-        key_hash=_hash_key(raw_key),
+        key_hash=secret_digest(raw_key),
         created_by_id=person_id,
         created_by_key=parent,
     )
@@ -174,7 +170,7 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
         return None
     api_key = api_key_for_authentication(prefix=parts[1])
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash_key(raw_key)):
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, secret_digest(raw_key)):
         return None
     if api_key.creator_role is None:
         return None

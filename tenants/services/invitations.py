@@ -9,7 +9,6 @@ Lock order, everywhere: the tenant row (the membership lock of members.py), then
 invitation row. The email task takes the invitation row alone.
 """
 
-import hashlib
 import secrets
 from dataclasses import replace
 
@@ -42,6 +41,7 @@ from tenants.permissions import has_capability
 from tenants.services.accounts import auth_token_create, validate_new_password
 from tenants.services.audit import audit_log_record
 from tenants.services.members import member_create
+from tenants.tokens import secret_digest
 
 TOKEN_BYTES = 32
 # One answer for an unknown, used, revoked or expired token (and for a deleted tenant): the
@@ -49,10 +49,6 @@ TOKEN_BYTES = 32
 INVALID_LINK = "This invitation link is invalid or has expired. Ask for a new invitation."
 _MAX_TOKEN_LENGTH = 128
 _PENDING = InvitationStatus.PENDING
-
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _clean_email(email: str) -> str:
@@ -234,7 +230,7 @@ def invitation_send(*, tenant_id: int, invitation_id: int) -> bool:
     if invitation is None or invitation.current_status != _PENDING:
         return False
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    invitation.token_hash, invitation.sent_at = _hash_token(token), timezone.now()
+    invitation.token_hash, invitation.sent_at = secret_digest(token), timezone.now()
     invitation.save(update_fields=["token_hash", "sent_at", "updated_at"])
     # An SMTP failure raises: the transaction (and the token) roll back, the task retries.
     invitation_email_send(invitation=invitation, token=token)
@@ -246,7 +242,7 @@ def _pending_for_token(token: str) -> tuple[Tenant, Invitation]:
     invalid = ValidationError({"token": INVALID_LINK})
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         raise invalid
-    token_hash = _hash_token(token)
+    token_hash = secret_digest(token)
     tenant_id = (
         Invitation.objects.filter(token_hash=token_hash).values_list("tenant_id", flat=True).first()
     )
