@@ -49,16 +49,6 @@ def revocations(tenant) -> list[dict]:
 
 
 @pytest.fixture
-def owner(member):
-    return member(Role.OWNER)
-
-
-@pytest.fixture
-def owner_client(api_client, owner):
-    return api_client(owner)
-
-
-@pytest.fixture
 def creator(member):
     return member(Role.ADMIN)
 
