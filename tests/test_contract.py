@@ -15,7 +15,6 @@ import json
 
 import pytest
 import schemathesis
-from django.core.files.base import ContentFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
@@ -26,10 +25,9 @@ from schemathesis.config import SchemathesisConfig
 from config.wsgi import application
 from tenants import services
 from tenants.access import Actor
-from tenants.context import tenant_context
 from tenants.models import Role
 from tests.tenants.recipes import tenant_recipe
-from tickets import services as ticket_services
+from tests.tickets.worlds import ticket_with_attachment_and_export
 
 SLUG = "contract"
 CHECKS = [
@@ -73,21 +71,10 @@ def contract_world(db, member, settings, tmp_path):
     api_key, _ = services.api_key_create(
         tenant=tenant, actor=Actor(user=admin.user, role=Role.ADMIN), name="k", role="agent"
     )
-    with tenant_context(tenant):
-        ticket = ticket_services.ticket_create(
-            tenant=tenant, actor=Actor(), subject="Contract", customer_email="c@example.test"
-        )
-        ticket_services.comment_create(tenant=tenant, actor=Actor(), ticket=ticket, body="Hi")
-        attachment = ticket_services.attachment_create(
-            tenant=tenant,
-            actor=Actor(),
-            ticket=ticket,
-            file=ContentFile(b"hello", name="a.txt"),
-            filename="a.txt",
-            content_type="text/plain",
-        )
-        job = ticket_services.export_job_create(tenant=tenant, actor=Actor(), filters={})
-        ticket_services.ticket_export(tenant=tenant, job_id=job.pk)
+    made = ticket_with_attachment_and_export(
+        tenant, subject="Contract", customer_email="c@example.test"
+    )
+    ticket, attachment, job = made.ticket, made.attachment, made.export
     invitation = services.invitation_create(
         tenant=tenant,
         actor=Actor(user=admin.user, role=Role.ADMIN),

@@ -10,7 +10,6 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.core.files.base import ContentFile
 
 from tenants import services
 from tenants.access import Actor
@@ -19,6 +18,7 @@ from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, 
 from tests.errors import field_errors
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
+from tests.tickets.worlds import ticket_with_attachment_and_export
 from tickets import services as ticket_services
 from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket
 
@@ -105,20 +105,10 @@ def _populate(tenant, member):
         customer = ticket_services.customer_create(
             tenant=tenant, actor=Actor(), email=f"lonely@{tenant.slug}.test"
         )
-        ticket = ticket_services.ticket_create(
-            tenant=tenant, actor=Actor(), subject="Help", customer_email="same@example.test"
-        )
-        ticket_services.comment_create(tenant=tenant, actor=Actor(), ticket=ticket, body="Hi")
-        attachment = ticket_services.attachment_create(
-            tenant=tenant,
-            actor=Actor(),
-            ticket=ticket,
-            file=ContentFile(b"hello", name="a.txt"),
-            filename="a.txt",
-            content_type="text/plain",
-        )
-        job = ticket_services.export_job_create(tenant=tenant, actor=Actor(), filters={})
-        ticket_services.ticket_export(tenant=tenant, job_id=job.pk)
+    made = ticket_with_attachment_and_export(
+        tenant, subject="Help", customer_email="same@example.test"
+    )
+    ticket, attachment, job = made.ticket, made.attachment, made.export
     return {
         "attachment": attachment,
         "export": job,

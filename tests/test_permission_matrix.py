@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from rest_framework.test import APIClient
@@ -18,6 +17,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
+from tests.tickets.worlds import ticket_with_attachment_and_export
 from tickets import services as ticket_services
 
 ACTORS = (
@@ -152,25 +152,16 @@ def world(tenant, other_tenant, member):
         lonely = ticket_services.customer_create(
             tenant=tenant, actor=Actor(), email="lonely@example.test"
         )
-        ticket = ticket_services.ticket_create(
-            tenant=tenant, actor=Actor(), subject="Help", customer_email="asker@example.test"
-        )
         merge_target = ticket_services.ticket_create(
             tenant=tenant,
             actor=Actor(),
             subject="Same problem",
             customer_email="asker@example.test",
         )
-        attachment = ticket_services.attachment_create(
-            tenant=tenant,
-            actor=Actor(),
-            ticket=ticket,
-            file=ContentFile(b"hello", name="a.txt"),
-            filename="a.txt",
-            content_type="text/plain",
-        )
-        job = ticket_services.export_job_create(tenant=tenant, actor=Actor(), filters={})
-        ticket_services.ticket_export(tenant=tenant, job_id=job.pk)
+    made = ticket_with_attachment_and_export(
+        tenant, subject="Help", customer_email="asker@example.test"
+    )
+    ticket, attachment, job = made.ticket, made.attachment, made.export
     t = f"/api/v1/t/{slug}/tickets/{ticket.number}"
     a = f"{t}/attachments/{attachment.public_id}"
     c = f"/api/v1/t/{slug}/customers/{lonely.public_id}"

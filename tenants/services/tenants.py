@@ -7,9 +7,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tenants.access import Actor
-from tenants.models import Membership, Role, Tenant
+from tenants.models import Role, Tenant
 from tenants.selectors import tenant_get_for_update
 from tenants.services.audit import audit_log_record
+from tenants.services.members import member_create
 
 _TENANT_AUDITED_FIELDS = ("name", "timezone", "settings")
 
@@ -32,7 +33,6 @@ def tenant_create(
             )
     except IntegrityError as exc:
         raise ValidationError({"slug": "This slug is already taken."}) from exc
-    membership = Membership.objects.create(user=actor.user, tenant=tenant, role=Role.OWNER)
     audit_log_record(
         tenant=tenant,
         actor=actor,
@@ -42,15 +42,7 @@ def tenant_create(
         target_label=tenant.name,
         after=_tenant_snapshot(tenant),
     )
-    audit_log_record(
-        tenant=tenant,
-        actor=actor,
-        action="member.added",
-        target_type="member",
-        target_id=str(membership.public_id),
-        target_label=actor.label,
-        after={"role": membership.role, "is_senior": False, "is_active": True},
-    )
+    member_create(tenant=tenant, actor=actor, user=actor.user, role=Role.OWNER)
     return tenant
 
 
