@@ -39,6 +39,7 @@ bench: seed
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(DEV) $(PY) manage.py makemigrations --check --dry-run
 
 fmt: install

@@ -5,25 +5,29 @@ onto every record, so any handler or formatter — and pytest's caplog — sees 
 """
 
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
 
 _base_factory = logging.getLogRecordFactory()
+# Where the active tenant comes from; the tenants app installs it (config imports no app).
+_tenant_id: Callable[[], int | None] = lambda: None  # noqa: E731
 
 
 def _record_factory(*args, **kwargs) -> logging.LogRecord:
-    from tenants.context import current_tenant_id
-
     record = _base_factory(*args, **kwargs)
     record.request_id = request_id_var.get()
-    record.tenant_id = current_tenant_id()
+    record.tenant_id = _tenant_id()
     record.user_id = user_id_var.get()
     return record
 
 
-def install_record_factory() -> None:
-    """Install the context-carrying LogRecord factory (idempotent)."""
+def install_record_factory(*, tenant_id: Callable[[], int | None]) -> None:
+    """Install the context-carrying LogRecord factory (idempotent); `tenant_id` returns the
+    active tenant's id."""
+    global _tenant_id
+    _tenant_id = tenant_id
     if logging.getLogRecordFactory() is not _record_factory:
         logging.setLogRecordFactory(_record_factory)

@@ -14,10 +14,14 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         from config.logging import install_record_factory
+        from tenants.context import current_tenant_id
 
-        install_record_factory()
+        install_record_factory(tenant_id=current_tenant_id)
         # Sent once for this app, after every migration of the run has been applied.
         post_migrate.connect(
             _grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role"
         )
-        from tenants import tasks_base  # noqa: F401  (registers the Celery signal handlers)
+        from tenants import (
+            domain_events,  # noqa: F401  (registers the event contracts)
+            tasks_base,  # noqa: F401  (registers the Celery signal handlers)
+        )

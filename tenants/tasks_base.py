@@ -6,6 +6,7 @@ running unscoped (research/tenancy.md §5.4).
 """
 
 from celery import Task, signals
+from django.db import transaction
 
 from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, tenant_context
@@ -64,3 +65,16 @@ def _close_stale_connections(task=None, **kwargs):
     if task is not None and task.request.is_eager:
         return
     close_old_connections()
+
+
+def enqueue_on_commit(task_name: str, *, robust: bool = False, **kwargs) -> None:
+    """Send the registered task `task_name` with `kwargs` once the current transaction
+    commits (nothing if it rolls back).
+
+    By name, so a service never imports the tasks module that imports it back: the service
+    and its task stay one-way. `robust`: a failed enqueue is logged instead of raised (the
+    change is committed whatever the broker says; a sweep or a retry picks it up).
+    """
+    from celery import current_app
+
+    transaction.on_commit(lambda: current_app.tasks[task_name].delay(**kwargs), robust=robust)

@@ -51,7 +51,7 @@ def test_invitation_email_goes_through_a_real_worker(
     real_worker, tenant, member, api_client, anon_client, settings, caplog
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    caplog.set_level(logging.INFO, logger="tenants.notifications")
+    caplog.set_level(logging.INFO, logger="notifications.emails")
     mail.outbox = []
     owner = member(Role.OWNER)
 

@@ -27,6 +27,7 @@ ISOLATION = {
     ("tenant-detail", "GET"): "tenant",
     ("tenant-detail", "PATCH"): "tenant",
     ("tenant-detail", "DELETE"): "tenant",
+    ("event-type-list", "GET"): "tenant",  # the registry: no tenant data, only the mount
     ("member-list", "GET"): "list",
     ("member-detail", "GET"): "object",
     ("member-detail", "PATCH"): "object",
@@ -139,6 +140,7 @@ def _url(tenant_slug, route, objects):
         "ticket-attachment-list": attachments,
         "ticket-attachment-detail": f"{attachments}{_id(objects, 'attachment')}/",
         "ticket-attachment-download": f"{attachments}{_id(objects, 'attachment')}/download/",
+        "event-type-list": "event-types/",
         "tenant-detail": "",
         "member-list": "members/",
         "invitation-list": "invitations/",

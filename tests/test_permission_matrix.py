@@ -38,6 +38,7 @@ MATRIX = {
     ("tenant-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("tenant-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
     ("tenant-detail", "DELETE"):  (204, 403, 403, 403, 403, 403, 403, 404, 401),
+    ("event-type-list", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-list", "GET"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
@@ -80,6 +81,8 @@ MATRIX = {
     # HEAD answers like GET (405 where there is no GET); OPTIONS describes a route to any member.
     ("tenant-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("tenant-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("event-type-list", "HEAD"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
+    ("event-type-list", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-list", "HEAD"):              (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("member-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
     ("invitation-list", "HEAD"):          (200, 200, 403, 403, 403, 200, 403, 404, 401),
@@ -191,6 +194,7 @@ def world(tenant, other_tenant, member):
             {"numbers": [ticket.number], "changes": {"priority": "high"}},
         ),
         "tenant-detail": (f"/api/v1/t/{slug}/", {"name": "Renamed"}),
+        "event-type-list": (f"/api/v1/t/{slug}/event-types/", None),
         "member-list": (f"/api/v1/t/{slug}/members/", None),
         "invitation-list": (
             f"/api/v1/t/{slug}/invitations/",

@@ -9,7 +9,7 @@ class TicketsConfig(AppConfig):
         # (whatever deletes them: API, admin, worker, management command).
         # Tenants may choose only the automatic assignment strategies this app can run.
         from tenants.models import assignment_strategy_register
-        from tickets import storage  # noqa: F401
+        from tickets import events, storage  # noqa: F401  (events: registers the contracts)
         from tickets.services import ASSIGNMENT_STRATEGIES
 
         for name in ASSIGNMENT_STRATEGIES:

@@ -39,15 +39,6 @@ class Channel(models.TextChoices):
     PHONE = "phone"
 
 
-# DESIGN.md §6: the allowed moves between statuses (closed is final).
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.PENDING, Status.RESOLVED, Status.CLOSED}),
-    Status.IN_PROGRESS: frozenset({Status.PENDING, Status.RESOLVED, Status.OPEN}),
-    Status.PENDING: frozenset({Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED}),
-    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
-    Status.CLOSED: frozenset(),
-}
-
 # Urgent: open or in progress, unassigned, high or critical (DESIGN.md §6).
 URGENT_Q = Q(
     status__in=[Status.OPEN, Status.IN_PROGRESS],

@@ -18,13 +18,13 @@ from django.core.cache import cache as default_cache
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from tenants.authentication import ApiKeyPrincipal
+from config.api.client import client_ip
 
 
 def _api_key(request):
     """The ApiKey a request authenticated with, or None (user token, session, anonymous)."""
-    user = getattr(request, "user", None)
-    return user.api_key if isinstance(user, ApiKeyPrincipal) else None
+    # Duck-typed (config imports no app): only the API-key principal carries `api_key`.
+    return getattr(getattr(request, "user", None), "api_key", None)
 
 
 def _count(key: str, *, limit: int, duration: int, cache) -> tuple[bool, float, str]:
@@ -143,8 +143,6 @@ class _SettingsRateThrottle(throttling.SimpleRateThrottle):
     def get_ident(self, request) -> str:
         # The API's one notion of the client address (NUM_PROXIES / X-Forwarded-For, validated),
         # shared with the audit log and the HTML login forms.
-        from tenants.api.base import client_ip
-
         return client_ip(request) or ""
 
 

@@ -9,7 +9,6 @@ It owns, and subclasses cannot override:
 PostHog's TeamAndOrgViewSetMixin guards its subclasses the same way.
 """
 
-import ipaddress
 from contextlib import ExitStack
 
 from django.db import transaction
@@ -17,6 +16,7 @@ from rest_framework import exceptions, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from config.api.client import client_ip
 from config.logging import user_id_var
 from tenants import idempotency
 from tenants.access import Actor
@@ -42,27 +42,6 @@ _FINAL = (
 )
 _FINAL_ATTRIBUTES = ("permission_classes", "authentication_classes", "throttle_classes")
 _DESCRIBE_METHODS = ("HEAD", "OPTIONS")
-
-
-def client_ip(request) -> str | None:
-    """The caller's address: REMOTE_ADDR, or the right X-Forwarded-For hop behind proxies.
-
-    Whatever the header says must parse as an IP address; anything else falls back to the
-    peer address (a forged header must neither crash an audited write nor pick the IP).
-    """
-    from rest_framework.settings import api_settings
-
-    remote = request.META.get("REMOTE_ADDR") or None
-    num_proxies = api_settings.NUM_PROXIES
-    xff = request.META.get("HTTP_X_FORWARDED_FOR")
-    if num_proxies and xff:
-        hops = [hop.strip() for hop in xff.split(",")]
-        candidate = hops[-min(num_proxies, len(hops))]
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            return remote
-    return remote
 
 
 def actor_from_request(request) -> Actor:

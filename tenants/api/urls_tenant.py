@@ -7,6 +7,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from tenants.api import views
+from tenants.api.event_types import EventTypeListApi
 
 router = SimpleRouter()
 router.register("members", views.MemberViewSet, basename="member")
@@ -16,5 +17,6 @@ router.register("audit-log", views.AuditLogViewSet, basename="audit-log")
 
 urlpatterns = [
     path("", views.TenantDetailApi.as_view(), name="tenant-detail"),
+    path("event-types/", EventTypeListApi.as_view(), name="event-type-list"),
     path("", include(router.urls)),
 ]

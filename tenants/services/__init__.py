@@ -26,7 +26,7 @@ from tenants.services.invitations import (
     invitation_create,
     invitation_resend,
     invitation_revoke,
-    invitation_send,
+    invitation_token_issue,
 )
 from tenants.services.members import member_add, member_remove, member_update
 from tenants.services.tenants import tenant_create, tenant_delete, tenant_update
@@ -48,7 +48,7 @@ __all__ = [
     "invitation_create",
     "invitation_resend",
     "invitation_revoke",
-    "invitation_send",
+    "invitation_token_issue",
     "member_add",
     "member_remove",
     "member_update",

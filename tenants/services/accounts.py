@@ -15,6 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from tenants import events
+from tenants.domain_events import (
+    AccountRegistered,
+    AccountRegistrationRepeated,
+    PasswordResetRequested,
+)
 from tenants.exceptions import EmailNotVerifiedError, InvalidLoginError
 from tenants.models import User
 from tenants.tokens import link_token_user
@@ -42,8 +48,6 @@ def user_register(*, email: str, password: str, name: str) -> None:
     a "someone tried to register with your address" notice. Raise ValidationError for a
     malformed email or name, or a weak password (none of which depends on the account).
     """
-    from tenants.tasks import email_verification_notify_task, registration_attempt_notify_task
-
     email = _normalize_email(email)
     candidate = User(email=email, name=name)
     candidate.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
@@ -59,12 +63,12 @@ def user_register(*, email: str, password: str, name: str) -> None:
             # checked on `candidate` above).
             existing = User.objects.get(email__iexact=email)
         else:
-            transaction.on_commit(lambda: email_verification_notify_task.delay(user_id=user.pk))
+            events.publish(AccountRegistered(user_id=user.pk), tenant=None, actor=None)
             return
     else:
         # Hash anyway, so a known address does not answer measurably faster than a new one.
         make_password(password)
-    transaction.on_commit(lambda: registration_attempt_notify_task.delay(user_id=existing.pk))
+    events.publish(AccountRegistrationRepeated(user_id=existing.pk), tenant=None, actor=None)
 
 
 @transaction.atomic
@@ -153,14 +157,12 @@ def password_reset_request(*, email: str) -> None:
 
     The lookup happens in the task, so the request does the same work for every address.
     """
-    from tenants.tasks import password_reset_notify_task
-
     email = _normalize_email(email)
     try:
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError({"email": exc.messages}) from exc
-    transaction.on_commit(lambda: password_reset_notify_task.delay(email=email))
+    events.publish(PasswordResetRequested(email=email), tenant=None, actor=None)
 
 
 @transaction.atomic

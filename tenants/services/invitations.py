@@ -19,7 +19,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from config.errors import NotFoundError
+from tenants import events
 from tenants.access import Actor
+from tenants.domain_events import InvitationCreated, InvitationResent
 from tenants.exceptions import (
     AccountExistsError,
     AlreadyMemberError,
@@ -91,18 +93,6 @@ def _audit(*, tenant: Tenant, actor: Actor, invitation: Invitation, action: str,
     )
 
 
-def _enqueue_email(invitation: Invitation) -> None:
-    from tenants.tasks import invitation_send_task
-
-    tenant_id, invitation_id = invitation.tenant_id, invitation.pk
-    # robust: the invitation is committed whatever the broker says (a failed enqueue is
-    # logged; the admin can resend).
-    transaction.on_commit(
-        lambda: invitation_send_task.delay(tenant_id=tenant_id, invitation_id=invitation_id),
-        robust=True,
-    )
-
-
 @transaction.atomic
 def invitation_create(
     *, tenant: Tenant, actor: Actor, email: str, role: str, is_senior: bool = False
@@ -161,7 +151,12 @@ def invitation_create(
         action="invitation.created",
         after={"email": email, "role": role, "is_senior": is_senior},
     )
-    _enqueue_email(invitation)
+    # The email (with a freshly minted link) is the notifications app's answer to this event.
+    events.publish(
+        InvitationCreated(invitation=str(invitation.public_id), role=role),
+        tenant=tenant,
+        actor=actor,
+    )
     return invitation
 
 
@@ -208,33 +203,35 @@ def invitation_resend(*, tenant: Tenant, actor: Actor, invitation: Invitation) -
         action="invitation.resent",
         after={"expires_at": invitation.expires_at.isoformat()},
     )
-    _enqueue_email(invitation)
+    events.publish(
+        InvitationResent(invitation=str(invitation.public_id), role=invitation.role),
+        tenant=tenant,
+        actor=actor,
+    )
     return invitation
 
 
-@transaction.atomic
-def invitation_send(*, tenant_id: int, invitation_id: int) -> bool:
-    """Mint a new token for a pending invitation and email its link; False if nothing to send.
+def invitation_token_issue(*, tenant_id: int, invitation_id: str) -> tuple[Invitation, str] | None:
+    """Mint a new link token for a pending invitation (by its id) and keep its digest; return
+    the invitation and the token, or None when there is nothing to send.
 
-    Runs in the email task. Under the row lock: a concurrent accept, revoke or resend either
-    happened before (nothing or a fresh token is sent) or waits for this send.
+    Called by the invitation email, in its transaction and the invitation's tenant context:
+    the row stays locked until the email is out, so a concurrent accept, revoke or resend
+    either happened before (nothing or a fresh token is sent) or waits; a failed send rolls
+    the token back.
     """
-    from tenants.notifications import invitation_email_send
-
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("tenant", "invited_by", "invited_by_key")
-        .filter(pk=invitation_id, tenant_id=tenant_id, tenant__is_active=True)
+        .filter(public_id=invitation_id, tenant_id=tenant_id, tenant__is_active=True)
         .first()
     )
     if invitation is None or invitation.current_status != _PENDING:
-        return False
+        return None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     invitation.token_hash, invitation.sent_at = secret_digest(token), timezone.now()
     invitation.save(update_fields=["token_hash", "sent_at", "updated_at"])
-    # An SMTP failure raises: the transaction (and the token) roll back, the task retries.
-    invitation_email_send(invitation=invitation, token=token)
-    return True
+    return invitation, token
 
 
 def _pending_for_token(token: str) -> tuple[Tenant, Invitation]:

@@ -7,7 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config.errors import NotFoundError, PermissionDeniedError
+from tenants import events
 from tenants.access import Actor
+from tenants.domain_events import MemberAdded
 from tenants.exceptions import (
     LastOwnerError,
     OwnerRequiredError,
@@ -57,6 +59,11 @@ def member_create(
         target_id=str(membership.public_id),
         target_label=user.email,
         after=_member_snapshot(membership),
+    )
+    events.publish(
+        MemberAdded(member=str(membership.public_id), user=str(user.public_id), role=role),
+        tenant=tenant,
+        actor=actor,
     )
     return membership
 

@@ -17,8 +17,10 @@ from tests.tenants.helpers import audit_log_rows
 from tests.tickets.recipes import ticket_recipe
 from tickets import selectors, services
 from tickets.models import Comment, Customer, ExportJob, Ticket, TicketCounter
-from tickets.services import core, exports
+from tickets.services import exports
 from tickets.services.gdpr import ERASED
+from tickets.services.tickets import ticket_update_locked
+from tickets.tasks import ticket_export_task
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 
@@ -182,7 +184,7 @@ def test_an_export_running_during_an_erase_leaves_no_copy(
 ):
     world = build()
     # given: an export job whose run has not started (its task is not sent here)
-    monkeypatch.setattr(exports.ticket_export_task, "delay", lambda **kwargs: None)
+    monkeypatch.setattr(ticket_export_task, "delay", lambda **kwargs: None)
     with tenant_context(tenant):
         job = services.export_job_create(tenant=tenant, actor=world.actor, filters={})
 
@@ -252,7 +254,7 @@ def _ticket_write_paused_after_its_lock(tenant, ticket, proceed, write):
     "write",
     [
         pytest.param(
-            lambda world, locked: core.ticket_update_locked(
+            lambda world, locked: ticket_update_locked(
                 tenant=locked.tenant, actor=world.actor, ticket=locked, priority="high"
             ),
             id="patch",

@@ -12,9 +12,9 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from knox.models import AuthToken
 
+from notifications.tasks import email_verification_notify_task
 from tenants import services
 from tenants.models import User
-from tenants.tasks import email_verification_notify_task
 from tenants.tokens import EmailVerificationTokens, link_token_make, link_token_user
 from tests.concurrency import race
 from tests.conftest import PASSWORD

@@ -8,15 +8,12 @@ from knox.models import AuthToken
 
 from config.celery import app
 from config.logging import request_id_var, user_id_var
+from notifications.tasks import invitation_send_task
 from tenants.access import Actor
 from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, Tenant
 from tenants.services import auth_token_create, tenant_delete
-from tenants.tasks import (
-    auth_token_purge_expired_task,
-    idempotency_purge_task,
-    invitation_send_task,
-)
+from tenants.tasks import auth_token_purge_expired_task, idempotency_purge_task
 from tenants.tasks_base import TenantTask, _propagate_log_context
 from tests.tenants.invitations import token_from_email
 from tests.tenants.recipes import (
@@ -31,9 +28,9 @@ PROJECT_APPS = {"config", "tenants", "tickets", "knowledge_base", "notifications
 ALLOWED_GLOBAL_TASKS = {
     "tenants.tasks.auth_token_purge_expired_task",
     # Account emails: users are a control table, not tenant data.
-    "tenants.tasks.email_verification_notify_task",
-    "tenants.tasks.registration_attempt_notify_task",
-    "tenants.tasks.password_reset_notify_task",
+    "notifications.tasks.email_verification_notify_task",
+    "notifications.tasks.registration_attempt_notify_task",
+    "notifications.tasks.password_reset_notify_task",
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
     "tickets.tasks.export_files_expire_task",  # fan-out as well
 }
@@ -53,13 +50,13 @@ def test_every_project_task_is_a_tenant_task_or_allow_listed():
     }
     not_scoped = {name for name, task in project_tasks.items() if not isinstance(task, TenantTask)}
 
-    assert "tenants.tasks.invitation_send_task" in project_tasks
+    assert "notifications.tasks.invitation_send_task" in project_tasks
     assert not_scoped == ALLOWED_GLOBAL_TASKS
 
 
 def test_tenant_task_without_tenant_id_refuses_to_run(db):
     with pytest.raises(TenantContextMissing):
-        invitation_send_task(invitation_id=1)
+        invitation_send_task(invitation_id="00000000-0000-0000-0000-000000000000")
 
 
 def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
@@ -76,7 +73,9 @@ def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
 def test_invitation_send_emails_a_fresh_token_and_stores_only_its_hash(tenant, mailoutbox):
     invitation = invitation_recipe.make(tenant=tenant, email="ivy@example.test")
 
-    sent = invitation_send_task.delay(tenant_id=tenant.pk, invitation_id=invitation.pk).get()
+    sent = invitation_send_task.delay(
+        tenant_id=tenant.pk, invitation_id=str(invitation.public_id)
+    ).get()
 
     assert sent is True
     assert [m.to for m in mailoutbox] == [["ivy@example.test"]]
@@ -90,7 +89,9 @@ def test_invitation_send_emails_a_fresh_token_and_stores_only_its_hash(tenant, m
 def test_invitation_send_ignores_an_invitation_of_another_tenant(tenant, other_tenant, mailoutbox):
     invitation = invitation_recipe.make(tenant=other_tenant)
 
-    sent = invitation_send_task.delay(tenant_id=tenant.pk, invitation_id=invitation.pk).get()
+    sent = invitation_send_task.delay(
+        tenant_id=tenant.pk, invitation_id=str(invitation.public_id)
+    ).get()
 
     assert sent is False
     assert mailoutbox == []
@@ -109,7 +110,9 @@ def test_invitation_send_ignores_an_invitation_of_another_tenant(tenant, other_t
 def test_invitation_send_skips_an_invitation_that_is_no_longer_pending(tenant, mailoutbox, fields):
     invitation = invitation_recipe.make(tenant=tenant, **fields)
 
-    sent = invitation_send_task.delay(tenant_id=tenant.pk, invitation_id=invitation.pk).get()
+    sent = invitation_send_task.delay(
+        tenant_id=tenant.pk, invitation_id=str(invitation.public_id)
+    ).get()
 
     assert sent is False
     assert mailoutbox == []

@@ -5,11 +5,11 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from tenants import events
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
+from tests.events import published as capture
 from tickets import services
 from tickets.exceptions import InvalidStatusTransitionError
 from tickets.models import Ticket, TicketEvent
@@ -201,14 +201,7 @@ def test_bulk_records_the_actor_on_every_row(supervisor_client, supervisor, tena
 def test_bulk_publishes_one_update_per_changed_ticket(supervisor_client, tenant):
     first, second = new_ticket(tenant), new_ticket(tenant)
     unchanged = new_ticket(tenant, status="pending")
-    received = []
-
-    def handler(*, event, tenant, payload):
-        received.append((event, payload["number"]))
-
-    for name in ("ticket.updated", "ticket.status_changed"):
-        events.subscribe(name)(handler)
-    try:
+    with capture("ticket.updated", "ticket.status_changed") as envelopes:
         response = post(
             supervisor_client,
             tenant,
@@ -217,11 +210,9 @@ def test_bulk_publishes_one_update_per_changed_ticket(supervisor_client, tenant)
                 "changes": {"status": "pending"},
             },
         )
-    finally:
-        for name in ("ticket.updated", "ticket.status_changed"):
-            events.unsubscribe(name, handler)
 
     assert response.status_code == 200, response.content
+    received = [(e.type, e.data["number"]) for e in envelopes]
     assert sorted(received) == sorted(
         [
             ("ticket.updated", first.number),

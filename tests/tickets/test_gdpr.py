@@ -10,11 +10,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 
-from tenants import events
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
+from tests.events import published as capture
 from tests.tenants.helpers import audit_log_rows
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
@@ -47,15 +47,9 @@ def _memory_storage(settings):
 
 @pytest.fixture
 def published():
-    """Every customer.erased event published during the test, as (tenant id, payload)."""
-    seen = []
-
-    def handler(*, event, tenant, payload):
-        seen.append((tenant.pk, payload))
-
-    events.subscribe("customer.erased")(handler)
-    yield seen
-    events.unsubscribe("customer.erased", handler)
+    """Every customer.erased event published during the test (their envelopes)."""
+    with capture("customer.erased") as seen:
+        yield seen
 
 
 def _stored(key: str, content: bytes) -> str:
@@ -521,9 +515,11 @@ def test_erase_writes_an_audit_entry_and_publishes_the_event(
             "after": {"tickets": 2, "comments": 2, "attachments": 1},
         }
     ]
-    assert published == [
+    assert [(e.tenant_id, e.actor, e.visibility, e.data) for e in published] == [
         (
             tenant.pk,
+            {"type": "member", "id": str(admin.user.public_id)},
+            "public",
             {
                 "id": str(world.alice.public_id),
                 "crm_id": "crm-alice-1",

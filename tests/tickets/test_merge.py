@@ -6,12 +6,12 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
-from tenants import events
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, Role
 from tests.concurrency import race
 from tests.errors import field_errors
+from tests.events import published as capture
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
@@ -191,22 +191,20 @@ def test_merge_closes_the_source_from_any_status_but_closed(tenant, changes):
 
 def test_merge_publishes_ticket_merged_with_both_numbers(supervisor_client, tenant, pair):
     source, target = pair["source"], pair["target"]
-    received = []
-
-    def handler(*, event, tenant, payload):
-        received.append((event, tenant.pk, payload))
-
-    events.subscribe("ticket.merged")(handler)
-    try:
+    with capture("ticket.merged", "ticket.status_changed", "ticket.updated") as received:
         response = post(
             supervisor_client, merge_url(tenant, source.number), {"into": target.number}
         )
-    finally:
-        events.unsubscribe("ticket.merged", handler)
 
     assert response.status_code == 200, response.content
-    [(event, tenant_id, payload)] = received
-    assert (event, tenant_id) == ("ticket.merged", tenant.pk)
+    assert [e.type for e in received] == [
+        "ticket.merged",
+        "ticket.updated",
+        "ticket.status_changed",
+    ]
+    merged, _, status_changed = received
+    assert merged.tenant_id == tenant.pk
+    payload = merged.data
     assert payload["number"] == source.number
     assert payload["into"] == target.number
     assert payload["moved"] == {
@@ -214,22 +212,20 @@ def test_merge_publishes_ticket_merged_with_both_numbers(supervisor_client, tena
         "events": len(pair["source_events"]),
         "attachments": 1,
     }
+    assert status_changed.data == {
+        "number": source.number,
+        "status": "closed",
+        "previous_status": source.status,
+        "priority": source.priority,
+    }
 
 
 def test_failed_merge_publishes_nothing(supervisor_client, tenant):
     source = new_ticket(tenant)
-    received = []
-
-    def handler(**kwargs):
-        received.append(kwargs)
-
-    events.subscribe("ticket.merged")(handler)
-    try:
+    with capture("ticket.merged") as received:
         response = post(
             supervisor_client, merge_url(tenant, source.number), {"into": source.number}
         )
-    finally:
-        events.unsubscribe("ticket.merged", handler)
 
     assert response.status_code == 400
     assert received == []

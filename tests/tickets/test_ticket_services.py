@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from tenants import events
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.events import published as capture
 from tests.tickets.recipes import customer_recipe, ticket_recipe
 from tickets import services
 from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
@@ -560,16 +560,13 @@ EVENT_NAMES = (
 
 @pytest.fixture
 def published():
-    seen: list[tuple[str, dict]] = []
+    """The envelopes of EVENT_NAMES published during the test."""
+    with capture(*EVENT_NAMES) as seen:
+        yield seen
 
-    def record(*, event, tenant, payload):
-        seen.append((event, tenant.pk, payload))
 
-    for name in EVENT_NAMES:
-        events.subscribe(name)(record)
-    yield seen
-    for name in EVENT_NAMES:
-        events.unsubscribe(name, record)
+def _seen(envelopes) -> list[tuple]:
+    return [(e.type, e.tenant_id, e.data) for e in envelopes]
 
 
 def test_ticket_create_publishes_customer_and_ticket_created(tenant, actor, published):
@@ -578,7 +575,7 @@ def test_ticket_create_publishes_customer_and_ticket_created(tenant, actor, publ
             tenant=tenant, actor=actor, subject="Hi", customer_email="new@example.test"
         )
 
-    assert published == [
+    assert _seen(published) == [
         (
             "customer.created",
             tenant.pk,
@@ -587,9 +584,18 @@ def test_ticket_create_publishes_customer_and_ticket_created(tenant, actor, publ
         (
             "ticket.created",
             tenant.pk,
-            {"number": ticket.number, "status": "open", "priority": "medium"},
+            {
+                "number": ticket.number,
+                "status": "open",
+                "priority": "medium",
+                "channel": "api",
+                "requester": str(ticket.requester.public_id),
+                "assignee": None,
+            },
         ),
     ]
+    assert {e.actor["type"] for e in published} == {"member"}
+    assert {e.visibility for e in published} == {"public"}
 
 
 def test_ticket_create_with_an_assignee_also_publishes_assigned(tenant, actor, agent, published):
@@ -601,8 +607,14 @@ def test_ticket_create_with_an_assignee_also_publishes_assigned(tenant, actor, a
             tenant=tenant, actor=actor, subject="Hi", requester=customer, assignee=agent.user
         )
 
-    assert [name for name, *_ in published] == ["ticket.created", "ticket.assigned"]
-    assert published[1][2]["number"] == ticket.number
+    assert [e.type for e in published] == ["ticket.created", "ticket.assigned"]
+    assert published[1].data == {
+        "number": ticket.number,
+        "assignee": str(agent.user.public_id),
+        "previous_assignee": None,
+        "status": "open",
+        "priority": "medium",
+    }
 
 
 @pytest.mark.parametrize(
@@ -631,8 +643,8 @@ def test_ticket_update_publishes_per_kind_of_change(
 
         services.ticket_update(tenant=tenant, actor=actor, ticket=ticket, **resolved)
 
-    assert [name for name, *_ in published] == expected
-    assert all(p["number"] == ticket.number for _, _, p in published)
+    assert [e.type for e in published] == expected
+    assert all(e.data["number"] == ticket.number for e in published)
 
 
 def test_refused_update_publishes_nothing(tenant, actor, published):
@@ -655,13 +667,14 @@ def test_comment_create_publishes_comment_created(tenant, actor, published):
             tenant=tenant, actor=actor, ticket=ticket, body="Note", public=False
         )
 
-    assert published == [
+    assert _seen(published) == [
         (
             "comment.created",
             tenant.pk,
             {"ticket": ticket.number, "comment": str(comment.public_id), "public": False},
         )
     ]
+    assert published[0].visibility == "internal"
 
 
 def test_customer_update_publishes_only_real_changes(tenant, actor, published):
@@ -673,7 +686,7 @@ def test_customer_update_publishes_only_real_changes(tenant, actor, published):
             tenant=tenant, actor=actor, customer=customer, tier="premium", name="Cee"
         )
 
-    assert [(name, p.get("changed")) for name, _, p in published] == [
+    assert [(e.type, e.data.get("changed")) for e in published] == [
         ("customer.created", None),
         ("customer.updated", ["name", "tier"]),
     ]
@@ -685,4 +698,4 @@ def test_find_or_create_publishes_created_only_for_a_new_customer(tenant, actor,
         again = services.customer_find_or_create(tenant=tenant, actor=actor, email="C@Example.TEST")
 
     assert again.pk == first.pk
-    assert [name for name, *_ in published] == ["customer.created"]
+    assert [e.type for e in published] == ["customer.created"]

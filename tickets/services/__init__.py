@@ -2,19 +2,12 @@
 
 from tickets.services.attachments import attachment_create, attachment_delete
 from tickets.services.bulk import BulkUpdateResult, ticket_bulk_update
-from tickets.services.core import (
-    ASSIGNMENT_STRATEGIES,
-    TICKET_FIELDS,
-    assignable,
-    comment_create,
+from tickets.services.comments import comment_create
+from tickets.services.customers import (
     customer_create,
     customer_delete,
     customer_find_or_create,
     customer_update,
-    ticket_assign,
-    ticket_create,
-    ticket_delete,
-    ticket_update,
 )
 from tickets.services.exports import (
     ExportFailedError,
@@ -30,6 +23,15 @@ from tickets.services.gdpr import (
     customer_export,
 )
 from tickets.services.merge import MergeResult, ticket_merge
+from tickets.services.tickets import (
+    ASSIGNMENT_STRATEGIES,
+    TICKET_FIELDS,
+    assignable,
+    ticket_assign,
+    ticket_create,
+    ticket_delete,
+    ticket_update,
+)
 
 __all__ = [
     "ASSIGNMENT_STRATEGIES",

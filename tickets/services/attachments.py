@@ -16,10 +16,10 @@ from django.db import transaction
 
 from tenants.access import Actor
 from tenants.models import Tenant
+from tickets import history
 from tickets.exceptions import TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
 from tickets.selectors import attachment_get_for_update, ticket_get_for_update
-from tickets.services.core import history_row
 from tickets.storage import (
     attachment_file_delete,
     attachment_file_save,
@@ -176,10 +176,9 @@ def _check_size(size: int) -> None:
 
 
 def _history(ticket: Ticket, actor: Actor, attachment: Attachment, *, added: bool) -> TicketEvent:
-    value = {"id": str(attachment.public_id), "filename": attachment.filename}
-    return history_row(
-        ticket, actor, "attachment", None if added else value, value if added else None
-    )
+    if added:
+        return history.attachment_added(ticket, actor, attachment)
+    return history.attachment_removed(ticket, actor, attachment)
 
 
 @transaction.atomic

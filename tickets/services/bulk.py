@@ -8,10 +8,11 @@ from django.db import transaction
 
 from tenants.access import Actor
 from tenants.models import Tenant
+from tickets import workflow
 from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
-from tickets.models import TRANSITIONS, Status, Ticket
+from tickets.models import Status, Ticket
 from tickets.selectors import ticket_list_for_update
-from tickets.services.core import assignable, ticket_update_locked
+from tickets.services.tickets import assignable, ticket_update_locked
 
 BULK_MAX_TICKETS = 100
 BULK_FIELDS = ("status", "priority", "assignee", "tags_add", "tags_remove")
@@ -107,7 +108,7 @@ def ticket_bulk_update(
                 f"{MAX_TAGS} tags."
             }
         )
-    closed = [n for n, diff in plans.items() if diff and by_number[n].status == Status.CLOSED]
+    closed = [n for n, diff in plans.items() if diff and workflow.is_final(by_number[n].status)]
     if closed:
         raise TicketClosedError(
             f"Closed tickets cannot change: {_numbers_text(closed)}.", extra={"numbers": closed}
@@ -117,7 +118,7 @@ def ticket_bulk_update(
         illegal = [
             n
             for n, diff in plans.items()
-            if "status" in diff and target not in TRANSITIONS[by_number[n].status]
+            if "status" in diff and not workflow.can_move(by_number[n].status, target)
         ]
         if illegal:
             raise InvalidStatusTransitionError(

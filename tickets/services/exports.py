@@ -32,6 +32,7 @@ from config.errors import DomainError
 from tenants.access import Actor
 from tenants.models import Tenant, User
 from tenants.services import audit_log_record
+from tenants.tasks_base import enqueue_on_commit
 from tickets.api.filters import TicketFilter
 from tickets.exceptions import (
     ExportFailedError,
@@ -41,7 +42,6 @@ from tickets.exceptions import (
 )
 from tickets.models import ExportJob, ExportStatus, Ticket
 from tickets.selectors import ticket_list
-from tickets.tasks import ticket_export_task
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def export_job_create(*, tenant: Tenant, actor: Actor, filters: dict[str, Any]) 
         after={"filters": filters},
     )
     tenant_id, job_id = tenant.pk, job.pk
-    transaction.on_commit(lambda: ticket_export_task.delay(tenant_id=tenant_id, job_id=job_id))
+    enqueue_on_commit("tickets.tasks.ticket_export_task", tenant_id=tenant_id, job_id=job_id)
     return job
 
 

@@ -38,7 +38,8 @@ from tenants import events
 from tenants.access import Actor
 from tenants.models import IdempotencyRecord, Tenant
 from tenants.services import audit_log_record
-from tickets import selectors
+from tickets import history, selectors
+from tickets.events import CustomerErased
 from tickets.exceptions import CustomerErasedError
 from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
 from tickets.services.exports import export_files_remove, exports_hold_off
@@ -247,16 +248,8 @@ def _erase_tickets(
     )
     TicketEvent.objects.bulk_create(
         [
-            TicketEvent(
-                tenant_id=tenant.pk,
-                ticket_id=pk,
-                customer=customer,
-                actor_user=actor.user,
-                actor_label=actor.label,
-                field="personal_data",
-                old_value=None,
-                new_value="erased",
-                created_at=now,
+            history.personal_data_erased(
+                tenant_id=tenant.pk, ticket_id=pk, customer=customer, actor=actor, at=now
             )
             for pk, _ in rows
         ]
@@ -347,11 +340,11 @@ def customer_erase(*, tenant: Tenant, actor: Actor, customer: Customer) -> Custo
         before={"erased": True} if repeat else None,
         after={"tickets": len(numbers), "comments": comments, "attachments": attachments},
     )
+    # crm_id lets the CRM consumer propagate the erasure (GDPR art. 19); nothing else of the
+    # erased data travels.
     events.publish(
-        "customer.erased",
+        CustomerErased(id=str(customer.public_id), crm_id=crm_id, tickets=numbers),
         tenant=tenant,
-        # crm_id lets the CRM consumer propagate the erasure (GDPR art. 19); nothing else of
-        # the erased data travels.
-        payload={"id": str(customer.public_id), "crm_id": crm_id, "tickets": numbers},
+        actor=actor,
     )
     return customer

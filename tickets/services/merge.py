@@ -10,10 +10,11 @@ from tenants import events
 from tenants.access import Actor
 from tenants.models import Tenant
 from tenants.services import audit_log_record
+from tickets import history, workflow
+from tickets.events import TicketMerged, ticket_changed_publish
 from tickets.exceptions import MergeTargetClosedError, TicketAlreadyMergedError, TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
 from tickets.selectors import ticket_pair_get_for_update
-from tickets.services.core import history_row
 
 
 class MergeResult(NamedTuple):
@@ -62,12 +63,8 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
         "attachments": Attachment.objects.filter(ticket=source).update(ticket=target),
     }
 
-    now = timezone.now()
     old_status = source.status
-    source.status = Status.CLOSED
-    source.closed_at = now
-    source.resolved_at = source.resolved_at or now
-    source.sla_paused = False
+    workflow.close_for_merge(source, now=timezone.now())
     source.merged_into = target
     source.version += 1
     source.save(
@@ -85,9 +82,9 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
     target.save(update_fields=["version", "updated_at"])
     TicketEvent.objects.bulk_create(
         [
-            history_row(source, actor, "status", old_status, Status.CLOSED),
-            history_row(source, actor, "merged_into", None, target.number),
-            history_row(target, actor, "merged_from", None, source.number),
+            history.field_changed(source, actor, "status", old_status, Status.CLOSED),
+            history.merged_into(source, actor, target),
+            history.merged_from(target, actor, source),
         ]
     )
     audit_log_record(
@@ -101,17 +98,12 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
         after={"status": Status.CLOSED, "merged_into": target.number},
     )
     events.publish(
-        "ticket.merged",
+        TicketMerged(number=source.number, into=target.number, status=source.status, moved=moved),
         tenant=tenant,
-        payload={
-            "number": source.number,
-            "into": target.number,
-            "status": source.status,
-            "moved": moved,
-        },
+        actor=actor,
     )
     # The source closed: consumers that follow status changes see it like any other close.
-    status_payload = {"number": source.number, "status": source.status, "changed": ["status"]}
-    events.publish("ticket.status_changed", tenant=tenant, payload=status_payload)
-    events.publish("ticket.updated", tenant=tenant, payload=status_payload)
+    ticket_changed_publish(
+        tenant=tenant, actor=actor, ticket=source, changed=["status"], before={"status": old_status}
+    )
     return MergeResult(source=source, target=target)

@@ -1,4 +1,4 @@
-"""Emails the tenants app sends itself (before the notifications outbox exists).
+"""Account and invitation emails (plain text), sent by the tasks of notifications.tasks.
 
 Headers carry fixed text only: a tenant's name or an inviter's name are chosen by tenant
 members and would let them write an email's subject. In the plain-text body they appear as
@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 
 from tenants.models import Invitation, User
+from tenants.services import invitation_token_issue
 from tenants.tokens import link_token_make
 
 logger = logging.getLogger(__name__)
@@ -134,3 +136,18 @@ def invitation_email_send(*, invitation: Invitation, token: str) -> None:
         recipient_list=[invitation.email],
     )
     logger.info("invitation.sent", extra={"invitation": str(invitation.public_id)})
+
+
+@transaction.atomic
+def invitation_send(*, tenant_id: int, invitation_id: str) -> bool:
+    """Mint a new link for a pending invitation and email it; False if nothing to send.
+
+    Runs in the email task (inside the tenant). The token is minted and its digest stored in
+    this transaction: an SMTP failure raises, the token rolls back, the task retries.
+    """
+    issued = invitation_token_issue(tenant_id=tenant_id, invitation_id=invitation_id)
+    if issued is None:
+        return False
+    invitation, token = issued
+    invitation_email_send(invitation=invitation, token=token)
+    return True

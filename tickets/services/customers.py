@@ -1,0 +1,146 @@
+"""Writes of customers: create (or find by email), update, delete."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from config.errors import NotFoundError
+from tenants import events
+from tenants.access import Actor
+from tenants.models import Tenant
+from tenants.services import audit_log_record
+from tickets.events import CustomerCreated, CustomerUpdated
+from tickets.exceptions import CustomerHasTicketsError
+from tickets.models import Customer, Ticket
+from tickets.selectors import customer_get_for_update
+from tickets.services.gdpr import customer_ensure_not_erased, customer_tickets_lock
+from tickets.services.versions import ExpectedVersion, version_check
+
+_CUSTOMER_FIELDS = ("email", "name", "tier", "company", "phone", "crm_id", "metadata")
+_EMAIL_TAKEN = "A customer with this email already exists."
+
+
+def _by_email(tenant: Tenant, email: str):
+    # Emails are stored lowercased: an exact match uses the (tenant_id, email) index.
+    return Customer.objects.filter(tenant=tenant, email=email.strip().lower())
+
+
+def _email_taken(*, tenant: Tenant, email: str, exclude_pk: int | None = None) -> bool:
+    queryset = _by_email(tenant, email)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.exists()
+
+
+@transaction.atomic
+def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) -> Customer:
+    """Create a customer; the email must be new in this tenant (case-insensitively)."""
+    email = email.strip().lower()
+    if _email_taken(tenant=tenant, email=email):
+        raise ValidationError({"email": _EMAIL_TAKEN})
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(tenant=tenant, email=email, **fields)
+    except IntegrityError as exc:  # a concurrent create won
+        raise ValidationError({"email": _EMAIL_TAKEN}) from exc
+    events.publish(
+        CustomerCreated(id=str(customer.public_id), email=customer.email, tier=customer.tier),
+        tenant=tenant,
+        actor=actor,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_find_or_create(
+    *, tenant: Tenant, actor: Actor, email: str, name: str = ""
+) -> Customer:
+    """Return the tenant's customer with this email, creating it if there is none.
+
+    The customer comes back locked against erase and delete until the caller's transaction
+    ends (see customer_get_for_update), so whatever the caller attaches to it cannot slip past
+    an erasure. One erased while we waited no longer has the email: a new customer is created.
+    """
+    try:
+        return customer_get_for_update(tenant=tenant, email=email, no_key=True)
+    except NotFoundError:
+        pass
+    try:
+        return customer_create(tenant=tenant, actor=actor, email=email, name=name)
+    except ValidationError:  # created concurrently in between: use (and lock) that one
+        return customer_get_for_update(tenant=tenant, email=email, no_key=True)
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    customer: Customer,
+    expected_version: ExpectedVersion = None,
+    **changes: Any,
+) -> Customer:
+    """Change a customer's fields (optimistic concurrency through `expected_version`).
+
+    Raises NotFoundError (deleted meanwhile), CustomerErasedError, PreconditionFailedError.
+    """
+    customer = customer_get_for_update(tenant=tenant, pk=customer.pk, no_key=True)
+    customer_ensure_not_erased(customer=customer)
+    version_check(customer, expected_version)
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+        if _email_taken(tenant=tenant, email=changes["email"], exclude_pk=customer.pk):
+            raise ValidationError({"email": _EMAIL_TAKEN})
+    changed = [f for f in _CUSTOMER_FIELDS if f in changes and getattr(customer, f) != changes[f]]
+    if not changed:
+        return customer
+    for field in changed:
+        setattr(customer, field, changes[field])
+    customer.version += 1
+    try:
+        with transaction.atomic():
+            customer.save(update_fields=[*changed, "version", "updated_at"])
+    except IntegrityError as exc:  # the same email was taken concurrently
+        raise ValidationError({"email": _EMAIL_TAKEN}) from exc
+    events.publish(
+        CustomerUpdated(
+            id=str(customer.public_id), email=customer.email, tier=customer.tier, changed=changed
+        ),
+        tenant=tenant,
+        actor=actor,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_delete(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    customer: Customer,
+    expected_version: ExpectedVersion = None,
+) -> None:
+    """Delete a customer who has no tickets (erase is the way for everyone else).
+
+    Raises NotFoundError (deleted meanwhile), PreconditionFailedError, CustomerHasTicketsError.
+    """
+    # FOR UPDATE: a ticket create locks its requester first (NO KEY UPDATE), so no ticket can
+    # appear between the check and the delete.
+    customer = customer_get_for_update(tenant=tenant, pk=customer.pk)
+    version_check(customer, expected_version)
+    if Ticket.objects.filter(tenant=tenant, requester=customer).exists():
+        raise CustomerHasTicketsError(
+            "This customer has tickets; erase their personal data instead."
+        )
+    # The delete clears the customer from comments and history on other customers' tickets:
+    # take those tickets first, in the one lock order, as every other writer of them does.
+    customer_tickets_lock(tenant=tenant, customer=customer)
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="customer.deleted",
+        target_type="customer",
+        target_id=str(customer.public_id),
+    )
+    customer.delete()

@@ -1,0 +1,277 @@
+"""Writes of tickets: create, update (the one path of every field change), assign, delete."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.errors import NotFoundError
+from tenants import events
+from tenants.access import Actor
+from tenants.models import Membership, Tenant, User
+from tenants.permissions import has_capability
+from tenants.services import audit_log_record
+from tickets import history, workflow
+from tickets.events import TicketDeleted, ticket_changed_publish, ticket_created_publish
+from tickets.exceptions import CustomerErasedError, TicketClosedError
+from tickets.models import Customer, Ticket, TicketEvent
+from tickets.selectors import (
+    customer_get_for_update,
+    ticket_get_for_update,
+    ticket_list_for_update,
+)
+from tickets.services.customers import customer_find_or_create
+from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
+from tickets.services.versions import ExpectedVersion, version_check
+
+# Fields a PATCH may change, in the order their history rows are written.
+TICKET_FIELDS = (
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "category",
+    "channel",
+    "assignee",
+    "tags",
+    "metadata",
+    "external_id",
+)
+_EXTERNAL_ID_TAKEN = "A ticket with this external_id already exists."
+_NOT_ASSIGNABLE = "Must be an active member of this tenant who can work tickets."
+
+
+def _next_number(tenant: Tenant) -> int:
+    """Allocate the tenant's next ticket number: gap-free and race-free.
+
+    The counter row stays locked until the ticket's transaction ends, so concurrent creates
+    queue here, and a rolled-back create gives its number back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tickets_ticketcounter (tenant_id, public_id, last_number) "
+            "VALUES (%s, gen_random_uuid(), 1) "
+            "ON CONFLICT (tenant_id) DO UPDATE "
+            "SET last_number = tickets_ticketcounter.last_number + 1 "
+            "RETURNING last_number",
+            [tenant.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def assignable(*, tenant: Tenant, user: User | None) -> bool:
+    """Whether `user` is an active member of `tenant` whose role may work tickets."""
+    if user is None:
+        return True
+    roles = [
+        r
+        for r, _ in Membership._meta.get_field("role").choices
+        if has_capability(r, "ticket.write")
+    ]
+    return Membership.objects.filter(
+        tenant=tenant, user=user, is_active=True, role__in=roles
+    ).exists()
+
+
+def assignee_check(*, tenant: Tenant, assignee: User | None) -> None:
+    """Raise ValidationError on `assignee` unless the user may be assigned tickets here."""
+    if not assignable(tenant=tenant, user=assignee):
+        raise ValidationError({"assignee": _NOT_ASSIGNABLE})
+
+
+def _requester_lock(tenant: Tenant, requester: Customer) -> Customer:
+    try:
+        return customer_get_for_update(tenant=tenant, pk=requester.pk, no_key=True)
+    except NotFoundError as exc:  # deleted since the input was read: as if it never existed
+        raise ValidationError(
+            {"requester": f"Object with public_id={requester.public_id} does not exist."}
+        ) from exc
+
+
+def _save(ticket: Ticket) -> None:
+    try:
+        with transaction.atomic():
+            ticket.save()
+    except IntegrityError as exc:  # external_id taken concurrently
+        raise ValidationError({"external_id": _EXTERNAL_ID_TAKEN}) from exc
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    subject: str,
+    requester: Customer | None = None,
+    customer_email: str | None = None,
+    customer_name: str = "",
+    assignee: User | None = None,
+    **fields: Any,
+) -> Ticket:
+    """Open a ticket for a customer (given, or found/created by email) with a new number."""
+    if (requester is None) == (customer_email is None):
+        raise ValidationError({"requester": "Give either requester or customer_email."})
+    assignee_check(tenant=tenant, assignee=assignee)
+    external_id = fields.get("external_id")
+    if external_id and Ticket.objects.filter(external_id=external_id).exists():
+        raise ValidationError({"external_id": _EXTERNAL_ID_TAKEN})
+    # The requester is locked before the check and until the ticket commits: an erase either
+    # finished before (the check fails) or waits and then erases this ticket too.
+    if requester is None:
+        requester = customer_find_or_create(
+            tenant=tenant, actor=actor, email=customer_email, name=customer_name
+        )
+    else:
+        requester = _requester_lock(tenant, requester)
+    customer_ensure_not_erased(customer=requester)
+    ticket = Ticket(
+        tenant=tenant,
+        number=_next_number(tenant),
+        subject=subject,
+        requester=requester,
+        assignee=assignee,
+        **fields,
+    )
+    _save(ticket)
+    TicketEvent.objects.bulk_create([history.ticket_opened(ticket, actor)])
+    ticket_created_publish(tenant=tenant, actor=actor, ticket=ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    expected_version: ExpectedVersion = None,
+    **changes: Any,
+) -> Ticket:
+    """Change a ticket: status moves are checked, every changed field leaves a history row.
+
+    Locks the ticket first (NotFoundError when it was deleted meanwhile) and works on the
+    locked row; raises PreconditionFailedError, TicketClosedError, ValidationError.
+    """
+    ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
+    return ticket_update_locked(
+        tenant=tenant, actor=actor, ticket=ticket, expected_version=expected_version, **changes
+    )
+
+
+def ticket_update_locked(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    expected_version: ExpectedVersion = None,
+    **changes: Any,
+) -> Ticket:
+    """ticket_update's rules for a ticket the caller locked in this transaction (through
+    ticket_get_for_update or ticket_list_for_update, e.g. a bulk holding many)."""
+    version_check(ticket, expected_version)
+    if workflow.is_final(ticket.status) and changes:
+        raise TicketClosedError("A closed ticket cannot change; open a follow-up ticket.")
+    rewrites = [f for f in TICKET_PII_FIELDS if f in changes and changes[f] != getattr(ticket, f)]
+    if rewrites and ticket.requester.erased_at is not None:
+        # What the customer wrote was erased; a stale form must not write it back.
+        raise CustomerErasedError(
+            "The requester's personal data was erased: this ticket's "
+            f"{', '.join(rewrites)} cannot change.",
+            extra={"fields": rewrites},
+        )
+    if "assignee" in changes:
+        assignee_check(tenant=tenant, assignee=changes["assignee"])
+    if changes.get("external_id") and (
+        Ticket.objects.filter(external_id=changes["external_id"]).exclude(pk=ticket.pk).exists()
+    ):
+        raise ValidationError({"external_id": _EXTERNAL_ID_TAKEN})
+    now = timezone.now()
+    rows, before = [], {}
+    for field in TICKET_FIELDS:
+        if field not in changes:
+            continue
+        old, new = getattr(ticket, field), changes[field]
+        if old == new:
+            continue
+        if field == "status":
+            workflow.move(ticket, new, now=now)
+        else:
+            setattr(ticket, field, new)
+        rows.append(history.field_changed(ticket, actor, field, old, new))
+        before[field] = old
+    if not before:
+        return ticket
+    ticket.version += 1
+    _save(ticket)
+    TicketEvent.objects.bulk_create(rows)
+    ticket_changed_publish(
+        tenant=tenant, actor=actor, ticket=ticket, changed=list(before), before=before
+    )
+    return ticket
+
+
+# Automatic strategies this build can run: none yet (the SLA/assignment work adds round_robin
+# and least_loaded, with the code that picks for them). "manual" is a person choosing, so it
+# cannot pick anyone by itself: a manual assignment names the assignee.
+ASSIGNMENT_STRATEGIES: tuple[str, ...] = ()
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    assignee: User | None = None,
+    strategy: str | None = None,
+) -> Ticket:
+    """Assign a ticket to a member (or unassign with None).
+
+    `strategy` is the seam for automatic assignment (round-robin, least-loaded, seniors
+    first), which the SLA/assignment work fills in; today only explicit assignees exist.
+    """
+    if strategy == "manual":
+        raise ValidationError({"strategy": "Manual assignment takes an explicit assignee."})
+    if strategy is not None:
+        # Until a strategy can pick, falling through would unassign the ticket.
+        raise ValidationError({"strategy": f"Unknown or unavailable strategy {strategy!r}."})
+    return ticket_update(tenant=tenant, actor=actor, ticket=ticket, assignee=assignee)
+
+
+@transaction.atomic
+def ticket_delete(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    ticket: Ticket,
+    expected_version: ExpectedVersion = None,
+) -> None:
+    """Delete a ticket with its comments, history and attachments (their files go on commit);
+    the audit log keeps the fact. Raises NotFoundError (deleted meanwhile),
+    PreconditionFailedError.
+    """
+    # The delete also clears the pointer of tickets merged into this one: lock them with it,
+    # in id order in one statement, so a bulk or merge holding one of them cannot deadlock us.
+    # One merged in while we waited comes out of order: locked without waiting (409 if busy).
+    merged_from = Q(merged_into=ticket.pk)
+    locked = ticket_list_for_update(tenant=tenant, where=Q(pk=ticket.pk) | merged_from)
+    ticket = next((t for t in locked if t.pk == ticket.pk), None)
+    if ticket is None:
+        raise NotFoundError()
+    ticket_list_for_update(
+        tenant=tenant, where=merged_from & ~Q(pk__in=[t.pk for t in locked]), nowait=True
+    )
+    version_check(ticket, expected_version)
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="ticket.deleted",
+        target_type="ticket",
+        target_id=str(ticket.number),
+        target_label=f"#{ticket.number}",  # the append-only log keeps no subjects (PII)
+    )
+    deleted = TicketDeleted(number=ticket.number, status=ticket.status, priority=ticket.priority)
+    ticket.delete()
+    events.publish(deleted, tenant=tenant, actor=actor)
