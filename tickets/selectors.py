@@ -153,7 +153,7 @@ def ticket_list_for_update(
             with transaction.atomic():  # a savepoint: the refusal must not break the caller
                 ids = list(locking)
         except OperationalError as exc:  # another transaction holds one of them
-            raise TicketBusyError("The ticket is being changed by another request; retry.") from exc
+            raise TicketBusyError() from exc
     else:
         ids = list(locking)
     if not ids:

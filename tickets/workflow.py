@@ -37,8 +37,7 @@ def move_check(ticket: Ticket, new_status: str) -> None:
     old = ticket.status
     if not can_move(old, new_status):
         raise InvalidStatusTransitionError(
-            f"A ticket cannot go from {old} to {new_status}.",
-            extra={"from": old, "to": new_status, "allowed": sorted(TRANSITIONS[old])},
+            **{"from": old}, to=new_status, allowed=sorted(TRANSITIONS[old])
         )
 
 

@@ -1,6 +1,4 @@
 import re
-import zoneinfo
-from functools import cache
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,6 +6,7 @@ from rest_framework import serializers
 from config.api.serializers import InputSerializer
 from tenants.api.links import tenant_links, tenant_url
 from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, InvitationStatus, Role
+from tenants.validation import UNKNOWN_TIMEZONE, timezone_names
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
 RESERVED_SLUGS = frozenset(
@@ -15,25 +14,9 @@ RESERVED_SLUGS = frozenset(
 )
 
 
-# Names in the tz database that are not zones a tenant lives in: "localtime" is whatever the
-# server's clock is set to, "posixrules"/"Factory" are tooling entries, and the posix/ and
-# right/ trees duplicate every zone (right/ counts leap seconds, which nothing else here does).
-_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-_NOT_ZONE_PREFIXES = ("posix/", "right/")
-
-
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(
-        name
-        for name in zoneinfo.available_timezones()
-        if name not in _NOT_ZONES and not name.startswith(_NOT_ZONE_PREFIXES)
-    )
-
-
 def validate_timezone_name(value: str) -> str:
-    if value not in _timezones():
-        raise serializers.ValidationError("Unknown time zone (use an IANA name such as UTC).")
+    if value not in timezone_names():
+        raise serializers.ValidationError(UNKNOWN_TIMEZONE)
     return value
 
 

@@ -91,12 +91,9 @@ def auth_login(*, email: str, password: str) -> tuple[AuthToken, str]:
     """
     user = authenticate(email=_normalize_email(email), password=password)
     if user is None:
-        raise InvalidLoginError("Unable to log in with these credentials.")
+        raise InvalidLoginError()
     if not user.is_email_verified:
-        raise EmailNotVerifiedError(
-            "Confirm your email address first: follow the link in the email we sent you "
-            "(or reset your password, which confirms it too)."
-        )
+        raise EmailNotVerifiedError()
     return auth_token_create(user=user)
 
 

@@ -16,11 +16,12 @@ from django.utils import timezone
 
 from tenants.access import Actor
 from tenants.exceptions import ApiKeyCreatorRequiredError, ApiKeyRevokedError
-from tenants.models import API_KEY_ROLES, ROLE_RANK, ApiKey, Membership, Tenant, User
+from tenants.models import ROLE_RANK, ApiKey, Membership, Tenant, User
 from tenants.permissions import has_capability
 from tenants.selectors import api_key_for_authentication, tenant_get_for_update
 from tenants.services.audit import audit_log_record
 from tenants.tokens import secret_digest
+from tenants.validation import API_KEY_CREATE_RULES, fields_clean
 
 API_KEY_PREFIX = "tdk"
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -59,10 +60,7 @@ def api_key_create(*, tenant: Tenant, actor: Actor, name: str, role: str) -> tup
     Raises ApiKeyCreatorRequiredError when no person with key management stands behind the
     actor, and ValidationError for a role above that person's (or the creating key's).
     """
-    if role not in API_KEY_ROLES:
-        raise ValidationError(
-            {"role": "API keys have the role admin, supervisor, agent or viewer."}
-        )
+    fields_clean({"name": name, "role": role}, API_KEY_CREATE_RULES)
     # Under the lock member_update/member_remove take: a demotion or removal of the person is
     # either seen here, or runs after this key exists and revokes it.
     tenant_get_for_update(tenant=tenant)
@@ -113,7 +111,7 @@ def api_key_revoke(*, tenant: Tenant, actor: Actor, api_key: ApiKey) -> ApiKey:
     # Conditional UPDATE: of two concurrent revokes exactly one wins (and audits).
     revoked = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now)
     if not revoked:
-        raise ApiKeyRevokedError("This API key is already revoked.")
+        raise ApiKeyRevokedError()
     api_key.revoked_at = now
     _record_revocation(tenant=tenant, actor=actor, api_key=api_key)
     _revoke_descendants(tenant=tenant, actor=actor, parent=api_key, now=now)

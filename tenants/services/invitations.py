@@ -77,7 +77,7 @@ def _lock(*, tenant: Tenant, invitation: Invitation) -> Invitation:
     _lock_tenant(tenant.pk)
     locked = Invitation.objects.select_for_update().filter(pk=invitation.pk, tenant=tenant).first()
     if locked is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError()
     return locked
 
 
@@ -282,7 +282,7 @@ def _inviter_still_entitled(invitation: Invitation) -> bool:
 
 def _accept(*, tenant: Tenant, actor: Actor, invitation: Invitation, user: User) -> Membership:
     if Membership.objects.filter(tenant=tenant, user=user).exists():
-        raise AlreadyMemberError("You are already a member of this tenant.")
+        raise AlreadyMemberError()
     membership = member_create(
         tenant=tenant, actor=actor, user=user, role=invitation.role, is_senior=invitation.is_senior
     )
@@ -314,9 +314,7 @@ def invitation_accept(*, actor: Actor, token: str) -> Membership:
         raise InvitationEmailMismatchError("Only a person can accept an invitation.")
     tenant, invitation = _pending_for_token(token)
     if user.email.lower() != invitation.email:
-        raise InvitationEmailMismatchError(
-            "This invitation was sent to another email address; log in with that account."
-        )
+        raise InvitationEmailMismatchError()
     return _accept(tenant=tenant, actor=actor, invitation=invitation, user=user)
 
 
@@ -331,9 +329,7 @@ def invitation_accept_new_account(
     the address already has an account, ValidationError on password or name.
     """
     tenant, invitation = _pending_for_token(token)
-    exists = AccountExistsError(
-        "An account with this email address exists: log in, then accept the invitation."
-    )
+    exists = AccountExistsError()
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise exists
     name = name.strip() if isinstance(name, str) else ""

@@ -19,6 +19,7 @@ from tenants.permissions import has_capability
 from tenants.selectors import owner_count, tenant_get_for_update
 from tenants.services.api_keys import api_key_revoke_created_by
 from tenants.services.audit import audit_log_record
+from tenants.validation import MEMBER_UPDATE_RULES, fields_clean
 
 _MEMBER_FIELDS = ("role", "is_senior", "is_active")
 
@@ -31,7 +32,7 @@ def _reload(membership: Membership) -> Membership:
     # Re-read under the tenant lock; a concurrent removal makes it a 404, not a 500.
     fresh = Membership.objects.select_related("user").filter(pk=membership.pk).first()
     if fresh is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError()
     return fresh
 
 
@@ -76,7 +77,7 @@ def member_add(
     only (seed_demo, seed_bench, tests). People join through invitations; no route calls this.
     """
     if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
-        raise OwnerRequiredError("Only owners can grant the owner role.")
+        raise OwnerRequiredError()
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         raise ValidationError({"email": "No registered user has this email."})
@@ -89,7 +90,7 @@ def _check_owner_rules(
     if membership.role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
         raise OwnerRequiredError("Only owners can change or remove an owner.")
     if losing_owner and membership.is_active and owner_count(tenant=tenant) <= 1:
-        raise LastOwnerError("The tenant's last owner cannot leave or be demoted.")
+        raise LastOwnerError()
 
 
 @transaction.atomic
@@ -102,13 +103,18 @@ def member_update(
     is_senior: bool | None = None,
     is_active: bool | None = None,
 ) -> Membership:
-    """Change a member's role, seniority or active flag, keeping at least one owner."""
+    """Change a member's role, seniority or active flag, keeping at least one owner.
+
+    Raises ValidationError (an unknown role, a flag that is not a bool) before any lock.
+    """
+    given = {"role": role, "is_senior": is_senior, "is_active": is_active}
+    fields_clean({k: v for k, v in given.items() if v is not None}, MEMBER_UPDATE_RULES)
     # The tenant lock serialises membership changes (and key creation) per tenant: two
     # concurrent demotions can never both see "another owner remains".
     tenant_get_for_update(tenant=tenant)
     membership = _reload(membership)
     if role == Role.OWNER and not has_capability(actor.role, "owner.manage"):
-        raise OwnerRequiredError("Only owners can grant the owner role.")
+        raise OwnerRequiredError()
     losing_owner = membership.role == Role.OWNER and (
         (role is not None and role != Role.OWNER) or is_active is False
     )

@@ -11,6 +11,7 @@ from tenants.models import Role, Tenant
 from tenants.selectors import tenant_get_for_update
 from tenants.services.audit import audit_log_record
 from tenants.services.members import member_create
+from tenants.validation import TENANT_UPDATE_RULES, fields_clean
 
 _TENANT_AUDITED_FIELDS = ("name", "timezone", "settings")
 
@@ -58,8 +59,13 @@ def tenant_update(
     """Change a tenant's name, timezone or settings (merged key by key); audit the change.
 
     Works on the locked row, so concurrent updates merge their settings instead of losing
-    one; NotFoundError when the tenant was deleted meanwhile.
+    one; NotFoundError when the tenant was deleted meanwhile, ValidationError (before the lock)
+    for a bad name, time zone or settings object.
     """
+    given = {"name": name, "timezone_name": timezone_name, "settings": settings}
+    cleaned = fields_clean({k: v for k, v in given.items() if v is not None}, TENANT_UPDATE_RULES)
+    name, timezone_name = cleaned.get("name"), cleaned.get("timezone_name")
+    settings = cleaned.get("settings")
     tenant = tenant_get_for_update(tenant=tenant)
     before = _tenant_snapshot(tenant)
     if name is not None:

@@ -1,5 +1,4 @@
 import json
-import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
@@ -12,29 +11,12 @@ from tenants.context import current_tenant_id
 from tenants.models import Membership, User
 from tenants.permissions import has_capability
 from tickets.models import Channel, Customer, Priority, Status, Tier
-
-TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
-MAX_TAGS = 20
-METADATA_MAX_BYTES = 16 * 1024
-METADATA_MAX_DEPTH = 10
-
-
-def _json_problem(value) -> str | None:
-    """Why `value` cannot be stored and passed on, or None. Iterative: the value may be nested
-    deeper than json.dumps (recursive) survives; PostgreSQL jsonb refuses NUL characters."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return "Must not contain NUL characters."
-            continue
-        if isinstance(item, dict | list):
-            if depth > METADATA_MAX_DEPTH:
-                return f"Must nest at most {METADATA_MAX_DEPTH} levels deep."
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return None
+from tickets.validation import (
+    MAX_TAGS,
+    METADATA_MAX_BYTES,
+    TAG_RE,
+    json_problem,
+)
 
 
 class JSONObjectField(serializers.JSONField):
@@ -52,7 +34,7 @@ class JSONObjectField(serializers.JSONField):
                 raise serializers.ValidationError("Must be valid JSON.") from exc
         if not isinstance(data, dict):
             raise serializers.ValidationError("Must be a JSON object.")
-        problem = _json_problem(data)
+        problem = json_problem(data)
         if problem:
             raise serializers.ValidationError(problem)
         value = super().to_internal_value(data)

@@ -8,16 +8,16 @@ from django.db import transaction
 
 from tenants.access import Actor
 from tenants.models import Tenant
+from tenants.validation import fields_clean
 from tickets import workflow
 from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
 from tickets.models import Status, Ticket
 from tickets.selectors import ticket_list_for_update
 from tickets.services.tickets import assignable, ticket_update_locked
+from tickets.validation import MAX_TAGS, TICKET_UPDATE_RULES, tags_check
 
 BULK_MAX_TICKETS = 100
 BULK_FIELDS = ("status", "priority", "assignee", "tags_add", "tags_remove")
-# Mirrors tickets.api.serializers.MAX_TAGS (a service must not import the API layer).
-MAX_TAGS = 20
 
 
 class BulkUpdateResult(NamedTuple):
@@ -29,18 +29,34 @@ def _numbers_text(numbers: Iterable[int]) -> str:
     return ", ".join(f"#{number}" for number in numbers)
 
 
+def _status_check(field: str, value: Any) -> str:
+    if value not in Status.values:
+        raise ValidationError({field: "Unknown status."})
+    return value
+
+
+_BULK_RULES = {
+    "status": _status_check,
+    "priority": TICKET_UPDATE_RULES["priority"],
+    "assignee": TICKET_UPDATE_RULES["assignee"],
+    "tags_add": tags_check,
+    "tags_remove": tags_check,
+}
+
+
 def _validate_request(
     tenant: Tenant, numbers: list[int], changes: dict[str, Any]
-) -> tuple[list[str], set[str]]:
+) -> tuple[dict[str, Any], list[str], set[str]]:
     if not 1 <= len(numbers) <= BULK_MAX_TICKETS:
         raise ValidationError({"numbers": f"Give between 1 and {BULK_MAX_TICKETS} tickets."})
+    if not isinstance(changes, dict):
+        raise ValidationError({"changes": "Must be a mapping of field names to values."})
     unknown = sorted(set(changes) - set(BULK_FIELDS))
     if unknown:
         raise ValidationError({key: "Unknown field." for key in unknown})
     if not changes:
         raise ValidationError({"changes": "Give at least one change."})
-    if "status" in changes and changes["status"] not in Status.values:
-        raise ValidationError({"status": "Unknown status."})
+    changes = fields_clean(changes, _BULK_RULES)
     if "assignee" in changes and not assignable(tenant=tenant, user=changes["assignee"]):
         raise ValidationError(
             {"assignee": "Must be an active member of this tenant who can work tickets."}
@@ -52,7 +68,7 @@ def _validate_request(
         raise ValidationError(
             {"tags_remove": f"Tags cannot be added and removed at once: {', '.join(both)}."}
         )
-    return tags_add, tags_remove
+    return changes, tags_add, tags_remove
 
 
 def _ticket_changes(
@@ -85,8 +101,12 @@ def ticket_bulk_update(
     for unknown numbers or too many tags, TicketClosedError for closed tickets that would
     change, InvalidStatusTransitionError for illegal moves.
     """
+    if not isinstance(numbers, list | tuple) or any(
+        type(number) is not int or number < 1 for number in numbers
+    ):
+        raise ValidationError({"numbers": "Give a list of ticket numbers (positive integers)."})
     numbers = list(dict.fromkeys(numbers))
-    tags_add, tags_remove = _validate_request(tenant, numbers, changes)
+    changes, tags_add, tags_remove = _validate_request(tenant, numbers, changes)
     # In id order, the one lock order of tickets: no deadlock with other bulks, merges,
     # deletes or erasures; every check below reads the locked rows.
     by_number = {t.number: t for t in ticket_list_for_update(tenant=tenant, numbers=numbers)}

@@ -1,16 +1,19 @@
 """Writes of comments: replies and internal notes."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tenants import events
 from tenants.access import Actor
 from tenants.models import Tenant
+from tenants.validation import boolean_check, fields_clean
 from tickets import history, workflow
 from tickets.events import CommentCreated
 from tickets.exceptions import TicketClosedError
 from tickets.models import Comment, Customer, Ticket, TicketEvent
 from tickets.selectors import customer_get_for_update, ticket_get_for_update
 from tickets.services.gdpr import customer_ensure_not_erased
+from tickets.validation import COMMENT_BODY_RULE
 
 
 @transaction.atomic
@@ -28,8 +31,13 @@ def comment_create(
 
     A customer's comment locks the customer first (customers before tickets), so it cannot
     slip past an erasure. Raises NotFoundError (ticket or customer deleted meanwhile),
-    CustomerErasedError, TicketClosedError.
+    CustomerErasedError, TicketClosedError; ValidationError (body, public) before any query.
     """
+    fields_clean(
+        {"body": body, "public": public}, {"body": COMMENT_BODY_RULE, "public": boolean_check}
+    )
+    if author_customer is not None and not isinstance(author_customer, Customer):
+        raise ValidationError({"author_customer": "Must be a customer or None."})
     if author_customer is not None:
         author_customer = customer_get_for_update(tenant=tenant, pk=author_customer.pk, no_key=True)
         customer_ensure_not_erased(customer=author_customer)

@@ -10,12 +10,14 @@ from tenants import events
 from tenants.access import Actor
 from tenants.models import Tenant
 from tenants.services import audit_log_record
+from tenants.validation import fields_clean
 from tickets.events import CustomerCreated, CustomerUpdated
 from tickets.exceptions import CustomerHasTicketsError
 from tickets.models import Customer, Ticket
 from tickets.selectors import customer_get_for_update
 from tickets.services.gdpr import customer_ensure_not_erased, customer_tickets_lock
 from tickets.services.versions import ExpectedVersion, version_check
+from tickets.validation import CUSTOMER_RULES
 
 _CUSTOMER_FIELDS = ("email", "name", "tier", "company", "phone", "crm_id", "metadata")
 _EMAIL_TAKEN = "A customer with this email already exists."
@@ -35,8 +37,12 @@ def _email_taken(*, tenant: Tenant, email: str, exclude_pk: int | None = None) -
 
 @transaction.atomic
 def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) -> Customer:
-    """Create a customer; the email must be new in this tenant (case-insensitively)."""
-    email = email.strip().lower()
+    """Create a customer; the email must be new in this tenant (case-insensitively).
+
+    Raises ValidationError for a bad or unknown field (before any write) or a taken email.
+    """
+    fields = fields_clean({"email": email, **fields}, CUSTOMER_RULES)
+    email = fields.pop("email")
     if _email_taken(tenant=tenant, email=email):
         raise ValidationError({"email": _EMAIL_TAKEN})
     try:
@@ -62,6 +68,7 @@ def customer_find_or_create(
     ends (see customer_get_for_update), so whatever the caller attaches to it cannot slip past
     an erasure. One erased while we waited no longer has the email: a new customer is created.
     """
+    email = fields_clean({"email": email, "name": name}, CUSTOMER_RULES)["email"]
     try:
         return customer_get_for_update(tenant=tenant, email=email, no_key=True)
     except NotFoundError:
@@ -83,15 +90,17 @@ def customer_update(
 ) -> Customer:
     """Change a customer's fields (optimistic concurrency through `expected_version`).
 
-    Raises NotFoundError (deleted meanwhile), CustomerErasedError, PreconditionFailedError.
+    Raises ValidationError (a bad or unknown field), NotFoundError (deleted meanwhile),
+    CustomerErasedError, PreconditionFailedError.
     """
+    changes = fields_clean(changes, CUSTOMER_RULES)
     customer = customer_get_for_update(tenant=tenant, pk=customer.pk, no_key=True)
     customer_ensure_not_erased(customer=customer)
     version_check(customer, expected_version)
-    if "email" in changes:
-        changes["email"] = changes["email"].strip().lower()
-        if _email_taken(tenant=tenant, email=changes["email"], exclude_pk=customer.pk):
-            raise ValidationError({"email": _EMAIL_TAKEN})
+    if "email" in changes and _email_taken(
+        tenant=tenant, email=changes["email"], exclude_pk=customer.pk
+    ):
+        raise ValidationError({"email": _EMAIL_TAKEN})
     changed = [f for f in _CUSTOMER_FIELDS if f in changes and getattr(customer, f) != changes[f]]
     if not changed:
         return customer
@@ -130,9 +139,7 @@ def customer_delete(
     customer = customer_get_for_update(tenant=tenant, pk=customer.pk)
     version_check(customer, expected_version)
     if Ticket.objects.filter(tenant=tenant, requester=customer).exists():
-        raise CustomerHasTicketsError(
-            "This customer has tickets; erase their personal data instead."
-        )
+        raise CustomerHasTicketsError()
     # The delete clears the customer from comments and history on other customers' tickets:
     # take those tickets first, in the one lock order, as every other writer of them does.
     customer_tickets_lock(tenant=tenant, customer=customer)

@@ -269,7 +269,7 @@ def _export_queryset(*, tenant: Tenant, job: ExportJob) -> QuerySet[Ticket]:
         tenant=tenant, filters=filters, queryset=ticket_list(tenant=tenant), user=None
     )
     if set(filters) - set(EXPORT_FILTERS) or not filterset.is_valid():
-        raise ExportFiltersInvalidError("The stored filters are no longer valid.")
+        raise ExportFiltersInvalidError()
     return filterset.qs.order_by("number")
 
 
@@ -339,16 +339,16 @@ def export_job_open(*, tenant: Tenant, job: ExportJob) -> File:
     Raises ExportNotReadyError (pending/running), ExportFailedError, ExportFileMissingError.
     """
     if job.status == ExportStatus.FAILED:
-        raise ExportFailedError(job.error or "The export failed.", extra={"status": job.status})
+        raise ExportFailedError(job.error or None, status=job.status)
     if job.status != ExportStatus.DONE:
-        raise ExportNotReadyError("The export is not ready yet.", extra={"status": job.status})
+        raise ExportNotReadyError(status=job.status)
     # Only ever a key under this tenant's prefix, whatever the row says.
     if not job.storage_key.startswith(f"tenants/{tenant.pk}/exports/"):
-        raise ExportFileMissingError("The export file is no longer available.")
+        raise ExportFileMissingError()
     try:
         return default_storage.open(job.storage_key, "rb")
     except FileNotFoundError as exc:
-        raise ExportFileMissingError("The export file is no longer available.") from exc
+        raise ExportFileMissingError() from exc
 
 
 def export_files_remove(*, tenant: Tenant, reason: str, finished_before=None) -> int:

@@ -52,9 +52,7 @@ TICKET_PII_FIELDS = ("subject", "description", "metadata")
 def customer_ensure_not_erased(*, customer: Customer) -> None:
     """Raise CustomerErasedError when the customer's personal data has been erased."""
     if customer.erased_at is not None:
-        raise CustomerErasedError(
-            "This customer's personal data has been erased; the customer can no longer change."
-        )
+        raise CustomerErasedError()
 
 
 # --- What is held about a customer ------------------------------------------------------------

@@ -40,21 +40,13 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
         raise ValidationError({"into": "Both tickets must belong to this tenant."})
     source, target = ticket_pair_get_for_update(tenant=tenant, first=ticket.pk, second=into.pk)
     if source.merged_into_id is not None:
-        raise TicketAlreadyMergedError(
-            f"Ticket #{source.number} was already merged into #{source.merged_into.number}.",
-            extra={"number": source.number, "merged_into": source.merged_into.number},
-        )
+        raise TicketAlreadyMergedError(number=source.number, merged_into=source.merged_into.number)
     if source.status == Status.CLOSED:
-        raise TicketClosedError(
-            "A closed ticket cannot be merged.", extra={"number": source.number}
-        )
+        raise TicketClosedError("A closed ticket cannot be merged.", number=source.number)
     if target.status == Status.CLOSED:
         raise MergeTargetClosedError(
-            f"Ticket #{target.number} is closed and cannot take a merge.",
-            extra={
-                "into": target.number,
-                "merged_into": target.merged_into.number if target.merged_into else None,
-            },
+            into=target.number,
+            merged_into=target.merged_into.number if target.merged_into else None,
         )
 
     moved = {

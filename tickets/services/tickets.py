@@ -13,6 +13,7 @@ from tenants.access import Actor
 from tenants.models import Membership, Tenant, User
 from tenants.permissions import has_capability
 from tenants.services import audit_log_record
+from tenants.validation import email_check, fields_clean
 from tickets import history, workflow
 from tickets.events import TicketDeleted, ticket_changed_publish, ticket_created_publish
 from tickets.exceptions import CustomerErasedError, TicketClosedError
@@ -25,6 +26,7 @@ from tickets.selectors import (
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
+from tickets.validation import CUSTOMER_RULES, TICKET_CREATE_RULES, TICKET_UPDATE_RULES
 
 # Fields a PATCH may change, in the order their history rows are written.
 TICKET_FIELDS = (
@@ -110,9 +112,35 @@ def ticket_create(
     assignee: User | None = None,
     **fields: Any,
 ) -> Ticket:
-    """Open a ticket for a customer (given, or found/created by email) with a new number."""
+    """Open a ticket for a customer (given, or found/created by email) with a new number.
+
+    Raises ValidationError for a bad or unknown field before anything is written.
+    """
     if (requester is None) == (customer_email is None):
         raise ValidationError({"requester": "Give either requester or customer_email."})
+    if requester is not None and not isinstance(requester, Customer):
+        raise ValidationError({"requester": "Must be a customer."})
+    rules = {
+        **TICKET_CREATE_RULES,
+        "subject": TICKET_UPDATE_RULES["subject"],
+        "assignee": TICKET_UPDATE_RULES["assignee"],
+        "customer_name": CUSTOMER_RULES["name"],
+        "customer_email": lambda field, value: (
+            value if value is None else email_check(field, value)
+        ),
+    }
+    fields = fields_clean(
+        {
+            "subject": subject,
+            "assignee": assignee,
+            "customer_email": customer_email,
+            "customer_name": customer_name,
+            **fields,
+        },
+        rules,
+    )
+    subject, assignee = fields.pop("subject"), fields.pop("assignee")
+    customer_email, customer_name = fields.pop("customer_email"), fields.pop("customer_name")
     assignee_check(tenant=tenant, assignee=assignee)
     external_id = fields.get("external_id")
     if external_id and Ticket.objects.filter(external_id=external_id).exists():
@@ -152,8 +180,10 @@ def ticket_update(
     """Change a ticket: status moves are checked, every changed field leaves a history row.
 
     Locks the ticket first (NotFoundError when it was deleted meanwhile) and works on the
-    locked row; raises PreconditionFailedError, TicketClosedError, ValidationError.
+    locked row; raises PreconditionFailedError, TicketClosedError, ValidationError (a bad or
+    unknown field: checked before the lock).
     """
+    changes = fields_clean(changes, TICKET_UPDATE_RULES)
     ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
     return ticket_update_locked(
         tenant=tenant, actor=actor, ticket=ticket, expected_version=expected_version, **changes
@@ -170,9 +200,10 @@ def ticket_update_locked(
 ) -> Ticket:
     """ticket_update's rules for a ticket the caller locked in this transaction (through
     ticket_get_for_update or ticket_list_for_update, e.g. a bulk holding many)."""
+    changes = fields_clean(changes, TICKET_UPDATE_RULES)
     version_check(ticket, expected_version)
     if workflow.is_final(ticket.status) and changes:
-        raise TicketClosedError("A closed ticket cannot change; open a follow-up ticket.")
+        raise TicketClosedError()
     rewrites = [f for f in TICKET_PII_FIELDS if f in changes and changes[f] != getattr(ticket, f)]
     if rewrites and ticket.requester.erased_at is not None:
         # What the customer wrote was erased; a stale form must not write it back.
