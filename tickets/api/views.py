@@ -1,6 +1,5 @@
 import re
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -10,7 +9,7 @@ from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import selectors, services
 from tickets.api import serializers as s
-from tickets.api.filters import CustomerFilter, TicketFilter, TicketOrdering
+from tickets.api.filters import CustomerFilterBackend, TicketFilterBackend, TicketOrdering
 from tickets.models import Customer, Ticket
 
 
@@ -52,7 +51,7 @@ class CustomerViewSet(TenantViewSet):
     if_match = {"partial_update", "destroy"}
     etag = {"retrieve", "create", "partial_update"}
     model = Customer
-    filterset_class = CustomerFilter
+    filter_backends = [CustomerFilterBackend]
     serializer_class = s.CustomerOutputSerializer
     input_serializers = {
         "create": s.CustomerCreateInputSerializer,
@@ -119,8 +118,7 @@ class TicketViewSet(TenantViewSet):
     lookup_field = "number"
     lookup_url_kwarg = "number"
     lookup_value_regex = "[0-9]{1,18}"
-    filter_backends = [DjangoFilterBackend, TicketOrdering]
-    filterset_class = TicketFilter
+    filter_backends = [TicketFilterBackend, TicketOrdering]
     ordering = ("-created_at", "-id")
     serializer_class = s.TicketOutputSerializer
     input_serializers = {
