@@ -10,6 +10,7 @@ id (one statement per set), then the rows under them (comments, history, attachm
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from uuid import UUID
 
 from django.db import OperationalError, transaction
 from django.db.models import Q, QuerySet
@@ -113,11 +114,40 @@ def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(tenant=tenant).select_related("requested_by")
 
 
-# --- Fetch-and-lock (writes only) -------------------------------------------------------------
+# --- One object (NotFoundError: a missing one and another tenant's are the same 404) ----------
 
 
 def _not_found() -> NotFoundError:
     return NotFoundError("Not found.")
+
+
+def customer_get(*, tenant: Tenant, public_id: UUID | str) -> Customer:
+    """Return the tenant's customer with this id. Raises NotFoundError (a malformed id too)."""
+    try:
+        public_id = UUID(str(public_id))
+    except ValueError as exc:
+        raise _not_found() from exc
+    customer = customer_list(tenant=tenant).filter(public_id=public_id).first()
+    if customer is None:
+        raise _not_found()
+    return customer
+
+
+def ticket_get(*, tenant: Tenant, number: int | None = None, pk: int | None = None) -> Ticket:
+    """Return the tenant's ticket (by number or id) with requester, assignee and merged_into.
+
+    Raises NotFoundError. For a write, lock it instead (ticket_get_for_update).
+    """
+    if (pk is None) == (number is None):
+        raise TypeError("Give exactly one of pk and number.")
+    lookup = {"pk": pk} if pk is not None else {"number": number}
+    try:
+        return ticket_list(tenant=tenant).get(**lookup)
+    except Ticket.DoesNotExist as exc:
+        raise _not_found() from exc
+
+
+# --- Fetch-and-lock (writes only) -------------------------------------------------------------
 
 
 def customer_get_for_update(

@@ -153,7 +153,7 @@ class TicketViewSet(TenantViewSet):
         ticket = services.ticket_create(
             tenant=request.tenant, actor=self.actor, **data.validated_data
         )
-        ticket = self.get_queryset().get(pk=ticket.pk)
+        ticket = selectors.ticket_get(tenant=request.tenant, pk=ticket.pk)
         response = Response(s.TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
         return _with_etag(response, ticket)
 

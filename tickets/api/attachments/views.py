@@ -1,7 +1,6 @@
 import logging
 
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -39,8 +38,8 @@ class TicketAttachmentViewSet(TenantViewSet):
     def ticket(self):
         # The ticket of the URL, inside the request's tenant: another tenant's number is a 404.
         if not hasattr(self, "_ticket"):
-            tickets = selectors.ticket_list(tenant=self.request.tenant)
-            self._ticket = get_object_or_404(tickets, number=self.kwargs["number"])
+            number = int(self.kwargs["number"])
+            self._ticket = selectors.ticket_get(tenant=self.request.tenant, number=number)
         return self._ticket
 
     def filter_queryset(self, queryset):

@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -18,7 +17,7 @@ class TicketMergeApi(TenantAPIView):
     )
     def post(self, request, number):
         # The source first: another tenant's number is the same 404 whatever the body says.
-        ticket = get_object_or_404(selectors.ticket_list(tenant=request.tenant), number=number)
+        ticket = selectors.ticket_get(tenant=request.tenant, number=int(number))
         data = s.TicketMergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.ticket_merge(
