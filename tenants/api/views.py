@@ -3,7 +3,7 @@ from dataclasses import replace
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -295,7 +295,7 @@ class TenantDetailApi(TenantAPIView):
 # --- Members ----------------------------------------------------------------------------------
 
 
-class MemberViewSet(TenantViewSet):
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     selector = staticmethod(selectors.member_list)
     model = Membership
     filterset_class = MemberFilter
@@ -309,14 +309,6 @@ class MemberViewSet(TenantViewSet):
         # Anyone may leave; removing others is checked by the service (member.manage).
         "destroy": "member.read",
     }
-
-    def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.MemberOutputSerializer(page, many=True).data)
-
-    def retrieve(self, request, id=None):
-        return Response(s.MemberOutputSerializer(self.get_object()).data)
 
     @extend_schema(request=s.MemberUpdateInputSerializer, responses={200: s.MemberOutputSerializer})
     def partial_update(self, request, id=None):
@@ -338,7 +330,7 @@ class MemberViewSet(TenantViewSet):
 # --- Invitations ------------------------------------------------------------------------------
 
 
-class InvitationViewSet(TenantViewSet):
+class InvitationViewSet(mixins.ListModelMixin, TenantViewSet):
     selector = staticmethod(selectors.invitation_list)
     model = Invitation
     filterset_class = InvitationFilter
@@ -350,11 +342,6 @@ class InvitationViewSet(TenantViewSet):
         "destroy": "member.manage",
         "resend": "member.manage",
     }
-
-    def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.InvitationOutputSerializer(page, many=True).data)
 
     @extend_schema(
         request=s.InvitationCreateInputSerializer,
@@ -441,7 +428,7 @@ class InvitationAcceptApi(APIView):
 # --- API keys ---------------------------------------------------------------------------------
 
 
-class ApiKeyViewSet(TenantViewSet):
+class ApiKeyViewSet(mixins.ListModelMixin, TenantViewSet):
     selector = staticmethod(selectors.api_key_list)
     model = ApiKey
     serializer_class = s.ApiKeyOutputSerializer
@@ -453,10 +440,6 @@ class ApiKeyViewSet(TenantViewSet):
         "create": "api_key.manage",
         "destroy": "api_key.manage",
     }
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ApiKeyOutputSerializer(page, many=True).data)
 
     @extend_schema(
         request=s.ApiKeyCreateInputSerializer,
@@ -493,14 +476,9 @@ class ApiKeyViewSet(TenantViewSet):
 # --- Audit log --------------------------------------------------------------------------------
 
 
-class AuditLogViewSet(TenantViewSet):
+class AuditLogViewSet(mixins.ListModelMixin, TenantViewSet):
     selector = staticmethod(selectors.audit_log_list)
     model = AuditLogEntry
     filterset_class = AuditLogFilter
     serializer_class = s.AuditLogOutputSerializer
     permission_map = {"list": "audit.read"}
-
-    def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.AuditLogOutputSerializer(page, many=True).data)

@@ -2,12 +2,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from tenants.api.base import TenantAPIView
-from tickets import selectors, services
+from tickets import services
+from tickets.api.base import TicketScopedMixin
 from tickets.api.bulk import serializers as s
 from tickets.api.serializers import TicketOutputSerializer
 
 
-class TicketMergeApi(TenantAPIView):
+class TicketMergeApi(TicketScopedMixin, TenantAPIView):
     required_permission = "ticket.merge"
 
     @extend_schema(
@@ -17,7 +18,7 @@ class TicketMergeApi(TenantAPIView):
     )
     def post(self, request, number):
         # The source first: another tenant's number is the same 404 whatever the body says.
-        ticket = selectors.ticket_get(tenant=request.tenant, number=int(number))
+        ticket = self.ticket
         data = s.TicketMergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.ticket_merge(
