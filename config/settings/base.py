@@ -227,7 +227,7 @@ API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # Ticket attachments: the per-file cap and the accepted types (checked against the declared
-# type and the file's leading bytes; see tickets/services/attachments.py).
+# type and the file's leading bytes; see tickets/files.py, the upload policy).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_CONTENT_TYPES = env.list(
     "ATTACHMENT_CONTENT_TYPES",

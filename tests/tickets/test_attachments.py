@@ -13,9 +13,9 @@ from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
 from tickets import services
+from tickets.files import EXTENSIONS, upload_filename_sanitize
 from tickets.models import Attachment, TicketEvent
-from tickets.services.attachments import EXTENSIONS, attachment_create
-from tickets.storage import attachment_filename_sanitize
+from tickets.services.attachments import attachment_create
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
@@ -558,7 +558,7 @@ def test_closed_ticket_takes_no_attachments(agent_client, tenant, ticket, media)
     ],
 )
 def test_filename_is_sanitized(raw, content_type, expected):
-    assert attachment_filename_sanitize(raw, extensions=EXTENSIONS[content_type]) == expected
+    assert upload_filename_sanitize(raw, extensions=EXTENSIONS[content_type]) == expected
 
 
 @pytest.mark.parametrize(
@@ -566,7 +566,7 @@ def test_filename_is_sanitized(raw, content_type, expected):
     [pytest.param("a" * 400, 120, 120, id="ascii"), pytest.param("é" * 400, 120, 200, id="utf-8")],
 )
 def test_long_filename_is_cut_and_keeps_its_extension(stem, max_chars, max_bytes):
-    name = attachment_filename_sanitize(f"{stem}.pdf", extensions=EXTENSIONS["application/pdf"])
+    name = upload_filename_sanitize(f"{stem}.pdf", extensions=EXTENSIONS["application/pdf"])
 
     assert name.endswith(".pdf")
     assert len(name) <= max_chars
