@@ -188,6 +188,8 @@ REST_FRAMEWORK = {
         "api_key": env("THROTTLE_API_KEY_RATE", default="1200/min"),
         "tenant": env("THROTTLE_TENANT_RATE", default="6000/min"),
         "anon": env("THROTTLE_ANON_RATE", default="120/min"),
+        # Public tenant routes (the help center), per client address per tenant.
+        "public": env("THROTTLE_PUBLIC_RATE", default="60/min"),
         "login": env("THROTTLE_LOGIN_RATE", default="10/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT_RATE", default="30/hour"),
         "register": env("THROTTLE_REGISTER_RATE", default="20/hour"),
