@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 
-from tickets.files import CheckedUpload, upload_check
+from tickets.files import EXTENSIONS, CheckedUpload, upload_check, upload_filename_sanitize
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
@@ -300,3 +300,41 @@ def test_names_are_sanitized(raw, content, declared, expected):
 )
 def test_very_long_names_are_cut_keeping_the_extension(stem, expected):
     assert _check(f"{stem}.txt", b"hi", "text/plain").name == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "expected"),
+    [
+        pytest.param("../../etc/passwd", "text/plain", "passwd.txt", id="posix-traversal"),
+        pytest.param(
+            "..\\..\\windows\\win.ini", "text/plain", "win.ini.txt", id="windows-traversal"
+        ),
+        pytest.param("/abs/path/a.txt", "text/plain", "a.txt", id="absolute"),
+        pytest.param("a\x00b.png", "image/png", "ab.png", id="nul"),
+        pytest.param("line\r\nbreak.txt", "text/plain", "linebreak.txt", id="newlines"),
+        pytest.param("evil\u202egnp.exe", "image/png", "evilgnp.exe.png", id="bidi-override"),
+        pytest.param('qu"o<t>e|s?.txt', "text/plain", "quotes.txt", id="header-and-windows-chars"),
+        pytest.param(".htaccess", "text/plain", "htaccess.txt", id="hidden-file"),
+        pytest.param("..", "text/plain", "attachment.txt", id="dots-only"),
+        pytest.param("", "image/png", "attachment.png", id="empty"),
+        pytest.param("trailing. . ", "text/plain", "trailing.txt", id="trailing-dots"),
+        pytest.param("CON.txt", "text/plain", "_CON.txt", id="windows-device"),
+        pytest.param("Photo.JPEG", "image/jpeg", "Photo.jpeg", id="extension-lowercased"),
+        pytest.param("report.final.v2", "text/csv", "report.final.v2.csv", id="unknown-extension"),
+        pytest.param("a    b.txt", "text/plain", "a b.txt", id="whitespace-collapsed"),
+    ],
+)
+def test_filename_is_sanitized(raw, content_type, expected):
+    assert upload_filename_sanitize(raw, extensions=EXTENSIONS[content_type]) == expected
+
+
+@pytest.mark.parametrize(
+    ("stem", "max_chars", "max_bytes"),
+    [pytest.param("a" * 400, 120, 120, id="ascii"), pytest.param("é" * 400, 120, 200, id="utf-8")],
+)
+def test_long_filename_is_cut_and_keeps_its_extension(stem, max_chars, max_bytes):
+    name = upload_filename_sanitize(f"{stem}.pdf", extensions=EXTENSIONS["application/pdf"])
+
+    assert name.endswith(".pdf")
+    assert len(name) <= max_chars
+    assert len(name.encode()) <= max_bytes
