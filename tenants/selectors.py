@@ -104,6 +104,17 @@ def audit_log_list(*, tenant: Tenant) -> QuerySet[AuditLogEntry]:
     return AuditLogEntry.objects.select_related("actor_user").filter(tenant=tenant)
 
 
+def tenant_get(*, slug: str) -> Tenant:
+    """Return the active tenant with this slug (public routes name it in their URL).
+
+    Raises NotFoundError for an unknown and a deactivated tenant alike.
+    """
+    tenant = Tenant.objects.filter(slug=slug, is_active=True).first()
+    if tenant is None:
+        raise NotFoundError("Not found.")
+    return tenant
+
+
 def tenant_get_for_update(*, tenant: Tenant) -> Tenant:
     """Lock an active tenant's row (FOR NO KEY UPDATE: inserts into its tables go on) until
     the transaction ends and return it as committed now; NotFoundError once it is deleted."""

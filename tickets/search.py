@@ -5,7 +5,10 @@ function returns the ids of the current tenant's matching tickets (the tenant co
 transaction's `app.tenant_id`, never from an argument), best match first.
 """
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
+from django.db.models import BigIntegerField, F, Func, IntegerField, QuerySet, Value
+from django.db.models.functions import Cast
 
 from tenants.context import require_tenant_id
 
@@ -26,3 +29,24 @@ def ticket_search_ids(*, query: str, limit: int = SEARCH_MAX_RESULTS) -> list[in
     with connection.cursor() as cursor:
         cursor.execute("SELECT ticket_id FROM tickets_search(%s, %s)", [query, limit])
         return [ticket_id for (ticket_id,) in cursor.fetchall()]
+
+
+def ticket_search_narrow(queryset: QuerySet, *, query: str) -> QuerySet:
+    """Narrow a ticket queryset to the current tenant's matches of `query`, best match first.
+
+    Each row is annotated with its `search_position` (1 = best). The caller scopes `queryset`
+    to the tenant (tickets.selectors.ticket_search does). Raises TenantContextMissing outside a
+    tenant context.
+    """
+    ids = ticket_search_ids(query=query)
+    position = Func(
+        Cast(Value(ids), ArrayField(BigIntegerField())),
+        F("id"),
+        function="array_position",
+        output_field=IntegerField(),
+    )
+    return (
+        queryset.filter(pk__in=ids)
+        .annotate(**{SEARCH_POSITION: position})
+        .order_by(SEARCH_POSITION)
+    )

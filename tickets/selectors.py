@@ -8,18 +8,19 @@ body of any missing object). The lock order, everywhere: customers before ticket
 id (one statement per set), then the rows under them (comments, history, attachments).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
 
-from django.contrib.postgres.fields import ArrayField
 from django.db import OperationalError, transaction
-from django.db.models import BigIntegerField, F, Func, IntegerField, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import Q, QuerySet
 
 from config.errors import NotFoundError
-from tenants.models import Tenant
+from tenants.models import Tenant, User
 from tickets.exceptions import TicketBusyError
+from tickets.filters import CustomerFilter, TicketFilter, filterset_apply
 from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket, TicketEvent
-from tickets.search import SEARCH_POSITION, ticket_search_ids
+from tickets.search import ticket_search_narrow
 
 
 def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
@@ -42,19 +43,42 @@ def ticket_search(
     Narrows `queryset` (default: ticket_list) to the matches and annotates each with its
     `search_position` (1 = best); docs/search.md explains why the index lives outside RLS.
     """
-    ids = ticket_search_ids(query=query)
     queryset = ticket_list(tenant=tenant) if queryset is None else queryset
-    position = Func(
-        Cast(Value(ids), ArrayField(BigIntegerField())),
-        F("id"),
-        function="array_position",
-        output_field=IntegerField(),
+    return ticket_search_narrow(queryset.filter(tenant=tenant), query=query)
+
+
+def customer_list_filtered(
+    *,
+    tenant: Tenant,
+    user: User | None,
+    filters: Mapping[str, Any],
+    queryset: QuerySet[Customer] | None = None,
+) -> QuerySet[Customer]:
+    """Return the tenant's customers the customer list's filters select (tickets.filters).
+
+    Narrows `queryset` (default: customer_list). Raises ValidationError({filter: [messages]}).
+    """
+    queryset = customer_list(tenant=tenant) if queryset is None else queryset
+    return filterset_apply(
+        CustomerFilter(data=filters, queryset=queryset, tenant=tenant, user=user)
     )
-    return (
-        queryset.filter(tenant=tenant, pk__in=ids)
-        .annotate(**{SEARCH_POSITION: position})
-        .order_by(SEARCH_POSITION)
-    )
+
+
+def ticket_list_filtered(
+    *,
+    tenant: Tenant,
+    user: User | None,
+    filters: Mapping[str, Any],
+    queryset: QuerySet[Ticket] | None = None,
+) -> QuerySet[Ticket]:
+    """Return the tenant's tickets the ticket list's filters select (tickets.filters).
+
+    `filters` holds query-string values; `user` is who `assignee=me` means (None for an API
+    key or a job: then it matches nothing). Narrows `queryset` (default: ticket_list); a
+    `search` orders by best match. Raises ValidationError({filter: [messages]}).
+    """
+    queryset = ticket_list(tenant=tenant) if queryset is None else queryset
+    return filterset_apply(TicketFilter(data=filters, queryset=queryset, tenant=tenant, user=user))
 
 
 def comment_list(*, tenant: Tenant, ticket: Ticket) -> QuerySet[Comment]:
@@ -90,11 +114,40 @@ def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(tenant=tenant).select_related("requested_by")
 
 
-# --- Fetch-and-lock (writes only) -------------------------------------------------------------
+# --- One object (NotFoundError: a missing one and another tenant's are the same 404) ----------
 
 
 def _not_found() -> NotFoundError:
     return NotFoundError("Not found.")
+
+
+def customer_get(*, tenant: Tenant, public_id: UUID | str) -> Customer:
+    """Return the tenant's customer with this id. Raises NotFoundError (a malformed id too)."""
+    try:
+        public_id = UUID(str(public_id))
+    except ValueError as exc:
+        raise _not_found() from exc
+    customer = customer_list(tenant=tenant).filter(public_id=public_id).first()
+    if customer is None:
+        raise _not_found()
+    return customer
+
+
+def ticket_get(*, tenant: Tenant, number: int | None = None, pk: int | None = None) -> Ticket:
+    """Return the tenant's ticket (by number or id) with requester, assignee and merged_into.
+
+    Raises NotFoundError. For a write, lock it instead (ticket_get_for_update).
+    """
+    if (pk is None) == (number is None):
+        raise TypeError("Give exactly one of pk and number.")
+    lookup = {"pk": pk} if pk is not None else {"number": number}
+    try:
+        return ticket_list(tenant=tenant).get(**lookup)
+    except Ticket.DoesNotExist as exc:
+        raise _not_found() from exc
+
+
+# --- Fetch-and-lock (writes only) -------------------------------------------------------------
 
 
 def customer_get_for_update(

@@ -182,6 +182,20 @@ class TenantRateThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": tenant.pk}
 
 
+class PublicTenantRateThrottle(_SettingsRateThrottle):
+    """Per client address per tenant, on the public (unauthenticated) tenant routes."""
+
+    scope = "public"
+    tenant_scoped = True  # checked once the tenant is resolved (tenants.api.base)
+
+    def get_cache_key(self, request, view):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None:
+            return None
+        ident = f"{tenant.pk}:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 class AnonRateThrottle(_SettingsRateThrottle):
     """Per client address for unauthenticated calls."""
 

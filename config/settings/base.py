@@ -188,6 +188,8 @@ REST_FRAMEWORK = {
         "api_key": env("THROTTLE_API_KEY_RATE", default="1200/min"),
         "tenant": env("THROTTLE_TENANT_RATE", default="6000/min"),
         "anon": env("THROTTLE_ANON_RATE", default="120/min"),
+        # Public tenant routes (the help center), per client address per tenant.
+        "public": env("THROTTLE_PUBLIC_RATE", default="60/min"),
         "login": env("THROTTLE_LOGIN_RATE", default="10/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT_RATE", default="30/hour"),
         "register": env("THROTTLE_REGISTER_RATE", default="20/hour"),
@@ -227,7 +229,7 @@ API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # Ticket attachments: the per-file cap and the accepted types (checked against the declared
-# type and the file's leading bytes; see tickets/services/attachments.py).
+# type and the file's leading bytes; see tickets/files.py, the upload policy).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_CONTENT_TYPES = env.list(
     "ATTACHMENT_CONTENT_TYPES",

@@ -1,29 +1,33 @@
-"""The base of every tenant route (/api/v1/t/<tenant_slug>/…).
+"""The bases of every tenant route: member routes (/api/v1/t/<tenant_slug>/…) and public ones.
 
-It owns, and subclasses cannot override:
+A member route (TenantViewMixin) owns, and subclasses cannot override:
 - the transaction the request runs in (the tenant GUC is transaction-local);
 - authentication first (401), then tenant + membership in one query (404 for an unknown
   tenant and for a non-member alike), then tenant_context(), then the role check (403);
 - get_queryset(): always filtered by the request's tenant, narrowed by the view's selector;
 - rendering inside the context (the browsable API evaluates querysets while rendering).
-PostHog's TeamAndOrgViewSetMixin guards its subclasses the same way.
+PostHog's TeamAndOrgViewSetMixin guards its subclasses the same way. A public route
+(PublicTenantViewMixin: no credentials, e.g. the help center) shares the transaction, the
+context and the guard; its contract is in its docstring.
 """
 
 from contextlib import ExitStack
 
 from django.db import transaction
 from rest_framework import exceptions, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
 from config.api.client import client_ip
+from config.api.throttling import AnonRateThrottle, PublicTenantRateThrottle
 from config.logging import user_id_var
 from tenants import idempotency
 from tenants.access import Actor
 from tenants.authentication import ApiKeyPrincipal
 from tenants.context import tenant_context
+from tenants.models import Tenant
 from tenants.permissions import HasTenantCapability
-from tenants.selectors import tenant_access_resolve
+from tenants.selectors import tenant_access_resolve, tenant_get
 
 # What a tenant view may not redefine: tenant resolution, authentication, quotas, the role
 # check and the scoped queryset all stay with the base.
@@ -58,11 +62,10 @@ def actor_from_request(request) -> Actor:
     )
 
 
-class TenantViewMixin:
-    permission_classes = [IsAuthenticated, HasTenantCapability]
-    # Response fields that carry a secret shown once: an Idempotency-Key record stores them as
-    # null and a replay says so (tenants.idempotency).
-    idempotency_redact: tuple[str, ...] = ()
+class TenantContextMixin:
+    """A request that runs in one transaction, inside its tenant's context once `initial()`
+    has resolved the tenant (`_enter_tenant`); rendering happens inside it too. Errors, HEAD
+    and OPTIONS roll back. The bases below build on it; views never subclass it directly."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -91,6 +94,33 @@ class TenantViewMixin:
                 transaction.set_rollback(True)
         return response
 
+    def _enter_tenant(self, tenant: Tenant) -> None:
+        self._tenant_stack.enter_context(
+            # The view's own transaction holds the settings: no savepoint needed.
+            tenant_context(tenant, savepoint=False, restore=self._restore_context)
+        )
+
+    def _check_throttles(self, request, *, tenant_phase: bool) -> None:
+        waits = [
+            throttle.wait()
+            for throttle in self.get_throttles()
+            if getattr(throttle, "tenant_scoped", False) == tenant_phase
+            and not throttle.allow_request(request, self)
+        ]
+        if waits:
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
+
+    @property
+    def actor(self) -> Actor:
+        return actor_from_request(self.request)
+
+
+class TenantViewMixin(TenantContextMixin):
+    permission_classes = [IsAuthenticated, HasTenantCapability]
+    # Response fields that carry a secret shown once: an Idempotency-Key record stores them as
+    # null and a replay says so (tenants.idempotency).
+    idempotency_redact: tuple[str, ...] = ()
+
     def initial(self, request, *args, **kwargs):
         # DRF's initial(), reordered: the caller's own quotas (user, API key, anonymous
         # address) apply before the tenant is looked up, so 401s and 404s count too; the
@@ -113,10 +143,7 @@ class TenantViewMixin:
         access = tenant_access_resolve(user=user, api_key=api_key, slug=self.tenant_slug)
         if access is None:
             raise exceptions.NotFound()
-        self._tenant_stack.enter_context(
-            # The view's own transaction holds the settings: no savepoint needed.
-            tenant_context(access.tenant, savepoint=False, restore=self._restore_context)
-        )
+        self._enter_tenant(access.tenant)
         # On the HttpRequest, which DRF's Request proxies: the clones DRF makes to ask "may this
         # caller POST here?" (OPTIONS metadata, the browsable API's forms) see them too.
         django_request = request._request
@@ -141,20 +168,6 @@ class TenantViewMixin:
             self._idempotency = None
             idempotency.finish(request, pending, response, redact_fields=self.idempotency_redact)
         return response
-
-    def _check_throttles(self, request, *, tenant_phase: bool) -> None:
-        waits = [
-            throttle.wait()
-            for throttle in self.get_throttles()
-            if getattr(throttle, "tenant_scoped", False) == tenant_phase
-            and not throttle.allow_request(request, self)
-        ]
-        if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
-
-    @property
-    def actor(self) -> Actor:
-        return actor_from_request(self.request)
 
 
 class TenantAPIView(TenantViewMixin, APIView):
@@ -194,3 +207,52 @@ class TenantViewSet(TenantViewMixin, viewsets.GenericViewSet):
         # The explicit filter stays even if a selector forgets it (and is a literal predicate
         # on every query, which Citus routing will need).
         return type(self).selector(tenant=tenant).filter(tenant=tenant)
+
+
+class PublicTenantViewMixin(TenantContextMixin):
+    """The base of a public tenant route (the help center's): anyone may call it.
+
+    Contract:
+    - No authentication: no authenticator runs, so an Authorization header, valid or not, is
+      ignored (no 401; the caller is anonymous, `request.user` is AnonymousUser).
+    - The tenant comes from the URL's `tenant_slug`: an unknown or deactivated tenant is the
+      standard 404 (`{"detail": "Not found.", "code": "not_found"}`).
+    - The request runs like a member route's: in one transaction, inside
+      `tenant_context(tenant)` (row-level security scopes every query to the tenant), with
+      `request.tenant` set; errors, HEAD and OPTIONS roll back. `self.actor` is anonymous
+      (address and request id only).
+    - Read-only: GET, HEAD and OPTIONS. A subclass that accepts a write lists it, e.g.
+      `http_method_names = [*PublicTenantAPIView.http_method_names, "post"]`; any other
+      method is a 405, even where a handler exists.
+    - Throttled per client address: the `anon` rate over every anonymous route (counted before
+      the tenant is looked up, so 404s count) and the `public` rate per tenant
+      (THROTTLE_PUBLIC_RATE); beyond either, 429 with Retry-After.
+    - No Idempotency-Key handling (there is no principal to key it by) and no role check.
+    Like member routes, subclasses may not override the methods and attributes that make this
+    contract (dispatch, initial, authentication, throttles, permissions).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle, PublicTenantRateThrottle]
+    http_method_names = ["get", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        # DRF's initial() without authentication: the address's quota first, then the tenant,
+        # then the tenant's quota inside it.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        negotiated = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = negotiated
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+
+        self._check_throttles(request, tenant_phase=False)
+        tenant = tenant_get(slug=self.tenant_slug)  # NotFoundError: unknown or deactivated
+        self._enter_tenant(tenant)
+        request._request.tenant = tenant
+        self._check_throttles(request, tenant_phase=True)
+        self.check_permissions(request)
+
+
+class PublicTenantAPIView(PublicTenantViewMixin, APIView):
+    """A public tenant endpoint (see PublicTenantViewMixin)."""

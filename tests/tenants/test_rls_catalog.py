@@ -13,7 +13,7 @@ from tenants.models import TenantModel
 CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey", "tenants_invitation"}
 # Tables with a tenant_id and deliberately no RLS, because RLS would keep PostgreSQL from using
 # their index: the runtime role has no privilege on them at all, and only owner-defined
-# functions that filter by the tenant setting read them (tests/tickets/test_search.py).
+# functions that filter by the tenant setting read them (tests/tickets/search/).
 FUNCTION_ONLY_TABLES = {"tickets_ticketsearch"}
 
 # The policy expression exactly as PostgreSQL stores it (pg_policies deparses it this way).

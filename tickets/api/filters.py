@@ -1,95 +1,62 @@
-import django_filters
-from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema_field
+"""DRF adapters of the ticket and customer list filters (tickets.filters).
+
+The backends below are django-filter's DjangoFilterBackend, so the schema's query parameters
+and the browsable API's Filters form come from the FilterSets as before; the rows come from
+the list selectors, told the request's tenant and caller.
+"""
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter
 
-from config.api.filters import StrictBooleanFilter, StrictIsoDateTimeFilter
-from tenants.context import require_tenant_id
-from tenants.models import Tenant
+from tenants.models import User
 from tickets import selectors
-from tickets.models import URGENT_Q, Channel, Customer, Priority, Status, Ticket, Tier
+from tickets.filters import CustomerFilter, TenantFilterSet, TicketFilter
 from tickets.search import SEARCH_POSITION
 
 
-class CustomerFilter(django_filters.FilterSet):
-    tier = django_filters.MultipleChoiceFilter(distinct=False, choices=Tier.choices)
-    company = django_filters.CharFilter(lookup_expr="iexact", max_length=200)
-    email = django_filters.CharFilter(method="filter_email", max_length=254)
-    search = django_filters.CharFilter(method="filter_search", max_length=200)
-
-    class Meta:
-        model = Customer
-        fields = ["tier", "company", "email", "search"]
-
-    def filter_email(self, queryset, name, value):
-        return queryset.filter(email=value.strip().lower())  # stored lowercased
-
-    def filter_search(self, queryset, name, value):
-        from django.db.models import Q
-
-        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
+def filter_user(request) -> User | None:
+    """Who a filter's `me` is: the signed-in user; None for an API key (nobody)."""
+    user = request.user
+    return user if isinstance(user, User) else None
 
 
-_UUID = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-ASSIGNEE_PATTERN = f"^(me|none|{_UUID})$"
+class _SelectorFilterBackend(DjangoFilterBackend):
+    filterset_class: type[TenantFilterSet]
+    selector: Callable[..., QuerySet]
 
+    def get_filterset_class(self, view, queryset=None):
+        return self.filterset_class
 
-class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
-    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
-    channel = django_filters.MultipleChoiceFilter(distinct=False, choices=Channel.choices)
-    category = django_filters.CharFilter(max_length=64)
-    tag = django_filters.CharFilter(method="filter_tag", max_length=50)
-    # <user id> | me | none; ids are matched inside the tenant's tickets only.
-    assignee = django_filters.CharFilter(method="filter_assignee", max_length=36)
-    requester = django_filters.UUIDFilter(field_name="requester__public_id")
-    urgent = StrictBooleanFilter(method="filter_urgent")
-    breached = StrictBooleanFilter(field_name="sla_breached")
-    escalated = StrictBooleanFilter()
-    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    # Full text over subject, description and comments (web-search syntax), best match first.
-    search = django_filters.CharFilter(method="filter_search", max_length=200)
-
-    class Meta:
-        model = Ticket
-        fields = [
-            "status", "priority", "channel", "category", "tag", "assignee", "requester",
-            "urgent", "breached", "escalated", "created_after", "created_before", "search",
-        ]  # fmt: skip
-
-    def filter_tag(self, queryset, name, value):
-        return queryset.filter(tags__contains=[value.strip().lower()])
-
-    @extend_schema_field(
-        {
-            "type": "string",
-            "pattern": ASSIGNEE_PATTERN,
-            "description": "A member's user id, `me` (the caller) or `none` (unassigned).",
+    def get_filterset_kwargs(self, request, queryset, view):
+        # The browsable API's Filters form builds the FilterSet through this.
+        return {
+            "data": request.query_params,
+            "queryset": queryset,
+            "tenant": request.tenant,
+            "user": filter_user(request),
         }
-    )
-    def filter_assignee(self, queryset, name, value):
-        if value == "me":
-            user_id = getattr(self.request.user, "pk", None)
-            # An API key is nobody: without this, assignee_id=None would list unassigned tickets.
-            return queryset.none() if user_id is None else queryset.filter(assignee_id=user_id)
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        try:
-            return queryset.filter(assignee__public_id=value)
-        except ValidationError as exc:
-            raise serializers.ValidationError(
-                {"assignee": ["Use a user id, 'me' or 'none'."]}
-            ) from exc
 
-    def filter_urgent(self, queryset, name, value):
-        return queryset.filter(URGENT_Q) if value else queryset.exclude(URGENT_Q)
+    def filter_queryset(self, request, queryset, view):
+        return type(self).selector(
+            tenant=request.tenant,
+            user=filter_user(request),
+            filters=request.query_params,
+            queryset=queryset,
+        )
 
-    def filter_search(self, queryset, name, value):
-        # Export jobs run this FilterSet without an HTTP request: the tenant context names it.
-        tenant = getattr(self.request, "tenant", None) or Tenant.objects.get(pk=require_tenant_id())
-        return selectors.ticket_search(tenant=tenant, query=value, queryset=queryset)
+
+class CustomerFilterBackend(_SelectorFilterBackend):
+    filterset_class = CustomerFilter
+    selector = staticmethod(selectors.customer_list_filtered)
+
+
+class TicketFilterBackend(_SelectorFilterBackend):
+    filterset_class = TicketFilter
+    selector = staticmethod(selectors.ticket_list_filtered)
 
 
 class TicketOrdering(OrderingFilter):

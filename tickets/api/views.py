@@ -1,8 +1,7 @@
 import re
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -10,7 +9,8 @@ from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import selectors, services
 from tickets.api import serializers as s
-from tickets.api.filters import CustomerFilter, TicketFilter, TicketOrdering
+from tickets.api.base import TicketScopedMixin
+from tickets.api.filters import CustomerFilterBackend, TicketFilterBackend, TicketOrdering
 from tickets.models import Customer, Ticket
 
 
@@ -47,12 +47,12 @@ def _with_etag(response: Response, obj) -> Response:
 # --- Customers --------------------------------------------------------------------------------
 
 
-class CustomerViewSet(TenantViewSet):
+class CustomerViewSet(mixins.ListModelMixin, TenantViewSet):
     selector = staticmethod(selectors.customer_list)
     if_match = {"partial_update", "destroy"}
     etag = {"retrieve", "create", "partial_update"}
     model = Customer
-    filterset_class = CustomerFilter
+    filter_backends = [CustomerFilterBackend]
     serializer_class = s.CustomerOutputSerializer
     input_serializers = {
         "create": s.CustomerCreateInputSerializer,
@@ -65,10 +65,6 @@ class CustomerViewSet(TenantViewSet):
         "partial_update": "customer.write",
         "destroy": "customer.delete",
     }
-
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.CustomerOutputSerializer(page, many=True).data)
 
     def retrieve(self, request, id=None):
         customer = self.get_object()
@@ -111,7 +107,7 @@ class CustomerViewSet(TenantViewSet):
 # --- Tickets ----------------------------------------------------------------------------------
 
 
-class TicketViewSet(TenantViewSet):
+class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
     selector = staticmethod(selectors.ticket_list)
     if_match = {"partial_update", "destroy"}
     etag = {"retrieve", "create", "partial_update", "assign"}
@@ -119,8 +115,7 @@ class TicketViewSet(TenantViewSet):
     lookup_field = "number"
     lookup_url_kwarg = "number"
     lookup_value_regex = "[0-9]{1,18}"
-    filter_backends = [DjangoFilterBackend, TicketOrdering]
-    filterset_class = TicketFilter
+    filter_backends = [TicketFilterBackend, TicketOrdering]
     ordering = ("-created_at", "-id")
     serializer_class = s.TicketOutputSerializer
     input_serializers = {
@@ -141,9 +136,10 @@ class TicketViewSet(TenantViewSet):
         "comment_create": "ticket.write",
     }
 
-    def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(s.TicketOutputSerializer(page, many=True).data)
+    def get_object(self) -> Ticket:
+        # tickets/<number>/ itself is read like every route under it: once per request.
+        self.check_object_permissions(self.request, self.ticket)
+        return self.ticket
 
     def retrieve(self, request, number=None):
         ticket = self.get_object()
@@ -155,7 +151,7 @@ class TicketViewSet(TenantViewSet):
         ticket = services.ticket_create(
             tenant=request.tenant, actor=self.actor, **data.validated_data
         )
-        ticket = self.get_queryset().get(pk=ticket.pk)
+        ticket = selectors.ticket_get(tenant=request.tenant, pk=ticket.pk)
         response = Response(s.TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
         return _with_etag(response, ticket)
 
@@ -184,7 +180,7 @@ class TicketViewSet(TenantViewSet):
     @extend_schema(request=s.TicketAssignInputSerializer, responses=s.TicketOutputSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, number=None):
-        ticket = self.get_object()
+        ticket = self.ticket  # the 404 comes before any complaint about the body
         data = s.TicketAssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = services.ticket_assign(
@@ -197,8 +193,7 @@ class TicketViewSet(TenantViewSet):
     @extend_schema(request=None, responses=s.CommentOutputSerializer(many=True))
     @action(detail=True, methods=["get"])
     def comments(self, request, number=None):
-        ticket = self.get_object()
-        queryset = selectors.comment_list(tenant=request.tenant, ticket=ticket)
+        queryset = selectors.comment_list(tenant=request.tenant, ticket=self.ticket)
         return _oldest_first_page(request, queryset, s.CommentOutputSerializer)
 
     @extend_schema(
@@ -206,7 +201,7 @@ class TicketViewSet(TenantViewSet):
     )
     @comments.mapping.post
     def comment_create(self, request, number=None):
-        ticket = self.get_object()
+        ticket = self.ticket  # the 404 comes before any complaint about the body
         data = s.CommentCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.comment_create(
@@ -217,6 +212,5 @@ class TicketViewSet(TenantViewSet):
     @extend_schema(responses=s.TicketEventOutputSerializer(many=True))
     @action(detail=True, methods=["get"])
     def events(self, request, number=None):
-        ticket = self.get_object()
-        queryset = selectors.ticket_event_list(tenant=request.tenant, ticket=ticket)
+        queryset = selectors.ticket_event_list(tenant=request.tenant, ticket=self.ticket)
         return _oldest_first_page(request, queryset, s.TicketEventOutputSerializer)

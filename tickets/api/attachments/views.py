@@ -1,10 +1,9 @@
 import logging
 
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -13,6 +12,7 @@ from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import selectors
 from tickets.api.attachments import serializers as s
+from tickets.api.base import TicketScopedMixin
 from tickets.models import Attachment
 from tickets.services import attachments as attachment_services
 from tickets.storage import attachment_storage
@@ -20,7 +20,9 @@ from tickets.storage import attachment_storage
 logger = logging.getLogger(__name__)
 
 
-class TicketAttachmentViewSet(TenantViewSet):
+class TicketAttachmentViewSet(
+    TicketScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
     selector = staticmethod(selectors.attachment_list)
     model = Attachment
     serializer_class = s.AttachmentOutputSerializer
@@ -35,32 +37,12 @@ class TicketAttachmentViewSet(TenantViewSet):
         "destroy": "ticket.write",
     }
 
-    @property
-    def ticket(self):
-        # The ticket of the URL, inside the request's tenant: another tenant's number is a 404.
-        if not hasattr(self, "_ticket"):
-            tickets = selectors.ticket_list(tenant=self.request.tenant)
-            self._ticket = get_object_or_404(tickets, number=self.kwargs["number"])
-        return self._ticket
-
     def filter_queryset(self, queryset):
         # Narrows lists and get_object() alike: an attachment is reachable only under its ticket.
         return super().filter_queryset(queryset).filter(ticket=self.ticket)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "tenant_slug": self.request.tenant.slug}
-
-    def _output(self, instance, **kwargs):
-        return s.AttachmentOutputSerializer(
-            instance, context=self.get_serializer_context(), **kwargs
-        ).data
-
-    def list(self, request, number=None):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self._output(page, many=True))
-
-    def retrieve(self, request, number=None, id=None):
-        return Response(self._output(self.get_object()))
 
     @extend_schema(
         request={"multipart/form-data": s.AttachmentUploadInputSerializer},
@@ -80,7 +62,8 @@ class TicketAttachmentViewSet(TenantViewSet):
             content_type=upload.content_type,
             comment=data.validated_data.get("comment"),
         )
-        return Response(self._output(attachment), status=status.HTTP_201_CREATED)
+        output = s.AttachmentOutputSerializer(attachment, context=self.get_serializer_context())
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, number=None, id=None):
         attachment_services.attachment_delete(

@@ -1,14 +1,14 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from tenants.api.base import TenantAPIView
-from tickets import selectors, services
+from tickets import services
+from tickets.api.base import TicketScopedMixin
 from tickets.api.bulk import serializers as s
 from tickets.api.serializers import TicketOutputSerializer
 
 
-class TicketMergeApi(TenantAPIView):
+class TicketMergeApi(TicketScopedMixin, TenantAPIView):
     required_permission = "ticket.merge"
 
     @extend_schema(
@@ -18,7 +18,7 @@ class TicketMergeApi(TenantAPIView):
     )
     def post(self, request, number):
         # The source first: another tenant's number is the same 404 whatever the body says.
-        ticket = get_object_or_404(selectors.ticket_list(tenant=request.tenant), number=number)
+        ticket = self.ticket
         data = s.TicketMergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.ticket_merge(

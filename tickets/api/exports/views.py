@@ -1,7 +1,7 @@
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -25,7 +25,7 @@ class _JsonErrorsOnly(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class ExportJobViewSet(TenantViewSet):
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     selector = staticmethod(selectors.export_job_list)
     model = ExportJob
     filter_backends: list = []
@@ -37,13 +37,6 @@ class ExportJobViewSet(TenantViewSet):
         "create": "ticket.export",
         "download": "ticket.export",
     }
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ExportJobOutputSerializer(page, many=True).data)
-
-    def retrieve(self, request, id=None):
-        return Response(s.ExportJobOutputSerializer(self.get_object()).data)
 
     @extend_schema(
         request=s.ExportCreateInputSerializer, responses={202: s.ExportJobOutputSerializer}

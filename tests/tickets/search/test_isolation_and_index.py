@@ -1,27 +1,19 @@
-"""Full-text ticket search: the side table outside RLS, its definer functions, the API filter.
-
-docs/search.md has the design and the measured plans; these tests pin what makes it safe
-(tenant from the transaction, no privilege on the side table) and fast (the GIN index).
-"""
+"""What makes full-text search safe and fast: the side table outside RLS, its definer
+functions (the tenant comes from the transaction), the runtime role's privileges, and the GIN
+index (docs/search.md)."""
 
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
-from django.db import ProgrammingError, connection, connections
-from django.test.utils import CaptureQueriesContext
+from django.db import ProgrammingError, connections
 
-from tenants.access import Actor
 from tenants.context import TenantContextMissing, tenant_context
 from tenants.db import grant_runtime_role
-from tenants.models import Role
-from tests.errors import field_errors
 from tests.tenants.recipes import tenant_recipe
 from tests.tickets.recipes import customer_recipe, ticket_recipe
-from tickets import selectors, services
-from tickets.api.filters import TicketFilter
-from tickets.models import Status
-from tickets.search import ticket_search_ids
+from tests.tickets.search.helpers import found, make_comment, make_ticket, search
+from tickets import selectors
 
 SIDE_TABLE = "tickets_ticketsearch"
 GIN_INDEX = "tickets_ticketsearch_document_gin"
@@ -38,273 +30,29 @@ def _run(sql, params=None, using="default") -> None:
         cursor.execute(sql, params or [])
 
 
-def _ticket(tenant, subject, description="", **fields):
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject=subject,
-            description=description,
-            customer_email=fields.pop("customer_email", "asker@example.test"),
-            **fields,
-        )
-
-
-def _comment(tenant, ticket, body, **fields):
-    with tenant_context(tenant):
-        return services.comment_create(
-            tenant=tenant, actor=Actor(), ticket=ticket, body=body, **fields
-        )
-
-
-def _found(tenant, query, limit=100) -> list[int]:
-    with tenant_context(tenant):
-        return ticket_search_ids(query=query, limit=limit)
-
-
-@pytest.fixture
-def client(member, api_client):
-    return api_client(member(Role.AGENT))
-
-
-def _search(client, tenant, query, **params):
-    response = client.get(
-        f"/api/v1/t/{tenant.slug}/tickets/", {"search": query, **params}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    return [ticket["subject"] for ticket in response.json()["results"]]
-
-
-# --- The API filter ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("where", ["subject", "description", "comment"])
-def test_search_finds_a_word_wherever_the_ticket_holds_it(tenant, client, where):
-    ticket = _ticket(
-        tenant,
-        "kerberos outage" if where == "subject" else "Login trouble",
-        "kerberos ticket expired" if where == "description" else "Cannot sign in",
-    )
-    _comment(tenant, ticket, "kerberos again" if where == "comment" else "Looking into it")
-    _ticket(tenant, "Printer jam", "Paper everywhere")
-
-    assert _search(client, tenant, "kerberos") == [ticket.subject]
-
-
-def test_search_without_a_match_lists_nothing(tenant, client):
-    _ticket(tenant, "Printer jam", "Paper everywhere")
-
-    assert _search(client, tenant, "kerberos") == []
-
-
-def test_search_lists_the_best_match_first_not_the_newest(tenant, client):
-    # Created oldest to newest: the default order would list them the other way round.
-    _ticket(tenant, "kerberos in the subject", "One")
-    _ticket(tenant, "Two", "kerberos in the description")
-    in_comment = _ticket(tenant, "Three", "No match here")
-    _comment(tenant, in_comment, "kerberos in a comment")
-
-    assert _search(client, tenant, "kerberos") == [
-        "kerberos in the subject",
-        "Two",
-        "Three",
-    ]
-
-
-def test_an_explicit_ordering_wins_over_the_rank(tenant, client):
-    _ticket(tenant, "kerberos in the subject", "One")
-    _ticket(tenant, "Two", "kerberos in the description")
-    _ticket(tenant, "Unrelated", "Nothing")
-
-    assert _search(client, tenant, "kerberos", ordering="-number") == [
-        "Two",
-        "kerberos in the subject",
-    ]
-
-
-def test_search_combines_with_the_other_filters(tenant, client):
-    _ticket(tenant, "kerberos open")
-    closed = _ticket(tenant, "kerberos closed")
-    _ticket(tenant, "printer closed")
-    with tenant_context(tenant):
-        services.ticket_update(tenant=tenant, actor=Actor(), ticket=closed, status=Status.CLOSED)
-
-    assert _search(client, tenant, "kerberos", status="closed") == ["kerberos closed"]
-
-
-def test_search_pages_walk_every_match_once_in_rank_order(tenant, client):
-    _ticket(tenant, "kerberos kerberos kerberos")
-    _ticket(tenant, "Two", "kerberos")
-    third = _ticket(tenant, "Three")
-    _comment(tenant, third, "kerberos")
-    url = f"/api/v1/t/{tenant.slug}/tickets/?search=kerberos&page_size=1"
-    subjects = []
-    while url:
-        body = client.get(url).json()
-        subjects += [ticket["subject"] for ticket in body["results"]]
-        url = body["next"]
-
-    assert subjects == ["kerberos kerberos kerberos", "Two", "Three"]
-
-
-def _queries_for_search(client, tenant) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert _search(client, tenant, "kerberos")
-    return len(queries)
-
-
-def test_searching_costs_the_same_queries_for_1_and_30_matches(tenant, client):
-    _ticket(tenant, "kerberos first")
-    one = _queries_for_search(client, tenant)
-    for n in range(29):
-        _comment(tenant, _ticket(tenant, f"Ticket {n}"), "kerberos")
-
-    assert _queries_for_search(client, tenant) == one
-
-
-@pytest.mark.parametrize(
-    "query",
-    [
-        "'&|!(",
-        '"unterminated phrase',
-        "-",
-        "!!",
-        "a:* <-> b",
-        "' OR 1=1 --",
-        "%_\\",
-        "ünïcødé 😀",
-        "or",
-    ],
-    ids=[
-        "operators",
-        "open-quote",
-        "lone-minus",
-        "bangs",
-        "tsquery-syntax",
-        "sql-ish",
-        "like-wildcards",
-        "unicode",
-        "only-or",
-    ],
-)
-def test_malformed_search_is_200_without_crash(tenant, client, query):
-    _ticket(tenant, "kerberos outage")
-
-    assert _search(client, tenant, query) == []
-
-
-def test_blank_search_is_ignored(tenant, client):
-    _ticket(tenant, "kerberos outage")
-
-    assert _search(client, tenant, "   ") == ["kerberos outage"]
-
-
-@pytest.mark.parametrize(
-    "query", ["x" * 201, "kerberos\x00"], ids=["longer-than-200", "nul-character"]
-)
-def test_unsearchable_input_is_400_naming_search(tenant, client, query):
-    _ticket(tenant, "kerberos outage")
-
-    response = client.get(f"/api/v1/t/{tenant.slug}/tickets/", {"search": query})
-
-    assert response.status_code == 400, response.content
-    assert "search" in field_errors(response)
-
-
-def test_the_filter_works_without_a_request_tenant(tenant):
-    # Background jobs (exports) run the ticket FilterSet with a bare request object.
-    ticket = _ticket(tenant, "kerberos outage")
-    _ticket(tenant, "Printer jam")
-    with tenant_context(tenant):
-        filterset = TicketFilter(
-            data={"search": "kerberos"},
-            queryset=selectors.ticket_list(tenant=tenant),
-            request=SimpleNamespace(user=None),
-        )
-        found = [t.pk for t in filterset.qs]
-
-    assert found == [ticket.pk]
-
-
-# --- Keeping the documents in sync ------------------------------------------------------------
-
-
-def test_subject_and_description_changes_are_searchable_at_once(tenant):
-    ticket = _ticket(tenant, "kerberos outage", "token expired")
-    with tenant_context(tenant):
-        services.ticket_update(
-            tenant=tenant, actor=Actor(), ticket=ticket, subject="Login broken", description="sso"
-        )
-
-    assert (_found(tenant, "login sso"), _found(tenant, "kerberos"), _found(tenant, "token")) == (
-        [ticket.pk],
-        [],
-        [],
-    )
-
-
-def test_a_new_comment_is_searchable_at_once(tenant):
-    ticket = _ticket(tenant, "Login broken")
-    assert _found(tenant, "kerberos") == []
-
-    _comment(tenant, ticket, "It was kerberos all along", public=False)
-
-    assert _found(tenant, "kerberos") == [ticket.pk]
-
-
-def test_a_deleted_ticket_disappears_from_search(tenant):
-    ticket = _ticket(tenant, "kerberos outage")
-    _comment(tenant, ticket, "kerberos again")
-    kept = _ticket(tenant, "kerberos twice")
-    with tenant_context(tenant):
-        services.ticket_delete(tenant=tenant, actor=Actor(), ticket=ticket)
-
-    assert _found(tenant, "kerberos") == [kept.pk]
-
-
-def test_merged_comments_are_found_on_the_target_only(tenant):
-    source = _ticket(tenant, "Source")
-    target = _ticket(tenant, "Target")
-    _comment(tenant, source, "kerberos")
-    with tenant_context(tenant):
-        services.ticket_merge(tenant=tenant, actor=Actor(), ticket=source, into=target)
-
-    assert _found(tenant, "kerberos") == [target.pk]
-
-
-def test_erased_customer_data_is_no_longer_searchable(tenant):
-    ticket = _ticket(tenant, "Jane Roe cannot log in", "Call Jane", customer_email="j@x.test")
-    with tenant_context(tenant):
-        _comment(tenant, ticket, "Jane here again", author_customer=ticket.requester)
-        services.customer_erase(tenant=tenant, actor=Actor(), customer=ticket.requester)
-
-    assert _found(tenant, "jane") == []
-    assert _found(tenant, "erased") == [ticket.pk]
-
-
 # --- Isolation --------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def best_match_elsewhere(tenant, other_tenant):
     """Tenant B's ticket matches far better than tenant A's only match."""
-    theirs = _ticket(other_tenant, "kerberos kerberos kerberos", "kerberos kerberos")
-    ours = _ticket(tenant, "Login trouble")
-    _comment(tenant, ours, "maybe kerberos")
+    theirs = make_ticket(other_tenant, "kerberos kerberos kerberos", "kerberos kerberos")
+    ours = make_ticket(tenant, "Login trouble")
+    make_comment(tenant, ours, "maybe kerberos")
     return SimpleNamespace(ours=ours, theirs=theirs)
 
 
 def test_the_function_never_returns_another_tenants_ticket(tenant, best_match_elsewhere):
     # limit=1: were the tenant filter missing, the other tenant's best match would take it.
-    assert _found(tenant, "kerberos", limit=1) == [best_match_elsewhere.ours.pk]
+    assert found(tenant, "kerberos", limit=1) == [best_match_elsewhere.ours.pk]
 
 
 def test_the_api_never_lists_another_tenants_ticket(tenant, client, best_match_elsewhere):
-    assert _search(client, tenant, "kerberos") == ["Login trouble"]
+    assert search(client, tenant, "kerberos") == ["Login trouble"]
 
 
 def test_the_other_tenant_finds_only_its_own(other_tenant, best_match_elsewhere):
-    assert _found(other_tenant, "kerberos") == [best_match_elsewhere.theirs.pk]
+    assert found(other_tenant, "kerberos") == [best_match_elsewhere.theirs.pk]
 
 
 @pytest.mark.django_db(databases=["default", "owner"])

@@ -1,0 +1,138 @@
+"""The read selectors views and jobs share: one object by its key (NotFound outside the
+tenant), and the list filters applied without an HTTP request."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config.errors import NotFoundError
+from tenants.access import Actor
+from tenants.context import tenant_context
+from tenants.models import Role
+from tickets import selectors, services
+
+
+def _ticket(tenant, **fields):
+    with tenant_context(tenant):
+        return services.ticket_create(
+            tenant=tenant,
+            actor=Actor(),
+            subject=fields.pop("subject", "Help"),
+            customer_email=fields.pop("customer_email", "c@example.test"),
+            **fields,
+        )
+
+
+def test_ticket_get_by_number_or_id_reads_the_ticket_with_its_relations_in_one_query(tenant):
+    ticket = _ticket(tenant)
+
+    with tenant_context(tenant), CaptureQueriesContext(connection) as queries:
+        by_number = selectors.ticket_get(tenant=tenant, number=ticket.number)
+        by_pk = selectors.ticket_get(tenant=tenant, pk=ticket.pk)
+        emails = (by_number.requester.email, by_pk.requester.email)
+
+    assert (by_number.pk, by_pk.pk) == (ticket.pk, ticket.pk)
+    assert emails == ("c@example.test", "c@example.test")
+    assert len(queries) == 2
+
+
+def test_ticket_get_of_another_tenants_ticket_is_not_found_like_a_missing_one(tenant, other_tenant):
+    theirs = _ticket(other_tenant)  # number 1 there; this tenant has no ticket 1
+
+    with tenant_context(tenant):
+        with pytest.raises(NotFoundError) as by_number:
+            selectors.ticket_get(tenant=tenant, number=theirs.number)
+        with pytest.raises(NotFoundError) as by_pk:
+            selectors.ticket_get(tenant=tenant, pk=theirs.pk)
+        with pytest.raises(NotFoundError) as missing:
+            selectors.ticket_get(tenant=tenant, number=999)
+
+    details = {e.value.detail for e in (by_number, by_pk, missing)}
+    assert details == {"Not found."}
+
+
+@pytest.mark.parametrize("keys", [{}, {"pk": 1, "number": 1}], ids=["neither", "both"])
+def test_ticket_get_needs_exactly_one_key(tenant, keys):
+    with tenant_context(tenant), pytest.raises(TypeError):
+        selectors.ticket_get(tenant=tenant, **keys)
+
+
+def test_customer_get_by_id_as_uuid_or_string(tenant):
+    customer = _ticket(tenant).requester
+
+    with tenant_context(tenant):
+        found = [
+            selectors.customer_get(tenant=tenant, public_id=customer.public_id),
+            selectors.customer_get(tenant=tenant, public_id=str(customer.public_id)),
+        ]
+
+    assert [c.pk for c in found] == [customer.pk, customer.pk]
+
+
+@pytest.mark.parametrize("public_id", ["not-a-uuid", "-" * 36, ""], ids=["word", "dashes", "empty"])
+def test_customer_get_of_a_malformed_id_is_not_found(tenant, public_id):
+    with tenant_context(tenant), pytest.raises(NotFoundError):
+        selectors.customer_get(tenant=tenant, public_id=public_id)
+
+
+def test_customer_get_of_another_tenants_customer_is_not_found(tenant, other_tenant):
+    theirs = _ticket(other_tenant).requester
+
+    with tenant_context(tenant), pytest.raises(NotFoundError):
+        selectors.customer_get(tenant=tenant, public_id=theirs.public_id)
+
+
+def test_ticket_list_filtered_applies_the_list_filters_for_an_explicit_user(tenant, member):
+    agent = member(Role.AGENT).user
+    mine = _ticket(tenant, subject="mine", assignee=agent)
+    _ticket(tenant, subject="unassigned")
+
+    with tenant_context(tenant):
+        as_agent = selectors.ticket_list_filtered(
+            tenant=tenant, user=agent, filters={"assignee": "me", "status": ["open"]}
+        )
+        as_nobody = selectors.ticket_list_filtered(
+            tenant=tenant, user=None, filters={"assignee": "me"}
+        )
+        unassigned = selectors.ticket_list_filtered(
+            tenant=tenant, user=None, filters={"assignee": "none"}
+        )
+        mine_pks, nobody_pks = [t.pk for t in as_agent], list(as_nobody)
+        unassigned_subjects = [t.subject for t in unassigned]
+
+    assert mine_pks == [mine.pk]
+    assert nobody_pks == []  # an API key or a job is nobody: `me` matches no ticket
+    assert unassigned_subjects == ["unassigned"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "errors"),
+    [
+        (
+            {"status": ["bogus"]},
+            {"status": ["Select a valid choice. bogus is not one of the available choices."]},
+        ),
+        ({"assignee": "bob"}, {"assignee": ["Use a user id, 'me' or 'none'."]}),
+    ],
+    ids=["form-field", "method-filter"],
+)
+def test_ticket_list_filtered_rejects_a_bad_filter_naming_it(tenant, filters, errors):
+    with tenant_context(tenant), pytest.raises(ValidationError) as error:
+        selectors.ticket_list_filtered(tenant=tenant, user=None, filters=filters)
+
+    assert error.value.message_dict == errors
+
+
+def test_customer_list_filtered_applies_the_customer_filters(tenant):
+    ticket = _ticket(tenant, customer_email="Ada@Example.test")
+    _ticket(tenant, customer_email="bob@example.test")
+
+    with tenant_context(tenant):
+        found = list(
+            selectors.customer_list_filtered(
+                tenant=tenant, user=None, filters={"email": " ADA@example.test "}
+            )
+        )
+
+    assert found == [ticket.requester]

@@ -1,0 +1,138 @@
+"""The list filters of tickets and customers: which rows a list (or an export) holds.
+
+django-filter FilterSets fed query-string values (a QueryDict or a mapping of strings and
+lists of strings). They are told whom they run for — `tenant`, and `user` for `assignee=me`
+(None for an API key or a background job, which are nobody) — instead of reading an HTTP
+request, so the API, exports and jobs apply one set of rules. Selectors apply them
+(tickets.selectors.ticket_list_filtered, customer_list_filtered); tickets.api.filters adapts
+them to DRF's filter backend (the query parameters of the schema, the browsable API's form).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
+
+from config.api.filters import StrictBooleanFilter, StrictIsoDateTimeFilter
+from tenants.models import Tenant, User
+from tickets.models import URGENT_Q, Channel, Customer, Priority, Status, Ticket, Tier
+from tickets.search import ticket_search_narrow
+
+
+class TenantFilterSet(django_filters.FilterSet):
+    """A FilterSet that runs for an explicit tenant and user, never for a request."""
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        queryset: QuerySet | None = None,
+        *,
+        tenant: Tenant,
+        user: User | None = None,
+        prefix: str | None = None,
+    ):
+        super().__init__(data, queryset, prefix=prefix)
+        self.tenant = tenant
+        self.user = user
+
+
+def filterset_apply(filterset: django_filters.FilterSet) -> QuerySet:
+    """Return the rows a bound FilterSet selects.
+
+    Raises ValidationError({filter: [messages]}) for a value a filter cannot use (the form's
+    checks, and those of method filters, which run while filtering).
+    """
+    if not filterset.is_valid():
+        raise ValidationError({name: list(messages) for name, messages in filterset.errors.items()})
+    return filterset.qs
+
+
+class CustomerFilter(TenantFilterSet):
+    tier = django_filters.MultipleChoiceFilter(distinct=False, choices=Tier.choices)
+    company = django_filters.CharFilter(lookup_expr="iexact", max_length=200)
+    email = django_filters.CharFilter(method="filter_email", max_length=254)
+    search = django_filters.CharFilter(method="filter_search", max_length=200)
+
+    class Meta:
+        model = Customer
+        fields = ["tier", "company", "email", "search"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(email=value.strip().lower())  # stored lowercased
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
+
+
+_UUID = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+ASSIGNEE_PATTERN = f"^(me|none|{_UUID})$"
+
+
+class TicketFilter(TenantFilterSet):
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
+    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
+    channel = django_filters.MultipleChoiceFilter(distinct=False, choices=Channel.choices)
+    category = django_filters.CharFilter(max_length=64)
+    tag = django_filters.CharFilter(method="filter_tag", max_length=50)
+    # <user id> | me | none; ids are matched inside the tenant's tickets only.
+    assignee = django_filters.CharFilter(method="filter_assignee", max_length=36)
+    requester = django_filters.UUIDFilter(field_name="requester__public_id")
+    urgent = StrictBooleanFilter(method="filter_urgent")
+    breached = StrictBooleanFilter(field_name="sla_breached")
+    escalated = StrictBooleanFilter()
+    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # Full text over subject, description and comments (web-search syntax), best match first.
+    search = django_filters.CharFilter(method="filter_search", max_length=200)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "status", "priority", "channel", "category", "tag", "assignee", "requester",
+            "urgent", "breached", "escalated", "created_after", "created_before", "search",
+        ]  # fmt: skip
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__contains=[value.strip().lower()])
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "pattern": ASSIGNEE_PATTERN,
+            "description": "A member's user id, `me` (the caller) or `none` (unassigned).",
+        }
+    )
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            # An API key is nobody: without this, assignee_id=None would list unassigned tickets.
+            if self.user is None:
+                return queryset.none()
+            return queryset.filter(assignee_id=self.user.pk)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        try:
+            return queryset.filter(assignee__public_id=value)
+        except ValidationError as exc:
+            raise ValidationError({"assignee": ["Use a user id, 'me' or 'none'."]}) from exc
+
+    def filter_urgent(self, queryset, name, value):
+        return queryset.filter(URGENT_Q) if value else queryset.exclude(URGENT_Q)
+
+    def filter_search(self, queryset, name, value):
+        return ticket_search_narrow(queryset.filter(tenant=self.tenant), query=value)
+
+
+def ticket_filters_clean(
+    *, tenant: Tenant, user: User | None, filters: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check ticket list filters without reading a row; return the cleaned value of each
+    filter (None or empty for those not given). Raises ValidationError({filter: [messages]}).
+
+    `search` is not checked this way (it reads the search index).
+    """
+    filterset = TicketFilter(data=filters, queryset=Ticket.objects.none(), tenant=tenant, user=user)
+    filterset_apply(filterset)  # builds the query (method filters validate), runs nothing
+    return filterset.form.cleaned_data
