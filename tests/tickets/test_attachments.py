@@ -12,6 +12,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
+from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.models import Attachment, TicketEvent
 from tickets.services.attachments import EXTENSIONS, attachment_create
@@ -36,13 +37,6 @@ def media(settings, tmp_path):
 
 def stored_files(media) -> set[str]:
     return {str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()}
-
-
-def make_ticket(tenant, subject="Help"):
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant, actor=Actor(), subject=subject, customer_email="asker@example.test"
-        )
 
 
 def make_attachment(tenant, ticket, content=b"hello", name="notes.txt", content_type="text/plain"):
@@ -259,7 +253,7 @@ def test_upload_adds_a_history_row(agent_client, agent, tenant, ticket):
 
 
 def test_list_is_empty_for_a_ticket_without_attachments(agent_client, tenant, ticket):
-    other = make_ticket(tenant, "Other")
+    other = make_ticket(tenant, subject="Other")
     make_attachment(tenant, other)
 
     response = agent_client.get(list_url(tenant, ticket.number))
@@ -277,7 +271,7 @@ def test_unknown_ticket_number_is_404(agent_client, tenant, ticket, media):
 
 
 def test_attachment_is_reachable_only_under_its_own_ticket(agent_client, tenant, ticket):
-    other = make_ticket(tenant, "Other")
+    other = make_ticket(tenant, subject="Other")
     attachment = make_attachment(tenant, other)
 
     url = detail_url(tenant, ticket.number, attachment.public_id)
@@ -621,7 +615,7 @@ def test_upload_on_a_comment_of_the_ticket(agent_client, tenant, ticket):
 
 
 def test_comment_of_another_ticket_is_400(agent_client, tenant, ticket, media):
-    other = make_ticket(tenant, "Other")
+    other = make_ticket(tenant, subject="Other")
     with tenant_context(tenant):
         comment = services.comment_create(tenant=tenant, actor=Actor(), ticket=other, body="No")
     file = SimpleUploadedFile("a.txt", b"hi", content_type="text/plain")
@@ -667,7 +661,7 @@ def test_comment_outside_the_tenant_is_400(
 
 
 def test_service_refuses_a_comment_of_another_ticket(tenant, ticket, media):
-    other = make_ticket(tenant, "Other")
+    other = make_ticket(tenant, subject="Other")
     with tenant_context(tenant):
         comment = services.comment_create(tenant=tenant, actor=Actor(), ticket=other, body="No")
         with pytest.raises(ValidationError) as excinfo:
@@ -779,7 +773,7 @@ def test_deleting_the_ticket_removes_its_files(
 ):
     first = make_attachment(tenant, ticket, name="one.txt")
     second = make_attachment(tenant, ticket, content=PNG, name="two.png", content_type="image/png")
-    other = make_attachment(tenant, make_ticket(tenant, "Keep"), name="keep.txt")
+    other = make_attachment(tenant, make_ticket(tenant, subject="Keep"), name="keep.txt")
 
     with django_capture_on_commit_callbacks(execute=True):
         with tenant_context(tenant):
@@ -826,8 +820,8 @@ NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 @pytest.fixture
 def foreign(other_tenant):
     """Tenant B's ticket (a number only B has) with one attachment."""
-    make_ticket(other_tenant, "B one")
-    ticket = make_ticket(other_tenant, "B two")
+    make_ticket(other_tenant, subject="B one")
+    ticket = make_ticket(other_tenant, subject="B two")
     return ticket, make_attachment(other_tenant, ticket, content=b"secret of B")
 
 

@@ -17,6 +17,7 @@ from tenants.db import grant_runtime_role
 from tenants.models import Role
 from tests.errors import field_errors
 from tests.tenants.recipes import tenant_recipe
+from tests.tickets.helpers import make_ticket
 from tests.tickets.recipes import customer_recipe, ticket_recipe
 from tickets import selectors, services
 from tickets.api.filters import TicketFilter
@@ -36,18 +37,6 @@ def _rows(sql, params=None, using="default"):
 def _run(sql, params=None, using="default") -> None:
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params or [])
-
-
-def _ticket(tenant, subject, description="", **fields):
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject=subject,
-            description=description,
-            customer_email=fields.pop("customer_email", "asker@example.test"),
-            **fields,
-        )
 
 
 def _comment(tenant, ticket, body, **fields):
@@ -80,28 +69,28 @@ def _search(client, tenant, query, **params):
 
 @pytest.mark.parametrize("where", ["subject", "description", "comment"])
 def test_search_finds_a_word_wherever_the_ticket_holds_it(tenant, client, where):
-    ticket = _ticket(
+    ticket = make_ticket(
         tenant,
-        "kerberos outage" if where == "subject" else "Login trouble",
-        "kerberos ticket expired" if where == "description" else "Cannot sign in",
+        subject="kerberos outage" if where == "subject" else "Login trouble",
+        description="kerberos ticket expired" if where == "description" else "Cannot sign in",
     )
     _comment(tenant, ticket, "kerberos again" if where == "comment" else "Looking into it")
-    _ticket(tenant, "Printer jam", "Paper everywhere")
+    make_ticket(tenant, subject="Printer jam", description="Paper everywhere")
 
     assert _search(client, tenant, "kerberos") == [ticket.subject]
 
 
 def test_search_without_a_match_lists_nothing(tenant, client):
-    _ticket(tenant, "Printer jam", "Paper everywhere")
+    make_ticket(tenant, subject="Printer jam", description="Paper everywhere")
 
     assert _search(client, tenant, "kerberos") == []
 
 
 def test_search_lists_the_best_match_first_not_the_newest(tenant, client):
     # Created oldest to newest: the default order would list them the other way round.
-    _ticket(tenant, "kerberos in the subject", "One")
-    _ticket(tenant, "Two", "kerberos in the description")
-    in_comment = _ticket(tenant, "Three", "No match here")
+    make_ticket(tenant, subject="kerberos in the subject", description="One")
+    make_ticket(tenant, subject="Two", description="kerberos in the description")
+    in_comment = make_ticket(tenant, subject="Three", description="No match here")
     _comment(tenant, in_comment, "kerberos in a comment")
 
     assert _search(client, tenant, "kerberos") == [
@@ -112,9 +101,9 @@ def test_search_lists_the_best_match_first_not_the_newest(tenant, client):
 
 
 def test_an_explicit_ordering_wins_over_the_rank(tenant, client):
-    _ticket(tenant, "kerberos in the subject", "One")
-    _ticket(tenant, "Two", "kerberos in the description")
-    _ticket(tenant, "Unrelated", "Nothing")
+    make_ticket(tenant, subject="kerberos in the subject", description="One")
+    make_ticket(tenant, subject="Two", description="kerberos in the description")
+    make_ticket(tenant, subject="Unrelated", description="Nothing")
 
     assert _search(client, tenant, "kerberos", ordering="-number") == [
         "Two",
@@ -123,9 +112,9 @@ def test_an_explicit_ordering_wins_over_the_rank(tenant, client):
 
 
 def test_search_combines_with_the_other_filters(tenant, client):
-    _ticket(tenant, "kerberos open")
-    closed = _ticket(tenant, "kerberos closed")
-    _ticket(tenant, "printer closed")
+    make_ticket(tenant, subject="kerberos open")
+    closed = make_ticket(tenant, subject="kerberos closed")
+    make_ticket(tenant, subject="printer closed")
     with tenant_context(tenant):
         services.ticket_update(tenant=tenant, actor=Actor(), ticket=closed, status=Status.CLOSED)
 
@@ -133,9 +122,9 @@ def test_search_combines_with_the_other_filters(tenant, client):
 
 
 def test_search_pages_walk_every_match_once_in_rank_order(tenant, client):
-    _ticket(tenant, "kerberos kerberos kerberos")
-    _ticket(tenant, "Two", "kerberos")
-    third = _ticket(tenant, "Three")
+    make_ticket(tenant, subject="kerberos kerberos kerberos")
+    make_ticket(tenant, subject="Two", description="kerberos")
+    third = make_ticket(tenant, subject="Three")
     _comment(tenant, third, "kerberos")
     url = f"/api/v1/t/{tenant.slug}/tickets/?search=kerberos&page_size=1"
     subjects = []
@@ -154,10 +143,10 @@ def _queries_for_search(client, tenant) -> int:
 
 
 def test_searching_costs_the_same_queries_for_1_and_30_matches(tenant, client):
-    _ticket(tenant, "kerberos first")
+    make_ticket(tenant, subject="kerberos first")
     one = _queries_for_search(client, tenant)
     for n in range(29):
-        _comment(tenant, _ticket(tenant, f"Ticket {n}"), "kerberos")
+        _comment(tenant, make_ticket(tenant, subject=f"Ticket {n}"), "kerberos")
 
     assert _queries_for_search(client, tenant) == one
 
@@ -188,13 +177,13 @@ def test_searching_costs_the_same_queries_for_1_and_30_matches(tenant, client):
     ],
 )
 def test_malformed_search_is_200_without_crash(tenant, client, query):
-    _ticket(tenant, "kerberos outage")
+    make_ticket(tenant, subject="kerberos outage")
 
     assert _search(client, tenant, query) == []
 
 
 def test_blank_search_is_ignored(tenant, client):
-    _ticket(tenant, "kerberos outage")
+    make_ticket(tenant, subject="kerberos outage")
 
     assert _search(client, tenant, "   ") == ["kerberos outage"]
 
@@ -203,7 +192,7 @@ def test_blank_search_is_ignored(tenant, client):
     "query", ["x" * 201, "kerberos\x00"], ids=["longer-than-200", "nul-character"]
 )
 def test_unsearchable_input_is_400_naming_search(tenant, client, query):
-    _ticket(tenant, "kerberos outage")
+    make_ticket(tenant, subject="kerberos outage")
 
     response = client.get(f"/api/v1/t/{tenant.slug}/tickets/", {"search": query})
 
@@ -213,8 +202,8 @@ def test_unsearchable_input_is_400_naming_search(tenant, client, query):
 
 def test_the_filter_works_without_a_request_tenant(tenant):
     # Background jobs (exports) run the ticket FilterSet with a bare request object.
-    ticket = _ticket(tenant, "kerberos outage")
-    _ticket(tenant, "Printer jam")
+    ticket = make_ticket(tenant, subject="kerberos outage")
+    make_ticket(tenant, subject="Printer jam")
     with tenant_context(tenant):
         filterset = TicketFilter(
             data={"search": "kerberos"},
@@ -230,7 +219,7 @@ def test_the_filter_works_without_a_request_tenant(tenant):
 
 
 def test_subject_and_description_changes_are_searchable_at_once(tenant):
-    ticket = _ticket(tenant, "kerberos outage", "token expired")
+    ticket = make_ticket(tenant, subject="kerberos outage", description="token expired")
     with tenant_context(tenant):
         services.ticket_update(
             tenant=tenant, actor=Actor(), ticket=ticket, subject="Login broken", description="sso"
@@ -244,7 +233,7 @@ def test_subject_and_description_changes_are_searchable_at_once(tenant):
 
 
 def test_a_new_comment_is_searchable_at_once(tenant):
-    ticket = _ticket(tenant, "Login broken")
+    ticket = make_ticket(tenant, subject="Login broken")
     assert _found(tenant, "kerberos") == []
 
     _comment(tenant, ticket, "It was kerberos all along", public=False)
@@ -253,9 +242,9 @@ def test_a_new_comment_is_searchable_at_once(tenant):
 
 
 def test_a_deleted_ticket_disappears_from_search(tenant):
-    ticket = _ticket(tenant, "kerberos outage")
+    ticket = make_ticket(tenant, subject="kerberos outage")
     _comment(tenant, ticket, "kerberos again")
-    kept = _ticket(tenant, "kerberos twice")
+    kept = make_ticket(tenant, subject="kerberos twice")
     with tenant_context(tenant):
         services.ticket_delete(tenant=tenant, actor=Actor(), ticket=ticket)
 
@@ -263,8 +252,8 @@ def test_a_deleted_ticket_disappears_from_search(tenant):
 
 
 def test_merged_comments_are_found_on_the_target_only(tenant):
-    source = _ticket(tenant, "Source")
-    target = _ticket(tenant, "Target")
+    source = make_ticket(tenant, subject="Source")
+    target = make_ticket(tenant, subject="Target")
     _comment(tenant, source, "kerberos")
     with tenant_context(tenant):
         services.ticket_merge(tenant=tenant, actor=Actor(), ticket=source, into=target)
@@ -273,7 +262,9 @@ def test_merged_comments_are_found_on_the_target_only(tenant):
 
 
 def test_erased_customer_data_is_no_longer_searchable(tenant):
-    ticket = _ticket(tenant, "Jane Roe cannot log in", "Call Jane", customer_email="j@x.test")
+    ticket = make_ticket(
+        tenant, subject="Jane Roe cannot log in", description="Call Jane", customer_email="j@x.test"
+    )
     with tenant_context(tenant):
         _comment(tenant, ticket, "Jane here again", author_customer=ticket.requester)
         services.customer_erase(tenant=tenant, actor=Actor(), customer=ticket.requester)
@@ -288,8 +279,10 @@ def test_erased_customer_data_is_no_longer_searchable(tenant):
 @pytest.fixture
 def best_match_elsewhere(tenant, other_tenant):
     """Tenant B's ticket matches far better than tenant A's only match."""
-    theirs = _ticket(other_tenant, "kerberos kerberos kerberos", "kerberos kerberos")
-    ours = _ticket(tenant, "Login trouble")
+    theirs = make_ticket(
+        other_tenant, subject="kerberos kerberos kerberos", description="kerberos kerberos"
+    )
+    ours = make_ticket(tenant, subject="Login trouble")
     _comment(tenant, ours, "maybe kerberos")
     return SimpleNamespace(ours=ours, theirs=theirs)
 
