@@ -1,7 +1,7 @@
 """Enumerate every tenant route (/api/v1/t/<tenant_slug>/…) and the methods it serves.
 
-The permission and isolation matrices compare their literal tables against this, so a new
-tenant route without rows in both tables fails the suite.
+The permission and isolation matrices compare the per-app route lists (tests/<app>/routes.py,
+collected in tests/routes.py) against this, so a new tenant route without rows fails the suite.
 """
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -35,10 +35,17 @@ def _methods(callback) -> set[str]:
 def tenant_routes() -> set[tuple[str, str]]:
     """Return {(url name, HTTP method)} for every route under the tenant mount point,
     HEAD and OPTIONS included."""
-    routes = set()
+    return set(tenant_routes_by_app())
+
+
+def tenant_routes_by_app() -> dict[tuple[str, str], str]:
+    """Return {(url name, HTTP method): app label} for every route under the tenant mount
+    point, HEAD and OPTIONS included; the app is the package that holds the route's view."""
+    routes = {}
     for pattern, entry in _walk(get_resolver().url_patterns):
         if TENANT_MOUNT not in pattern or "format" in pattern:
             continue
+        app = entry.callback.__module__.split(".")[0]
         for method in _methods(entry.callback) | DESCRIBE_METHODS:
-            routes.add((entry.name, method))
+            routes[(entry.name, method)] = app
     return routes

@@ -16,80 +16,48 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
 from tests.errors import field_errors
-from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
-from tests.tenants.recipes import audit_entry_recipe, membership_recipe, user_recipe
+from tests.route_table import resolve_body
+from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
+from tests.tenant_routes import tenant_routes_by_app
+from tests.tenants.recipes import audit_entry_recipe, membership_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export
 from tickets import services as ticket_services
 from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket
 
-# How each route is attacked: "tenant" (the tenant itself), "list", "create", "object".
-ISOLATION = {
-    ("tenant-detail", "GET"): "tenant",
-    ("tenant-detail", "PATCH"): "tenant",
-    ("tenant-detail", "DELETE"): "tenant",
-    ("event-type-list", "GET"): "tenant",  # the registry: no tenant data, only the mount
-    ("member-list", "GET"): "list",
-    ("member-detail", "GET"): "object",
-    ("member-detail", "PATCH"): "object",
-    ("member-detail", "DELETE"): "object",
-    ("invitation-list", "GET"): "list",
-    ("invitation-list", "POST"): "create",
-    ("invitation-detail", "DELETE"): "object",
-    ("invitation-resend", "POST"): "object",
-    ("api-key-list", "GET"): "list",
-    ("api-key-list", "POST"): "create",
-    ("api-key-detail", "DELETE"): "object",
-    ("audit-log-list", "GET"): "list",
-    ("customer-list", "GET"): "list",
-    ("customer-list", "POST"): "create",
-    ("customer-detail", "GET"): "object",
-    ("customer-detail", "PATCH"): "object",
-    ("customer-detail", "DELETE"): "object",
-    ("ticket-list", "GET"): "list",
-    ("ticket-list", "POST"): "create",
-    ("ticket-detail", "GET"): "object",
-    ("ticket-detail", "PATCH"): "object",
-    ("ticket-detail", "DELETE"): "object",
-    ("ticket-assign", "POST"): "object",
-    ("ticket-comments", "GET"): "object",
-    ("ticket-comments", "POST"): "object",
-    ("ticket-events", "GET"): "object",
-    ("ticket-merge", "POST"): "object",
-    ("ticket-bulk", "POST"): "create",
-    ("ticket-attachment-list", "GET"): "object",
-    ("ticket-attachment-list", "POST"): "object",
-    ("ticket-attachment-detail", "GET"): "object",
-    ("ticket-attachment-detail", "DELETE"): "object",
-    ("ticket-attachment-download", "GET"): "object",
-    ("export-list", "GET"): "list",
-    ("export-list", "POST"): "create",
-    ("export-detail", "GET"): "object",
-    ("export-download", "GET"): "object",
-    ("customer-export", "GET"): "object",
-    ("customer-erase", "POST"): "object",
-}
+# (url name, method) -> how it is attacked (tests/route_table.py: "tenant", "list",
+# "create", "object", "describe"); rows from tests/<app>/routes.py.
+ISOLATION = {route.key: route.isolation for route in ALL_ROUTES}
+BY_NAME = {route.name: route for route in ALL_ROUTES}  # path and bodies are per url name
 
 
-def _describe_kind(route: str, method: str) -> str:
+def _describe_rows_break_the_rule():
     # HEAD runs the GET handler, so it is attacked like GET. OPTIONS (and HEAD where there is
-    # no GET, a 405) never looks an object up: for a foreign object it must answer exactly
-    # what it answers for a missing one ("describe").
-    if method == "HEAD" and (route, "GET") in ISOLATION:
-        return ISOLATION[(route, "GET")]
-    kinds = {kind for (name, _), kind in ISOLATION.items() if name == route}
-    return "describe" if "object" in kinds else "tenant"
+    # no GET, a 405) never looks an object up: on an object route it must answer for a foreign
+    # object exactly what it answers for a missing one ("describe"), elsewhere "tenant".
+    wrong = {}
+    for (route, method), kind in ISOLATION.items():
+        if method not in ("HEAD", "OPTIONS"):
+            continue
+        if method == "HEAD" and (route, "GET") in ISOLATION:
+            rule = ISOLATION[(route, "GET")]
+        else:
+            kinds = {k for (name, m), k in ISOLATION.items() if name == route and m != method}
+            rule = "describe" if "object" in kinds else "tenant"
+        if kind != rule:
+            wrong[(route, method)] = (kind, rule)
+    return wrong
 
 
-ISOLATION |= {
-    (route, method): _describe_kind(route, method)
-    for route in {route for route, _ in ISOLATION}
-    for method in DESCRIBE_METHODS
-}
+def test_head_and_options_rows_are_attacked_by_the_rule():
+    assert _describe_rows_break_the_rule() == {}
+
+
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
 
 def test_every_tenant_route_is_in_the_isolation_matrix():
-    assert tenant_routes() == set(ISOLATION)
+    problems = missing_and_extra(tenant_routes_by_app())
+    assert not problems, f"{HOW_TO_FIX}: {problems}"
 
 
 def _populate(tenant, member):
@@ -114,69 +82,16 @@ def _populate(tenant, member):
         "attachment": attachment,
         "export": job,
         "owner": owner,
-        "member-detail": agent,
-        "api-key-detail": api_key,
+        "member": agent,
+        "api_key": api_key,
         "invitation": invitation,
-        "customer-detail": customer,
+        "customer": customer,
         "ticket": ticket,
     }
 
 
-def _id(objects, name):
-    return getattr(objects.get(name), "public_id", "")
-
-
 def _url(tenant_slug, route, objects):
-    base = f"/api/v1/t/{tenant_slug}/"
-    customer, export = _id(objects, "customer-detail"), _id(objects, "export")
-    number = getattr(objects.get("ticket"), "number", 0)
-    attachments = f"tickets/{number}/attachments/"
-    paths = {
-        "export-list": "exports/",
-        "export-detail": f"exports/{export}/",
-        "export-download": f"exports/{export}/download/",
-        "customer-export": f"customers/{customer}/export/",
-        "customer-erase": f"customers/{customer}/erase/",
-        "ticket-attachment-list": attachments,
-        "ticket-attachment-detail": f"{attachments}{_id(objects, 'attachment')}/",
-        "ticket-attachment-download": f"{attachments}{_id(objects, 'attachment')}/download/",
-        "event-type-list": "event-types/",
-        "tenant-detail": "",
-        "member-list": "members/",
-        "invitation-list": "invitations/",
-        "invitation-detail": f"invitations/{_id(objects, 'invitation')}/",
-        "invitation-resend": f"invitations/{_id(objects, 'invitation')}/resend/",
-        "member-detail": f"members/{getattr(objects.get('member-detail'), 'public_id', '')}/",
-        "api-key-list": "api-keys/",
-        "api-key-detail": f"api-keys/{getattr(objects.get('api-key-detail'), 'public_id', '')}/",
-        "audit-log-list": "audit-log/",
-        "customer-list": "customers/",
-        "customer-detail": f"customers/{getattr(objects.get('customer-detail'), 'public_id', '')}/",
-        "ticket-list": "tickets/",
-        "ticket-bulk": "tickets/bulk/",
-    }
-    if route in paths:
-        return base + paths[route]
-    # ticket-detail, ticket-assign, ticket-comments, ticket-events, ticket-merge
-    suffix = route.removeprefix("ticket-").replace("detail", "")
-    return base + f"tickets/{number}/" + (f"{suffix}/" if suffix else "")
-
-
-BODIES = {
-    "tenant-detail": {"name": "Hijacked"},
-    "invitation-list": {"role": "admin"},  # email filled in per test
-    "member-detail": {"role": "owner"},
-    "api-key-list": {"name": "stolen", "role": "admin"},
-    "customer-list": {"email": "intruder@example.test"},
-    "customer-detail": {"name": "Hijacked"},
-    "ticket-list": {"subject": "Planted", "customer_email": "same@example.test"},
-    "ticket-detail": {"status": "closed", "subject": "Hijacked"},
-    "ticket-assign": {"assignee": None},
-    "ticket-comments": {"body": "Planted"},
-    "ticket-merge": {"into": 1},
-    "ticket-bulk": {"numbers": [1], "changes": {"status": "closed", "priority": "low"}},
-    "export-list": {"filters": {}},
-}
+    return BY_NAME[route].url(tenant_slug, objects)
 
 
 def _snapshot(tenant):
@@ -234,10 +149,7 @@ def _body(response):
 
 
 def _body_for(route):
-    body = dict(BODIES.get(route, {}))
-    if route == "invitation-list":
-        body["email"] = user_recipe.make().email
-    return body
+    return resolve_body(BY_NAME[route].attack_body, {}) or {}
 
 
 def _expected_body(method):
@@ -302,14 +214,7 @@ def test_other_tenants_object_through_own_path_is_404_and_unchanged(
 DESCRIBE_ROUTES = [name for name in ROUTE_NAMES if _methods(name, "describe")]
 MISSING = {
     name: SimpleNamespace(public_id=uuid.uuid4(), number=987654)
-    for name in (
-        "attachment",
-        "export",
-        "member-detail",
-        "api-key-detail",
-        "customer-detail",
-        "invitation",
-    )
+    for name in ("attachment", "export", "member", "api_key", "customer", "invitation")
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
 

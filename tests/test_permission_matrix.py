@@ -1,10 +1,10 @@
-"""Role x endpoint x method -> status, as an explicit literal table (DESIGN.md §4).
+"""Role x endpoint x method -> status, as explicit literal tables (DESIGN.md §4).
 
-The table is written by hand from the design, never derived from tenants.permissions.
+The tables are the per-app route lists (tests/<app>/routes.py, collected in tests/routes.py),
+written by hand from the design, never derived from tenants.permissions.
 """
 
 import json
-from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
@@ -16,133 +16,26 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
-from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes
+from tests.route_table import ACTORS, Upload, resolve_body
+from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
+from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes_by_app
 from tests.tickets.worlds import ticket_with_attachment_and_export
 from tickets import services as ticket_services
 
-ACTORS = (
-    "owner",
-    "admin",
-    "supervisor",
-    "agent",
-    "viewer",
-    "key-admin",
-    "key-viewer",
-    "non-member",
-    "anonymous",
-)
-
-# (url name, method): expected status for each actor, in ACTORS order.
-#                               owner admin  sup agent viewer k-adm k-view non-m anon
-MATRIX = {
-    ("tenant-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("tenant-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("tenant-detail", "DELETE"):  (204, 403, 403, 403, 403, 403, 403, 404, 401),
-    ("event-type-list", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-list", "GET"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-detail", "PATCH"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("member-detail", "DELETE"):  (204, 204, 403, 403, 403, 204, 403, 404, 401),
-    ("invitation-list", "GET"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("invitation-list", "POST"):  (201, 201, 403, 403, 403, 201, 403, 404, 401),
-    ("invitation-detail", "DELETE"): (204, 204, 403, 403, 403, 204, 403, 404, 401),
-    ("invitation-resend", "POST"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("api-key-list", "GET"):      (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("api-key-list", "POST"):     (201, 201, 403, 403, 403, 201, 403, 404, 401),
-    ("api-key-detail", "DELETE"): (204, 204, 403, 403, 403, 204, 403, 404, 401),
-    ("audit-log-list", "GET"):    (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("customer-list", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-list", "POST"):    (201, 201, 201, 201, 403, 201, 403, 404, 401),
-    ("customer-detail", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-detail", "PATCH"): (200, 200, 200, 200, 403, 200, 403, 404, 401),
-    ("customer-detail", "DELETE"):(204, 204, 403, 403, 403, 204, 403, 404, 401),
-    ("ticket-list", "GET"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-list", "POST"):      (201, 201, 201, 201, 403, 201, 403, 404, 401),
-    ("ticket-detail", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-detail", "PATCH"):   (200, 200, 200, 200, 403, 200, 403, 404, 401),
-    ("ticket-detail", "DELETE"):  (204, 204, 403, 403, 403, 204, 403, 404, 401),
-    ("ticket-assign", "POST"):    (200, 200, 200, 200, 403, 200, 403, 404, 401),
-    ("ticket-comments", "GET"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-comments", "POST"):  (201, 201, 201, 201, 403, 201, 403, 404, 401),
-    ("ticket-events", "GET"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-merge", "POST"):     (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("ticket-bulk", "POST"):      (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("ticket-attachment-list", "GET"):      (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-list", "POST"):     (201, 201, 201, 201, 403, 201, 403, 404, 401),
-    ("ticket-attachment-detail", "GET"):    (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-detail", "DELETE"): (204, 204, 204, 204, 403, 204, 403, 404, 401),
-    ("ticket-attachment-download", "GET"):  (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("export-list", "GET"):       (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("export-list", "POST"):      (202, 202, 202, 403, 403, 202, 403, 404, 401),
-    ("export-detail", "GET"):     (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("export-download", "GET"):   (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("customer-export", "GET"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("customer-erase", "POST"):   (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    # HEAD answers like GET (405 where there is no GET); OPTIONS describes a route to any member.
-    ("tenant-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("tenant-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("event-type-list", "HEAD"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("event-type-list", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-list", "HEAD"):              (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("invitation-list", "HEAD"):          (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("invitation-list", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("invitation-detail", "HEAD"):        (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("invitation-detail", "OPTIONS"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("invitation-resend", "HEAD"):        (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("invitation-resend", "OPTIONS"):     (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("member-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("api-key-list", "HEAD"):             (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("api-key-list", "OPTIONS"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("api-key-detail", "HEAD"):           (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("api-key-detail", "OPTIONS"):        (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("audit-log-list", "HEAD"):           (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("audit-log-list", "OPTIONS"):        (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-list", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-list", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-detail", "HEAD"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-detail", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-list", "HEAD"):              (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-detail", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-assign", "HEAD"):            (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("ticket-assign", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-comments", "HEAD"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-comments", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-events", "HEAD"):            (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-events", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-merge", "HEAD"):             (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("ticket-merge", "OPTIONS"):          (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-bulk", "HEAD"):              (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("ticket-bulk", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-list", "HEAD"):   (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-list", "OPTIONS"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-detail", "HEAD"): (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-detail", "OPTIONS"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-download", "HEAD"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("ticket-attachment-download", "OPTIONS"):(200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("export-list", "HEAD"):              (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("export-list", "OPTIONS"):           (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("export-detail", "HEAD"):            (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("export-detail", "OPTIONS"):         (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("export-download", "HEAD"):          (200, 200, 200, 403, 403, 200, 403, 404, 401),
-    ("export-download", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-export", "HEAD"):          (200, 200, 403, 403, 403, 200, 403, 404, 401),
-    ("customer-export", "OPTIONS"):       (200, 200, 200, 200, 200, 200, 200, 404, 401),
-    ("customer-erase", "HEAD"):           (405, 405, 405, 405, 405, 405, 405, 404, 401),
-    ("customer-erase", "OPTIONS"):        (200, 200, 200, 200, 200, 200, 200, 404, 401),
-}  # fmt: skip
+# (url name, method) -> its row of tests/<app>/routes.py (expected: one status per ACTORS).
+ROUTES = {route.key: route for route in ALL_ROUTES}
 
 
 def test_every_tenant_route_is_in_the_permission_matrix():
-    assert tenant_routes() == set(MATRIX)
+    problems = missing_and_extra(tenant_routes_by_app())
+    assert not problems, f"{HOW_TO_FIX}: {problems}"
 
 
 @pytest.fixture
 def world(tenant, other_tenant, member):
-    """A tenant with a target member, a target API key and a pending invitation."""
+    """A tenant with a target member, a target API key, a pending invitation, a customer
+    without tickets, a ticket (with an attachment), a second ticket to merge into and a
+    finished export: the objects the routes' paths and bodies name."""
     target = member(Role.AGENT)
     admin = member(Role.ADMIN)
     admin_actor = Actor(user=admin.user, role=admin.role)
@@ -150,7 +43,6 @@ def world(tenant, other_tenant, member):
     invitation = services.invitation_create(
         tenant=tenant, actor=admin_actor, email="invited@example.test", role=Role.AGENT
     )
-    slug = tenant.slug
     with tenant_context(tenant):
         lonely = ticket_services.customer_create(
             tenant=tenant, actor=Actor(), email="lonely@example.test"
@@ -164,48 +56,15 @@ def world(tenant, other_tenant, member):
     made = ticket_with_attachment_and_export(
         tenant, subject="Help", customer_email="asker@example.test"
     )
-    ticket, attachment, job = made.ticket, made.attachment, made.export
-    t = f"/api/v1/t/{slug}/tickets/{ticket.number}"
-    a = f"{t}/attachments/{attachment.public_id}"
-    c = f"/api/v1/t/{slug}/customers/{lonely.public_id}"
-    e = f"/api/v1/t/{slug}/exports/{job.public_id}"
     return {
-        "ticket-attachment-list": (f"{t}/attachments/", Upload(b"hello", "b.txt", "text/plain")),
-        "ticket-attachment-detail": (f"{a}/", None),
-        "ticket-attachment-download": (f"{a}/download/", None),
-        "export-list": (f"/api/v1/t/{slug}/exports/", {"filters": {"status": "open"}}),
-        "export-detail": (f"{e}/", None),
-        "export-download": (f"{e}/download/", None),
-        "customer-export": (f"{c}/export/", None),
-        "customer-erase": (f"{c}/erase/", None),
-        "customer-list": (f"/api/v1/t/{slug}/customers/", {"email": "new@example.test"}),
-        "customer-detail": (f"/api/v1/t/{slug}/customers/{lonely.public_id}/", {"tier": "basic"}),
-        "ticket-list": (
-            f"/api/v1/t/{slug}/tickets/",
-            {"subject": "Hi", "customer_email": "a@example.test"},
-        ),
-        "ticket-detail": (f"{t}/", {"priority": "high"}),
-        "ticket-assign": (f"{t}/assign/", {"assignee": str(target.user.public_id)}),
-        "ticket-comments": (f"{t}/comments/", {"body": "Looking into it"}),
-        "ticket-events": (f"{t}/events/", None),
-        "ticket-merge": (f"{t}/merge/", {"into": merge_target.number}),
-        "ticket-bulk": (
-            f"/api/v1/t/{slug}/tickets/bulk/",
-            {"numbers": [ticket.number], "changes": {"priority": "high"}},
-        ),
-        "tenant-detail": (f"/api/v1/t/{slug}/", {"name": "Renamed"}),
-        "event-type-list": (f"/api/v1/t/{slug}/event-types/", None),
-        "member-list": (f"/api/v1/t/{slug}/members/", None),
-        "invitation-list": (
-            f"/api/v1/t/{slug}/invitations/",
-            {"email": "newcomer@example.test", "role": "agent"},
-        ),
-        "invitation-detail": (f"/api/v1/t/{slug}/invitations/{invitation.public_id}/", None),
-        "invitation-resend": (f"/api/v1/t/{slug}/invitations/{invitation.public_id}/resend/", None),
-        "member-detail": (f"/api/v1/t/{slug}/members/{target.public_id}/", {"role": "viewer"}),
-        "api-key-list": (f"/api/v1/t/{slug}/api-keys/", {"name": "ci", "role": "agent"}),
-        "api-key-detail": (f"/api/v1/t/{slug}/api-keys/{api_key.public_id}/", None),
-        "audit-log-list": (f"/api/v1/t/{slug}/audit-log/", None),
+        "member": target,
+        "api_key": api_key,
+        "invitation": invitation,
+        "customer": lonely,
+        "merge_target": merge_target,
+        "ticket": made.ticket,
+        "attachment": made.attachment,
+        "export": made.export,
     }
 
 
@@ -220,15 +79,6 @@ def _client_for(actor, *, tenant, other_tenant, member, api_client, api_key_clie
     return api_client(member(actor))
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A multipart file upload body (a fresh file object for every request)."""
-
-    content: bytes
-    name: str
-    content_type: str
-
-
 def _send(client, method, url, body):
     if isinstance(body, Upload) and method == "POST":
         upload = SimpleUploadedFile(body.name, body.content, body.content_type)
@@ -240,8 +90,8 @@ def _send(client, method, url, body):
 
 
 ROWS = [
-    pytest.param(route, method, statuses, id=f"{route}-{method}")
-    for (route, method), statuses in MATRIX.items()
+    pytest.param(route.name, route.method, route.expected, id=f"{route.name}-{route.method}")
+    for route in ALL_ROUTES
 ]
 
 
@@ -263,7 +113,8 @@ def test_permission_matrix(
         )
         for actor in ACTORS
     }
-    url, body = world[route]
+    row = ROUTES[(route, method)]
+    url, body = row.url(tenant.slug, world), resolve_body(row.body, world)
     before = _fingerprint(tenant)
     statuses, unchanged = [], []
 

@@ -5,11 +5,10 @@ something this deployment cannot run."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role, Tenant
 from tests.errors import field_errors
-from tickets import services as ticket_services
+from tests.tickets.helpers import make_ticket
 from tickets.models import Attachment
 
 
@@ -20,13 +19,9 @@ def owner_client(member, api_client):
 
 @pytest.fixture
 def ticket(tenant):
-    with tenant_context(tenant):
-        ticket = ticket_services.ticket_create(
-            tenant=tenant, actor=Actor(), subject="Edge", customer_email="edge@example.test"
-        )
-        return ticket_services.ticket_update(
-            tenant=tenant, actor=Actor(), ticket=ticket, status="in_progress"
-        )
+    return make_ticket(
+        tenant, subject="Edge", customer_email="edge@example.test", status="in_progress"
+    )
 
 
 # --- Booleans ---------------------------------------------------------------------------------

@@ -5,24 +5,17 @@ import pytest
 from django.db.models import Q
 
 from config.errors import NotFoundError
-from tenants.access import Actor
 from tenants.context import tenant_context
 from tests.concurrency import held, in_background
-from tickets import selectors, services
+from tests.tickets.helpers import make_ticket
+from tickets import selectors
 from tickets.exceptions import TicketBusyError
 from tickets.models import Ticket
 
 
-def _ticket(tenant):
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant, actor=Actor(), subject="Help", customer_email="c@example.test"
-        )
-
-
 @pytest.mark.django_db
 def test_another_tenants_rows_are_not_found_like_missing_ones(tenant, other_tenant):
-    theirs = _ticket(other_tenant)
+    theirs = make_ticket(other_tenant, customer_email="c@example.test")
 
     with tenant_context(tenant):
         with pytest.raises(NotFoundError) as ticket_error:
@@ -35,7 +28,10 @@ def test_another_tenants_rows_are_not_found_like_missing_ones(tenant, other_tena
 
 @pytest.mark.django_db
 def test_tickets_come_back_read_after_the_lock_in_id_order(tenant):
-    first, second = _ticket(tenant), _ticket(tenant)
+    first, second = (
+        make_ticket(tenant, customer_email="c@example.test"),
+        make_ticket(tenant, customer_email="c@example.test"),
+    )
 
     with tenant_context(tenant):
         locked = selectors.ticket_list_for_update(
@@ -48,7 +44,7 @@ def test_tickets_come_back_read_after_the_lock_in_id_order(tenant):
 
 @pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_a_lock_that_must_not_wait_is_refused_with_409_ticket_busy(tenant):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, customer_email="c@example.test")
 
     def lock(**kwargs):
         def call():

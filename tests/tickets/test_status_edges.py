@@ -6,6 +6,7 @@ import pytest
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.models import Ticket
 
@@ -16,10 +17,9 @@ def client(member, api_client):
 
 
 def _ticket(tenant, *moves):
+    # Any sequence of moves (the tests walk paths longer than make_ticket's one move).
+    ticket = make_ticket(tenant, subject="Moves", customer_email="m@example.test")
     with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant, actor=Actor(), subject="Moves", customer_email="m@example.test"
-        )
         for status in moves:
             ticket = services.ticket_update(
                 tenant=tenant, actor=Actor(), ticket=ticket, status=status

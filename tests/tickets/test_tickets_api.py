@@ -7,6 +7,7 @@ from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
 from tests.tenants.helpers import audit_log_rows
+from tests.tickets.helpers import make_ticket
 from tests.tickets.recipes import customer_recipe
 from tickets import services
 from tickets.models import Comment, Customer, Ticket, TicketEvent
@@ -25,17 +26,6 @@ def client(api_client, agent):
 @pytest.fixture
 def tickets_url(tenant):
     return f"/api/v1/t/{tenant.slug}/tickets/"
-
-
-def _ticket(tenant, **fields) -> Ticket:
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject="Printer on fire",
-            customer_email=fields.pop("customer_email", "asker@example.test"),
-            **fields,
-        )
 
 
 def _reload(tenant, ticket) -> Ticket:
@@ -237,7 +227,7 @@ def test_metadata_is_size_capped(tenant, client, tickets_url, size, expected):
 
 
 def test_duplicate_external_id_is_400(tenant, client, tickets_url):
-    _ticket(tenant, external_id="EXT-1")
+    make_ticket(tenant, subject="Printer on fire", external_id="EXT-1")
     before = _counts(tenant)
 
     response = client.post(
@@ -252,7 +242,7 @@ def test_duplicate_external_id_is_400(tenant, client, tickets_url):
 
 
 def test_same_external_id_in_another_tenant_is_fine(tenant, other_tenant, client, tickets_url):
-    _ticket(other_tenant, external_id="EXT-1")
+    make_ticket(other_tenant, subject="Printer on fire", external_id="EXT-1")
 
     response = client.post(
         tickets_url,
@@ -265,8 +255,8 @@ def test_same_external_id_in_another_tenant_is_fine(tenant, other_tenant, client
 
 
 def test_patch_to_a_taken_external_id_is_400(tenant, client, tickets_url):
-    _ticket(tenant, external_id="EXT-1")
-    ticket = _ticket(tenant, external_id="EXT-2")
+    make_ticket(tenant, subject="Printer on fire", external_id="EXT-1")
+    ticket = make_ticket(tenant, subject="Printer on fire", external_id="EXT-2")
 
     response = client.patch(
         f"{tickets_url}{ticket.number}/", {"external_id": "EXT-1"}, format="json"
@@ -278,7 +268,7 @@ def test_patch_to_a_taken_external_id_is_400(tenant, client, tickets_url):
 
 
 def test_patch_keeping_its_own_external_id_is_fine(tenant, client, tickets_url):
-    ticket = _ticket(tenant, external_id="EXT-1")
+    ticket = make_ticket(tenant, subject="Printer on fire", external_id="EXT-1")
 
     response = client.patch(
         f"{tickets_url}{ticket.number}/", {"external_id": "EXT-1", "priority": "low"}, format="json"
@@ -344,7 +334,7 @@ def test_create_with_a_non_assignable_user_is_400(tenant, client, tickets_url, n
 def test_assigning_a_non_assignable_user_is_400(
     tenant, client, tickets_url, non_assignable, who, route
 ):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     assignee = non_assignable[who]()
     url = f"{tickets_url}{ticket.number}/" + ("assign/" if route == "assign" else "")
     before = _counts(tenant)
@@ -366,7 +356,7 @@ def test_assigning_a_non_assignable_user_is_400(
 
 
 def test_assign_sets_the_assignee_and_records_it(tenant, client, tickets_url, agent):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
 
     response = client.post(
         f"{tickets_url}{ticket.number}/assign/",
@@ -387,7 +377,7 @@ def test_assign_sets_the_assignee_and_records_it(tenant, client, tickets_url, ag
 
 
 def test_assign_null_unassigns(tenant, client, tickets_url, agent):
-    ticket = _ticket(tenant, assignee=agent.user)
+    ticket = make_ticket(tenant, subject="Printer on fire", assignee=agent.user)
 
     response = client.post(
         f"{tickets_url}{ticket.number}/assign/", {"assignee": None}, format="json"
@@ -411,7 +401,7 @@ def test_assign_null_unassigns(tenant, client, tickets_url, agent):
 def test_assign_without_an_explicit_assignee_is_400_and_keeps_the_assignee(
     tenant, client, tickets_url, agent, body
 ):
-    ticket = _ticket(tenant, assignee=agent.user)
+    ticket = make_ticket(tenant, subject="Printer on fire", assignee=agent.user)
     before = _counts(tenant)
 
     response = client.post(f"{tickets_url}{ticket.number}/assign/", body, format="json")
@@ -423,7 +413,7 @@ def test_assign_without_an_explicit_assignee_is_400_and_keeps_the_assignee(
 
 
 def test_assign_with_both_assignee_and_strategy_is_400(tenant, client, tickets_url, agent):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
 
     response = client.post(
         f"{tickets_url}{ticket.number}/assign/",
@@ -439,7 +429,7 @@ def test_assign_with_both_assignee_and_strategy_is_400(tenant, client, tickets_u
 
 
 def test_get_and_patch_carry_the_version_as_etag(tenant, client, tickets_url):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     url = f"{tickets_url}{ticket.number}/"
 
     got = client.get(url)
@@ -475,7 +465,7 @@ def test_get_and_patch_carry_the_version_as_etag(tenant, client, tickets_url):
     ],
 )
 def test_if_match_guards_patch(tenant, client, tickets_url, if_match, expected):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     before = _counts(tenant)
 
     response = client.patch(
@@ -491,7 +481,7 @@ def test_if_match_guards_patch(tenant, client, tickets_url, if_match, expected):
 
 
 def test_stale_if_match_names_the_current_version(tenant, client, tickets_url):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
 
     response = client.patch(
         f"{tickets_url}{ticket.number}/", {"priority": "high"}, format="json", HTTP_IF_MATCH='"7"'
@@ -507,7 +497,7 @@ def test_stale_if_match_names_the_current_version(tenant, client, tickets_url):
 
 def test_admin_deletes_a_ticket_and_the_audit_log_keeps_it(tenant, member, api_client, tickets_url):
     admin = member(Role.ADMIN)
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     with tenant_context(tenant):
         services.comment_create(tenant=tenant, actor=Actor(), ticket=ticket, body="Hi")
     client = api_client(admin)
@@ -530,7 +520,7 @@ def test_admin_deletes_a_ticket_and_the_audit_log_keeps_it(tenant, member, api_c
 
 
 def test_agent_cannot_delete_a_ticket(tenant, client, tickets_url):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     before = _counts(tenant)
 
     response = client.delete(f"{tickets_url}{ticket.number}/")
@@ -546,7 +536,7 @@ def test_agent_cannot_delete_a_ticket(tenant, client, tickets_url):
 def test_comments_are_listed_oldest_first_with_internal_notes(
     tenant, member, api_client, client, tickets_url, agent
 ):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     url = f"{tickets_url}{ticket.number}/comments/"
     for body, public in [("first", True), ("note", False), ("third", True)]:
         assert client.post(url, {"body": body, "public": public}, format="json").status_code == 201
@@ -563,7 +553,7 @@ def test_comments_are_listed_oldest_first_with_internal_notes(
 
 
 def test_comment_defaults_to_public(tenant, client, tickets_url):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
 
     response = client.post(f"{tickets_url}{ticket.number}/comments/", {"body": "Hi"}, format="json")
 
@@ -572,7 +562,7 @@ def test_comment_defaults_to_public(tenant, client, tickets_url):
 
 
 def test_viewer_cannot_comment(tenant, member, api_client, tickets_url):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     before = _counts(tenant)
 
     response = api_client(member(Role.VIEWER)).post(
@@ -584,7 +574,7 @@ def test_viewer_cannot_comment(tenant, member, api_client, tickets_url):
 
 
 def test_comment_on_a_closed_ticket_is_409(tenant, client, tickets_url):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     with tenant_context(tenant):
         services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, status="closed")
     before = _counts(tenant)
@@ -600,7 +590,7 @@ def test_comment_on_a_closed_ticket_is_409(tenant, client, tickets_url):
 
 
 def test_events_are_listed_oldest_first(tenant, client, tickets_url, agent):
-    ticket = _ticket(tenant)
+    ticket = make_ticket(tenant, subject="Printer on fire")
     url = f"{tickets_url}{ticket.number}/"
     client.patch(url, {"priority": "high"}, format="json")
     client.patch(url, {"status": "in_progress"}, format="json")

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tickets import services
+from tests.tickets.helpers import make_ticket as shared_make_ticket
 from tickets.models import Attachment
 from tickets.services.attachments import attachment_create
 
@@ -25,10 +25,8 @@ def stored_files(media) -> set[str]:
 
 
 def make_ticket(tenant, subject="Help"):
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant, actor=Actor(), subject=subject, customer_email="asker@example.test"
-        )
+    """The shared make_ticket, with the subject positional."""
+    return shared_make_ticket(tenant, subject=subject)
 
 
 def make_attachment(tenant, ticket, content=b"hello", name="notes.txt", content_type="text/plain"):
