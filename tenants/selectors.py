@@ -111,7 +111,7 @@ def tenant_get(*, slug: str) -> Tenant:
     """
     tenant = Tenant.objects.filter(slug=slug, is_active=True).first()
     if tenant is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError()
     return tenant
 
 
@@ -121,5 +121,5 @@ def tenant_get_for_update(*, tenant: Tenant) -> Tenant:
     locked = Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk, is_active=True)
     fresh = locked.first()
     if fresh is None:
-        raise NotFoundError("Not found.")
+        raise NotFoundError()
     return fresh

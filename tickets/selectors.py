@@ -118,7 +118,7 @@ def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:
 
 
 def _not_found() -> NotFoundError:
-    return NotFoundError("Not found.")
+    return NotFoundError()
 
 
 def customer_get(*, tenant: Tenant, public_id: UUID | str) -> Customer:

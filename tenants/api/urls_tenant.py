@@ -7,7 +7,6 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from tenants.api import views
-from tenants.api.event_types import EventTypeListApi
 
 router = SimpleRouter()
 router.register("members", views.MemberViewSet, basename="member")
@@ -17,6 +16,6 @@ router.register("audit-log", views.AuditLogViewSet, basename="audit-log")
 
 urlpatterns = [
     path("", views.TenantDetailApi.as_view(), name="tenant-detail"),
-    path("event-types/", EventTypeListApi.as_view(), name="event-type-list"),
+    path("event-types/", views.EventTypeListApi.as_view(), name="event-type-list"),
     path("", include(router.urls)),
 ]

@@ -13,6 +13,7 @@ from tenants.api.views.accounts import (
 )
 from tenants.api.views.api_keys import ApiKeyViewSet
 from tenants.api.views.audit import AuditLogViewSet
+from tenants.api.views.event_types import EventTypeListApi
 from tenants.api.views.invitations import InvitationAcceptApi, InvitationViewSet
 from tenants.api.views.members import MemberViewSet
 from tenants.api.views.tenants import TenantDetailApi, TenantListCreateApi
@@ -21,6 +22,7 @@ __all__ = [
     "ApiKeyViewSet",
     "AuditLogViewSet",
     "EmailVerifyApi",
+    "EventTypeListApi",
     "InvitationAcceptApi",
     "InvitationViewSet",
     "LogoutAllApi",
