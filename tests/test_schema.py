@@ -55,6 +55,17 @@ def test_schema_documents_list_filters(client, db):
     assert {"action", "actor", "created_after", "created_before"} <= audit_params
 
 
+@pytest.mark.parametrize("route", ["comments", "events"])
+def test_a_tickets_comments_and_history_offer_no_ticket_list_filters(client, db, route):
+    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+
+    operation = paths[f"/api/v1/t/{{tenant_slug}}/tickets/{{number}}/{route}/"]["get"]
+    params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+
+    # Their pages, not the ticket list's filters (which these routes never applied).
+    assert params == {"cursor", "page_size"}
+
+
 def test_schema_unknown_format_is_404(client, db):
     response = client.get("/api/schema/", {"format": "xml"})
 

@@ -190,8 +190,10 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
 
     # One handler per method (DRF would route HEAD to a shared handler, which must never be
     # the one that writes).
+    # No list filters here: the ticket list's filters and ordering do not apply to a ticket's
+    # comments or history (they were ignored, yet offered in the schema and the browsable API).
     @extend_schema(request=None, responses=s.CommentOutputSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def comments(self, request, number=None):
         queryset = selectors.comment_list(tenant=request.tenant, ticket=self.ticket)
         return _oldest_first_page(request, queryset, s.CommentOutputSerializer)
@@ -210,7 +212,7 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         return Response(s.CommentOutputSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.TicketEventOutputSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, number=None):
         queryset = selectors.ticket_event_list(tenant=request.tenant, ticket=self.ticket)
         return _oldest_first_page(request, queryset, s.TicketEventOutputSerializer)
