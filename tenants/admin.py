@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from config.api.client import client_ip
 from config.errors import DomainError
 from tenants import services
 from tenants.access import Actor
 from tenants.admin_site import admin_site
-from tenants.api.base import client_ip
 from tenants.models import (
     ApiKey,
     AuditLogEntry,

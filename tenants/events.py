@@ -28,6 +28,8 @@ from django.utils import timezone
 from uuid6 import uuid7
 
 from tenants.access import Actor
+from tenants.context import tenant_context
+from tenants.models import Tenant
 
 PUBLIC = "public"
 INTERNAL = "internal"
@@ -58,7 +60,7 @@ class Event:
 
     def visibility_of(self) -> Visibility:
         """Whether this event carries team-only data (internal) or not (public)."""
-        return INTERNAL if self.visibility == INTERNAL else PUBLIC
+        return PUBLIC if self.visibility == PUBLIC else INTERNAL
 
     def data(self) -> dict[str, Any]:
         """The payload as JSON-ready data."""
@@ -71,7 +73,8 @@ class Envelope:
 
     id: str  # UUIDv7: unique and time-ordered
     type: str
-    tenant_id: int | None
+    tenant_id: int | None  # in-process only (tasks take it); the wire names the tenant's slug
+    tenant: str | None
     occurred_at: datetime
     actor: dict[str, str | None]  # {"type": member|api_key|customer|system, "id": …}
     visibility: Visibility
@@ -80,11 +83,12 @@ class Envelope:
     event: Event = dataclasses.field(repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """The envelope as JSON-ready data (the typed event itself stays out)."""
+        """The envelope as JSON-ready data, as it leaves the process (a webhook body): the
+        tenant by its slug (internal ids are never exposed); the typed event stays out."""
         return {
             "id": self.id,
             "type": self.type,
-            "tenant_id": self.tenant_id,
+            "tenant": self.tenant,
             "occurred_at": self.occurred_at.isoformat().replace("+00:00", "Z"),
             "actor": dict(self.actor),
             "visibility": self.visibility,
@@ -107,11 +111,17 @@ def register(cls: type[Event]) -> type[Event]:
             raise TypeError(f"{cls.__name__} must set {attribute}")
     if cls.visibility not in (PUBLIC, INTERNAL, PER_EVENT):
         raise TypeError(f"{cls.__name__}: unknown visibility {cls.visibility!r}")
+    if cls.visibility == PER_EVENT and cls.visibility_of is Event.visibility_of:
+        # Otherwise every event of the type would go out as public, internal notes included.
+        raise TypeError(f"{cls.__name__}: a per_event type must say, per event, visibility_of")
     undocumented = [f.name for f in dataclasses.fields(cls) if "description" not in f.metadata]
     if undocumented:
         raise TypeError(f"{cls.__name__}: undocumented payload fields {undocumented}")
     known = _registry.get(cls.type)
-    if known is not None and known.__qualname__ != cls.__qualname__:
+    if known is not None and (known.__module__, known.__qualname__) != (
+        cls.__module__,
+        cls.__qualname__,
+    ):
         raise ValueError(f"event type {cls.type!r} is declared twice")
     _registry[cls.type] = cls
     return cls
@@ -212,7 +222,7 @@ def actor_ref(actor: Actor | None, *, customer=None) -> dict[str, str | None]:
     return {"type": "system", "id": None}
 
 
-def publish(event: Event, *, tenant, actor: Actor | None, customer=None) -> Envelope:
+def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, customer=None) -> Envelope:
     """Wrap `event` in its envelope and deliver it to the subscribers, in the caller's
     transaction. `tenant` is None only for platform events; `customer` names a customer as
     the actor (their reply, their help-center request)."""
@@ -224,7 +234,8 @@ def publish(event: Event, *, tenant, actor: Actor | None, customer=None) -> Enve
     envelope = Envelope(
         id=str(uuid7()),
         type=cls.type,
-        tenant_id=getattr(tenant, "pk", tenant),
+        tenant_id=tenant.pk if tenant is not None else None,
+        tenant=tenant.slug if tenant is not None else None,
         occurred_at=timezone.now(),
         actor=actor_ref(actor, customer=customer),
         visibility=event.visibility_of(),
@@ -232,6 +243,14 @@ def publish(event: Event, *, tenant, actor: Actor | None, customer=None) -> Enve
         data=event.data(),
         event=event,
     )
-    for handler in list(_subscribers[cls.type]):
-        handler(envelope)
+    handlers = list(_subscribers[cls.type])
+    if tenant is None:
+        for handler in handlers:
+            handler(envelope)
+        return envelope
+    # Subscribers write the tenant's rows (outbox rows): inside its context, wherever the
+    # publisher stands (creating a tenant or accepting an invitation happens before any).
+    with tenant_context(tenant):
+        for handler in handlers:
+            handler(envelope)
     return envelope

@@ -3,8 +3,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from config.api.client import client_ip
 from config.api.throttling import attempts_forgive, login_attempts_count
-from tenants.api.base import client_ip
 
 EMAIL_NOT_VERIFIED = (
     "Confirm your email address first: follow the link in the email we sent you (or reset "
@@ -20,7 +20,7 @@ def confirm_email_verified(user) -> None:
 
 class LoginQuotaMixin:
     """The failed-login quotas of POST auth/token/ (per client address, per account), for
-    HTML forms: the same counters, the same client address (tenants.api.base.client_ip), the
+    HTML forms: the same counters, the same client address (config.api.client.client_ip), the
     same account normalization. Only attempts that do not log in use the quota up."""
 
     def clean(self):

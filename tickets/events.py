@@ -3,8 +3,9 @@ publishes.
 
 Each class is a registered contract (tenants.events): its fields are the payload every
 consumer — notifications, webhooks, CRM sync — receives in the envelope's `data`. Ids are the
-API's ids (ticket numbers, customer and user UUIDs); subjects, descriptions and comment bodies
-never travel in an event (consumers that need them read them, inside the tenant).
+API's ids (ticket numbers, customer and user UUIDs); personal data — email addresses, names,
+subjects, descriptions, comment bodies — never travels in an event (a consumer that needs it
+reads it inside the tenant, so an erasure leaves no copy in an event or a delivery log).
 """
 
 from collections.abc import Sequence
@@ -24,7 +25,6 @@ class CustomerCreated(Event):
     description = "A customer was created (through the API, a ticket by email, or a sync)."
 
     id: str = payload("The customer's id.")
-    email: str = payload("The customer's email address (lowercase).")
     tier: str = payload("free, basic, premium or enterprise.")
 
 
@@ -35,7 +35,6 @@ class CustomerUpdated(Event):
     description = "A customer's fields changed."
 
     id: str = payload("The customer's id.")
-    email: str = payload("The customer's email address after the change.")
     tier: str = payload("The customer's tier after the change.")
     changed: list[str] = payload("Names of the fields that changed.")
 

@@ -131,7 +131,7 @@ def ticket_filters_clean(
     """Check ticket list filters without reading a row; return the cleaned value of each
     filter (None or empty for those not given). Raises ValidationError({filter: [messages]}).
 
-    `search` is not checked this way (it reads the search index).
+    A `search` value is not checked: building its filter reads the search index (ids only).
     """
     filterset = TicketFilter(data=filters, queryset=Ticket.objects.none(), tenant=tenant, user=user)
     filterset_apply(filterset)  # builds the query (method filters validate), runs nothing

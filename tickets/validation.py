@@ -94,6 +94,17 @@ def tags_check(field: str, value: Any) -> list[str]:
     return list(dict.fromkeys(normalised))
 
 
+def tags_update_check(field: str, value: Any, *, current: list[str]) -> list[str]:
+    """tags_check for a change of a ticket's tags: the tags it already has stay as stored (one
+    from before these rules, or from an import, must not block an unrelated change such as a
+    bulk tags_add); every other tag must pass tags_check."""
+    if not isinstance(value, list | tuple) or len(value) > MAX_TAGS:
+        return tags_check(field, value)  # its error
+    kept = set(current)
+    tags_check(field, [tag for tag in value if tag not in kept])
+    return list(dict.fromkeys(tag if tag in kept else tag.strip().lower() for tag in value))
+
+
 def user_or_none_check(field: str, value: Any) -> User | None:
     """Return `value` if it is a User or None (whether they may be assigned is a later check)."""
     if value is not None and not isinstance(value, User):

@@ -71,7 +71,17 @@ class TenantContextMixin:
         super().__init_subclass__(**kwargs)
         if cls.__module__ == __name__:  # the bases defined here own these
             return
-        overridden = [name for name in (*_FINAL, *_FINAL_ATTRIBUTES) if name in cls.__dict__]
+        # Every class the view inherits from ahead of these bases counts, mixins included.
+        own = [
+            klass
+            for klass in cls.__mro__
+            if klass.__module__ != __name__
+            and not klass.__module__.startswith(("rest_framework.", "django."))
+            and klass is not object
+        ]
+        overridden = sorted(
+            {name for klass in own for name in (*_FINAL, *_FINAL_ATTRIBUTES) if name in vars(klass)}
+        )
         if overridden:
             raise TypeError(
                 f"{cls.__name__} may not override {', '.join(overridden)}: tenant views "

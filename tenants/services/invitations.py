@@ -211,6 +211,7 @@ def invitation_resend(*, tenant: Tenant, actor: Actor, invitation: Invitation) -
     return invitation
 
 
+@transaction.atomic
 def invitation_token_issue(*, tenant_id: int, invitation_id: str) -> tuple[Invitation, str] | None:
     """Mint a new link token for a pending invitation (by its id) and keep its digest; return
     the invitation and the token, or None when there is nothing to send.

@@ -71,3 +71,34 @@ def test_registration_and_password_reset_email_after_commit(
         "Someone tried to register with your email address on Tenantdesk",
         "Reset your Tenantdesk password",
     ]
+
+
+def _broker_down(*args, **kwargs):
+    raise ConnectionError("broker unreachable")
+
+
+def test_an_invitation_stays_when_its_email_cannot_be_queued(
+    tenant, member, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications.tasks import invitation_send_task
+
+    owner = member(Role.OWNER)
+    monkeypatch.setattr(invitation_send_task, "delay", _broker_down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = _invite(tenant, owner)  # robust: the failed enqueue is logged, not raised
+
+    assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+def test_a_registration_whose_email_cannot_be_queued_fails_loudly(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications.tasks import email_verification_notify_task
+
+    monkeypatch.setattr(email_verification_notify_task, "delay", _broker_down)
+
+    # Not robust: the person is waiting for this email; the request errors instead of
+    # answering "check your inbox" for an email that will never come.
+    with pytest.raises(ConnectionError), django_capture_on_commit_callbacks(execute=True):
+        services.user_register(email="new@example.test", password="a-long-passphrase-1", name="N")

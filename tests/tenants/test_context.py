@@ -185,6 +185,17 @@ def test_tenant_viewsets_cannot_override_tenant_resolution_or_scoping():
                 return None
 
 
+def test_a_mixin_ahead_of_the_base_cannot_override_it_either():
+    class _Loosening:
+        authentication_classes = []
+        throttle_classes = []
+
+    with pytest.raises(TypeError, match="authentication_classes, throttle_classes"):
+
+        class _Mixed(_Loosening, TenantViewSet):
+            pass
+
+
 @pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_persistent_connection_is_clean_after_committed_requests(
     member, api_client, tenant, other_tenant

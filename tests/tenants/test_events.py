@@ -117,6 +117,31 @@ def test_register_refuses_a_second_class_for_a_known_type():
         register(Impostor)
 
 
+def test_register_refuses_a_second_class_of_the_same_name_elsewhere():
+    # Same class name as tickets.events.CustomerCreated, another module: still a second class.
+    CustomerCreated = dataclass(frozen=True)(
+        type(
+            "CustomerCreated",
+            (Event,),
+            {"type": "customer.created", "description": "x", "__module__": "elsewhere.events"},
+        )
+    )
+
+    with pytest.raises(ValueError, match="declared twice"):
+        register(CustomerCreated)
+
+
+def test_register_refuses_a_per_event_type_that_does_not_say_per_event():
+    @dataclass(frozen=True)
+    class Undecided(Event):
+        type = "test.undecided"
+        description = "x"
+        visibility = "per_event"
+
+    with pytest.raises(TypeError, match="visibility_of"):
+        register(Undecided)
+
+
 def test_register_refuses_a_type_without_description():
     @dataclass(frozen=True)
     class Nameless(Event):
@@ -151,6 +176,25 @@ def test_a_tenant_event_needs_a_tenant_and_a_platform_event_none(tenant):
         events.publish(member_added, tenant=None, actor=SYSTEM)
     with pytest.raises(ValueError, match="needs a tenant"):
         events.publish(AccountRegistered(user_id=1), tenant=tenant, actor=SYSTEM)
+
+
+def test_subscribers_run_inside_the_events_tenant(tenant, member):
+    from tenants.context import current_tenant_id
+    from tenants.domain_events import MemberAdded
+
+    seen = []
+
+    def handler(envelope):
+        seen.append((envelope.type, current_tenant_id()))
+
+    events.subscribe(MemberAdded)(handler)
+    try:
+        # Outside any tenant context, as a tenant's creation or an invitation's acceptance is.
+        events.publish(MemberAdded(member="m", user="u", role="agent"), tenant=tenant, actor=None)
+    finally:
+        events.unsubscribe(MemberAdded, handler)
+
+    assert seen == [("member.added", tenant.pk)]
 
 
 # --- Envelopes --------------------------------------------------------------------------------
@@ -189,7 +233,7 @@ def test_envelope_names_the_member_and_serializes_to_json_data(tenant, member):
     assert set(body) == {
         "id",
         "type",
-        "tenant_id",
+        "tenant",
         "occurred_at",
         "actor",
         "visibility",
@@ -197,7 +241,8 @@ def test_envelope_names_the_member_and_serializes_to_json_data(tenant, member):
         "data",
     }
     assert body["type"] == "ticket.created"
-    assert body["tenant_id"] == tenant.pk
+    assert body["tenant"] == tenant.slug  # internal ids never leave the process
+    assert envelope.tenant_id == tenant.pk
     assert body["actor"] == {"type": "member", "id": str(agent.user.public_id)}
     assert body["occurred_at"].endswith("Z")
     assert body["data"]["number"] == ticket.number

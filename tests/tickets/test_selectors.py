@@ -7,21 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.errors import NotFoundError
-from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
-from tickets import selectors, services
+from tests.tickets.helpers import make_ticket
+from tickets import selectors
 
 
 def _ticket(tenant, **fields):
-    with tenant_context(tenant):
-        return services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject=fields.pop("subject", "Help"),
-            customer_email=fields.pop("customer_email", "c@example.test"),
-            **fields,
-        )
+    fields.setdefault("customer_email", "c@example.test")
+    return make_ticket(tenant, **fields)
 
 
 def test_ticket_get_by_number_or_id_reads_the_ticket_with_its_relations_in_one_query(tenant):

@@ -579,7 +579,7 @@ def test_ticket_create_publishes_customer_and_ticket_created(tenant, actor, publ
         (
             "customer.created",
             tenant.pk,
-            {"id": str(ticket.requester.public_id), "email": "new@example.test", "tier": "free"},
+            {"id": str(ticket.requester.public_id), "tier": "free"},
         ),
         (
             "ticket.created",

@@ -12,8 +12,11 @@ from tenants.models import Membership, User
 from tenants.permissions import has_capability
 from tickets.models import Channel, Customer, Priority, Status, Tier
 from tickets.validation import (
+    COMMENT_BODY_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
     MAX_TAGS,
     METADATA_MAX_BYTES,
+    TAG_MAX_LENGTH,
     TAG_RE,
     json_problem,
 )
@@ -47,7 +50,9 @@ class TagsField(serializers.ListField):
     """Short lowercase slugs, deduplicated, order kept."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=50), max_length=MAX_TAGS, **kwargs)
+        super().__init__(
+            child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS, **kwargs
+        )
 
     def to_internal_value(self, data):
         tags = super().to_internal_value(data)
@@ -131,7 +136,9 @@ class CustomerOutputSerializer(serializers.Serializer):
 
 class TicketCreateInputSerializer(InputSerializer):
     subject = serializers.CharField(max_length=255)
-    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
     # initial: what the browsable API's select starts on (the defaults of a new ticket).
     priority = serializers.ChoiceField(
         choices=Priority.choices, required=False, initial=Priority.MEDIUM
@@ -163,7 +170,9 @@ class TicketCreateInputSerializer(InputSerializer):
 
 class TicketUpdateInputSerializer(InputSerializer):
     subject = serializers.CharField(max_length=255, required=False)
-    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     category = serializers.CharField(max_length=64, required=False, allow_blank=True)
@@ -226,7 +235,7 @@ class TicketOutputSerializer(serializers.Serializer):
 
 
 class CommentCreateInputSerializer(InputSerializer):
-    body = serializers.CharField(max_length=50_000)
+    body = serializers.CharField(max_length=COMMENT_BODY_MAX_LENGTH)
     # initial: the browsable API's checkbox starts ticked (an unticked box posts an internal note).
     public = serializers.BooleanField(default=True, initial=True)
 

@@ -10,10 +10,10 @@ from django.db import transaction
 
 from tenants.access import Actor
 from tenants.models import Tenant
-from tickets import history
+from tickets import history, workflow
 from tickets.exceptions import TicketClosedError
 from tickets.files import upload_check
-from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
+from tickets.models import Attachment, Comment, Ticket, TicketEvent
 from tickets.selectors import attachment_get_for_update, ticket_get_for_update
 from tickets.storage import attachment_file_delete, attachment_file_save, attachment_key
 
@@ -48,7 +48,7 @@ def attachment_create(
     stored for a row that is not written are removed again.
     """
     ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
-    if ticket.status == Status.CLOSED:
+    if workflow.is_final(ticket.status):
         raise TicketClosedError("A closed ticket takes no attachments; open a follow-up ticket.")
     # Read under the ticket's lock: a merge (which locks it too) may have moved the comment.
     if comment is not None and not ticket.comments.filter(tenant=tenant, pk=comment.pk).exists():

@@ -51,7 +51,7 @@ def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) 
     except IntegrityError as exc:  # a concurrent create won
         raise ValidationError({"email": _EMAIL_TAKEN}) from exc
     events.publish(
-        CustomerCreated(id=str(customer.public_id), email=customer.email, tier=customer.tier),
+        CustomerCreated(id=str(customer.public_id), tier=customer.tier),
         tenant=tenant,
         actor=actor,
     )
@@ -113,9 +113,7 @@ def customer_update(
     except IntegrityError as exc:  # the same email was taken concurrently
         raise ValidationError({"email": _EMAIL_TAKEN}) from exc
     events.publish(
-        CustomerUpdated(
-            id=str(customer.public_id), email=customer.email, tier=customer.tier, changed=changed
-        ),
+        CustomerUpdated(id=str(customer.public_id), tier=customer.tier, changed=changed),
         tenant=tenant,
         actor=actor,
     )

@@ -41,9 +41,9 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
     source, target = ticket_pair_get_for_update(tenant=tenant, first=ticket.pk, second=into.pk)
     if source.merged_into_id is not None:
         raise TicketAlreadyMergedError(number=source.number, merged_into=source.merged_into.number)
-    if source.status == Status.CLOSED:
+    if workflow.is_final(source.status):
         raise TicketClosedError("A closed ticket cannot be merged.", number=source.number)
-    if target.status == Status.CLOSED:
+    if workflow.is_final(target.status):
         raise MergeTargetClosedError(
             into=target.number,
             merged_into=target.merged_into.number if target.merged_into else None,

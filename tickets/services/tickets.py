@@ -1,5 +1,6 @@
 """Writes of tickets: create, update (the one path of every field change), assign, delete."""
 
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,7 +27,12 @@ from tickets.selectors import (
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
-from tickets.validation import CUSTOMER_RULES, TICKET_CREATE_RULES, TICKET_UPDATE_RULES
+from tickets.validation import (
+    CUSTOMER_RULES,
+    TICKET_CREATE_RULES,
+    TICKET_UPDATE_RULES,
+    tags_update_check,
+)
 
 # Fields a PATCH may change, in the order their history rows are written.
 TICKET_FIELDS = (
@@ -168,6 +174,10 @@ def ticket_create(
     return ticket
 
 
+def _later(field: str, value: Any) -> Any:
+    return value
+
+
 @transaction.atomic
 def ticket_update(
     *,
@@ -183,7 +193,8 @@ def ticket_update(
     locked row; raises PreconditionFailedError, TicketClosedError, ValidationError (a bad or
     unknown field: checked before the lock).
     """
-    changes = fields_clean(changes, TICKET_UPDATE_RULES)
+    # Tags are checked against the tags the ticket has, once it is locked.
+    changes = fields_clean(changes, {**TICKET_UPDATE_RULES, "tags": _later})
     ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
     return ticket_update_locked(
         tenant=tenant, actor=actor, ticket=ticket, expected_version=expected_version, **changes
@@ -200,7 +211,8 @@ def ticket_update_locked(
 ) -> Ticket:
     """ticket_update's rules for a ticket the caller locked in this transaction (through
     ticket_get_for_update or ticket_list_for_update, e.g. a bulk holding many)."""
-    changes = fields_clean(changes, TICKET_UPDATE_RULES)
+    tags = partial(tags_update_check, current=ticket.tags)
+    changes = fields_clean(changes, {**TICKET_UPDATE_RULES, "tags": tags})
     version_check(ticket, expected_version)
     if workflow.is_final(ticket.status) and changes:
         raise TicketClosedError()
