@@ -1,6 +1,7 @@
 import pytest
 
 from tenants.models import Role
+from tests.tenants.recipes import user_recipe
 
 
 @pytest.fixture
@@ -21,3 +22,32 @@ def admin(member):
 @pytest.fixture
 def admin_client(api_client, admin):
     return api_client(admin)
+
+
+# --- The Django admin (test_admin_*.py) -------------------------------------------------------
+
+
+@pytest.fixture
+def admin_login(client):
+    """admin_login(membership_or_user) -> the Django test client, logged in as that user."""
+
+    def login(principal):
+        client.force_login(getattr(principal, "user", principal))
+        return client
+
+    return login
+
+
+@pytest.fixture
+def email_member(member):
+    """email_member(role, email, tenant=...) -> Membership of a user with that email."""
+
+    def make(role, email, **fields):
+        return member(role, user_fields={"email": email}, **fields)
+
+    return make
+
+
+@pytest.fixture
+def superuser(db):
+    return user_recipe.make(is_superuser=True, is_staff=True)
