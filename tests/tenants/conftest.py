@@ -1,6 +1,7 @@
 import pytest
 
 from tenants.models import Role
+from tests.tenants.invitations import invite
 from tests.tenants.recipes import user_recipe
 
 
@@ -51,3 +52,12 @@ def email_member(member):
 @pytest.fixture
 def superuser(db):
     return user_recipe.make(is_superuser=True, is_staff=True)
+
+
+# --- Invitations (test_api_invitations_*.py) ----------------------------------------------------
+
+
+@pytest.fixture
+def pending(tenant, admin, mailoutbox):
+    """(invitation, token) for ivy@example.test as agent, sent by `admin`."""
+    return invite(tenant, admin, "ivy@example.test", Role.AGENT, is_senior=True)

@@ -17,6 +17,15 @@ def audit_log_rows(tenant, action: str, *, fields: tuple[str, ...]) -> list[dict
         )
 
 
+def audit_rows(tenant, action: str) -> list[dict]:
+    """audit_log_rows with the target, the actor's label and the before/after of each entry."""
+    return audit_log_rows(
+        tenant,
+        action,
+        fields=("target_type", "target_id", "target_label", "actor_label", "before", "after"),
+    )
+
+
 def link_token(message, page: str) -> str:
     """The token of the one `{PUBLIC_BASE_URL}/<page>?token=<token>` link in an email."""
     links = re.findall(r"https?://\S+", message.body)
