@@ -1,6 +1,7 @@
 import pytest
 
 from tenants.models import Role
+from tests.conftest import PASSWORD
 from tests.tenants.invitations import invite
 from tests.tenants.recipes import user_recipe
 
@@ -61,3 +62,19 @@ def superuser(db):
 def pending(tenant, admin, mailoutbox):
     """(invitation, token) for ivy@example.test as agent, sent by `admin`."""
     return invite(tenant, admin, "ivy@example.test", Role.AGENT, is_senior=True)
+
+
+# --- Accounts (test_api_auth_*.py) -------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(**fields) -> User whose password is PASSWORD."""
+
+    def make(**fields):
+        user = user_recipe.make(**fields)
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+        return user
+
+    return make

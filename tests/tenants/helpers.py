@@ -50,6 +50,13 @@ def with_password(user, password: str = PASSWORD):
     return user
 
 
+def register_body(**overrides) -> dict:
+    """A valid POST auth/register/ body, with `overrides` applied."""
+    return {"email": "new.person@example.test", "password": PASSWORD, "name": "New Person"} | (
+        overrides
+    )
+
+
 def tokens_alive(tokens) -> list[bool]:
     """For each (AuthToken, raw token) pair: does the raw token still authenticate?"""
     return [bearer_client(raw).get("/api/v1/auth/me/").status_code == 200 for _, raw in tokens]
