@@ -1,4 +1,7 @@
+from types import SimpleNamespace
+
 import pytest
+from rest_framework.test import APIClient
 
 from tenants.models import Role
 from tests.conftest import PASSWORD
@@ -78,3 +81,23 @@ def make_user(db):
         return user
 
     return make
+
+
+# --- Bad input (test_bad_input_*.py) -----------------------------------------------------------
+
+
+@pytest.fixture
+def world(member, api_client, tenant):
+    """What the bad-input tests act on: an owner and an agent of `tenant`, a user already taken,
+    a pending invitation's token, and clients (anonymous, the owner's). See bad_input.py."""
+    owner = member(Role.OWNER)
+    agent = member(Role.AGENT)
+    user_recipe.make(email="newcomer@example.test")
+    _, token = invite(tenant, owner, "ivy@example.test")
+    return SimpleNamespace(
+        tenant=tenant,
+        owner=owner,
+        agent=agent,
+        invitation_token=token,
+        clients={"anon": APIClient(), "owner": api_client(owner)},
+    )
