@@ -26,6 +26,14 @@ def audit_rows(tenant, action: str) -> list[dict]:
     )
 
 
+def members_url(tenant) -> str:
+    return f"/api/v1/t/{tenant.slug}/members/"
+
+
+def member_url(membership) -> str:
+    return f"/api/v1/t/{membership.tenant.slug}/members/{membership.public_id}/"
+
+
 def link_token(message, page: str) -> str:
     """The token of the one `{PUBLIC_BASE_URL}/<page>?token=<token>` link in an email."""
     links = re.findall(r"https?://\S+", message.body)
