@@ -17,6 +17,23 @@ def audit_log_rows(tenant, action: str, *, fields: tuple[str, ...]) -> list[dict
         )
 
 
+def audit_rows(tenant, action: str) -> list[dict]:
+    """audit_log_rows with the target, the actor's label and the before/after of each entry."""
+    return audit_log_rows(
+        tenant,
+        action,
+        fields=("target_type", "target_id", "target_label", "actor_label", "before", "after"),
+    )
+
+
+def members_url(tenant) -> str:
+    return f"/api/v1/t/{tenant.slug}/members/"
+
+
+def member_url(membership) -> str:
+    return f"/api/v1/t/{membership.tenant.slug}/members/{membership.public_id}/"
+
+
 def link_token(message, page: str) -> str:
     """The token of the one `{PUBLIC_BASE_URL}/<page>?token=<token>` link in an email."""
     links = re.findall(r"https?://\S+", message.body)
@@ -39,6 +56,13 @@ def with_password(user, password: str = PASSWORD):
     user.set_password(password)
     user.save(update_fields=["password"])
     return user
+
+
+def register_body(**overrides) -> dict:
+    """A valid POST auth/register/ body, with `overrides` applied."""
+    return {"email": "new.person@example.test", "password": PASSWORD, "name": "New Person"} | (
+        overrides
+    )
 
 
 def tokens_alive(tokens) -> list[bool]:

@@ -1,5 +1,7 @@
-"""Inviting in tests: through the service, with the token read from the email it sends."""
+"""Inviting in tests: through the service, with the token read from the email it sends; the
+invitation routes and what the accept route answers for a link it cannot use."""
 
+import json
 import re
 
 from django.core import mail
@@ -7,8 +9,12 @@ from django.test import TestCase
 
 from tenants import services
 from tenants.access import Actor
-from tenants.models import Invitation, Role
+from tenants.context import tenant_context
+from tenants.models import AuditLogEntry, Invitation, Role
 
+ACCEPT_URL = "/api/v1/auth/invitations/accept/"
+# The one answer for an unknown, used, revoked or expired token.
+INVALID_LINK = "This invitation link is invalid or has expired. Ask for a new invitation."
 LINK_RE = re.compile(r"/accept-invitation\?token=([A-Za-z0-9_-]+)\s")
 
 
@@ -34,3 +40,16 @@ def invite(tenant, inviter, email: str, role: str = Role.AGENT, **fields) -> tup
             tenant=tenant, actor=actor, email=email, role=role, **fields
         )
     return invitation, last_token_for(email.lower())
+
+
+def invitations_url(tenant) -> str:
+    return f"/api/v1/t/{tenant.slug}/invitations/"
+
+
+def invitation_url(invitation) -> str:
+    return f"{invitations_url(invitation.tenant)}{invitation.public_id}/"
+
+
+def all_audit_text(tenant) -> str:
+    with tenant_context(tenant):
+        return json.dumps(list(AuditLogEntry.objects.values()), default=str)
