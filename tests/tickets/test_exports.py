@@ -16,6 +16,7 @@ from tenants.access import Actor
 from tenants.context import TenantContextMissing, tenant_context
 from tenants.models import AuditLogEntry, Role
 from tests.errors import field_errors
+from tests.tickets.helpers import make_ticket
 from tests.tickets.recipes import export_job_recipe
 from tickets import services
 from tickets.models import Customer, ExportJob
@@ -26,25 +27,22 @@ HEADER = (
     "created_at,updated_at,resolved_at,closed_at"
 )
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+# The requester of the tickets made here unless a test names one (make_ticket's default is
+# asker@example.test; the file's rows show this one).
+SOMEONE = "someone@example.test"
 
 
 def _exports_url(tenant, *parts) -> str:
     return "/".join([f"/api/v1/t/{tenant.slug}/exports", *map(str, parts)]) + "/"
 
 
-def _ticket(tenant, **fields):
-    fields.setdefault("customer_email", "someone@example.test")
+def _closed_via_resolved(tenant, **fields):
+    """make_ticket moved to resolved, then closed by a second ticket_update."""
+    # Not make_ticket(status="closed"), which closes straight from open: this ticket walks
+    # open -> resolved -> closed (two status history rows, resolved_at set), as the CSV shows.
+    ticket = make_ticket(tenant, status="resolved", **fields)
     with tenant_context(tenant):
-        return services.ticket_create(tenant=tenant, actor=Actor(), **fields)
-
-
-def _move(tenant, ticket, *statuses):
-    with tenant_context(tenant):
-        for status in statuses:
-            ticket = services.ticket_update(
-                tenant=tenant, actor=Actor(), ticket=ticket, status=status
-            )
-    return ticket
+        return services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, status="closed")
 
 
 def _request_export(client, tenant, capture, filters=None):
@@ -93,7 +91,7 @@ def test_export_job_runs_and_the_csv_holds_exactly_this_tenants_tickets(
     tenant, other_tenant, member, agent, sup_client, django_capture_on_commit_callbacks
 ):
     # given
-    first = _ticket(
+    first = make_ticket(
         tenant,
         subject="Printer on fire",
         customer_email="Ann@Example.test",
@@ -103,8 +101,8 @@ def test_export_job_runs_and_the_csv_holds_exactly_this_tenants_tickets(
         assignee=agent.user,
         tags=["printer", "office-2"],
     )
-    second = _move(tenant, _ticket(tenant, subject="Password, reset"), "resolved", "closed")
-    _ticket(other_tenant, subject="Bravo's secret", customer_email="spy@example.test")
+    second = _closed_via_resolved(tenant, subject="Password, reset", customer_email=SOMEONE)
+    make_ticket(other_tenant, subject="Bravo's secret", customer_email="spy@example.test")
     api = {
         t.number: sup_client.get(f"/api/v1/t/{tenant.slug}/tickets/{t.number}/").json()
         for t in (first, second)
@@ -142,7 +140,7 @@ def test_export_job_runs_and_the_csv_holds_exactly_this_tenants_tickets(
 def test_export_file_lives_under_the_tenants_prefix(
     tenant, sup_client, django_capture_on_commit_callbacks
 ):
-    _ticket(tenant, subject="One")
+    make_ticket(tenant, subject="One", customer_email=SOMEONE)
 
     job_id = _request_export(sup_client, tenant, django_capture_on_commit_callbacks).json()["id"]
 
@@ -154,7 +152,7 @@ def test_export_file_lives_under_the_tenants_prefix(
 def test_export_of_a_tenant_without_tickets_is_just_the_header(
     tenant, other_tenant, sup_client, django_capture_on_commit_callbacks
 ):
-    _ticket(other_tenant, subject="Not yours")
+    make_ticket(other_tenant, subject="Not yours", customer_email=SOMEONE)
 
     job_id = _request_export(sup_client, tenant, django_capture_on_commit_callbacks).json()["id"]
     download = _download(sup_client, tenant, job_id)
@@ -178,7 +176,7 @@ def test_export_of_a_tenant_without_tickets_is_just_the_header(
 def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(
     value, written, tenant, sup_client, django_capture_on_commit_callbacks
 ):
-    _ticket(tenant, subject=value, category=value)
+    make_ticket(tenant, subject=value, category=value, customer_email=SOMEONE)
 
     job_id = _request_export(sup_client, tenant, django_capture_on_commit_callbacks).json()["id"]
     (row,) = _rows(_download(sup_client, tenant, job_id))
@@ -189,7 +187,7 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(
 def test_requester_email_starting_with_a_formula_character_is_quoted(
     tenant, sup_client, django_capture_on_commit_callbacks
 ):
-    _ticket(tenant, subject="Hi", customer_email="=cmd@example.test")
+    make_ticket(tenant, subject="Hi", customer_email="=cmd@example.test")
 
     job_id = _request_export(sup_client, tenant, django_capture_on_commit_callbacks).json()["id"]
     (row,) = _rows(_download(sup_client, tenant, job_id))
@@ -204,7 +202,7 @@ def test_requester_email_starting_with_a_formula_character_is_quoted(
 def filter_world(tenant, other_tenant, member, supervisor, agent):
     """Four tickets in the tenant (numbers 1-4) and one in the other tenant."""
     stranger = member(Role.AGENT, tenant=other_tenant)
-    urgent = _ticket(
+    urgent = make_ticket(
         tenant,
         subject="Urgent",
         priority="high",
@@ -213,10 +211,23 @@ def filter_world(tenant, other_tenant, member, supervisor, agent):
         tags=["billing"],
         customer_email="ann@example.test",
     )
-    mine = _ticket(tenant, subject="Mine", priority="low", channel="web", assignee=supervisor.user)
-    theirs = _ticket(tenant, subject="Theirs", priority="critical", assignee=agent.user)
-    done = _move(tenant, _ticket(tenant, subject="Done", tags=["billing", "vpn"]), "resolved")
-    _ticket(other_tenant, subject="Other", priority="high", tags=["billing"])
+    mine = make_ticket(
+        tenant,
+        subject="Mine",
+        priority="low",
+        channel="web",
+        assignee=supervisor.user,
+        customer_email=SOMEONE,
+    )
+    theirs = make_ticket(
+        tenant, subject="Theirs", priority="critical", assignee=agent.user, customer_email=SOMEONE
+    )
+    done = make_ticket(
+        tenant, status="resolved", subject="Done", tags=["billing", "vpn"], customer_email=SOMEONE
+    )
+    make_ticket(
+        other_tenant, subject="Other", priority="high", tags=["billing"], customer_email=SOMEONE
+    )
     return {
         "numbers": (urgent.number, mine.number, theirs.number, done.number),
         "ann": str(urgent.requester.public_id),
@@ -356,7 +367,7 @@ def test_api_key_can_export_and_the_job_has_no_requesting_user(
     tenant, api_key_client, django_capture_on_commit_callbacks
 ):
     client, _ = api_key_client(tenant, Role.ADMIN)
-    _ticket(tenant, subject="One")
+    make_ticket(tenant, subject="One", customer_email=SOMEONE)
 
     response = _request_export(client, tenant, django_capture_on_commit_callbacks)
 
@@ -473,7 +484,7 @@ def test_download_whose_file_is_gone_is_404_with_a_code(
 
 
 def test_download_never_reads_a_key_outside_the_tenants_prefix(tenant, other_tenant, sup_client):
-    _ticket(other_tenant, subject="Secret")
+    make_ticket(other_tenant, subject="Secret", customer_email=SOMEONE)
     with tenant_context(other_tenant):
         foreign = services.export_job_create(tenant=other_tenant, actor=Actor(), filters={})
         foreign = services.ticket_export(tenant=other_tenant, job_id=foreign.pk)
@@ -512,7 +523,7 @@ def test_task_refuses_to_run_without_tenant_id(tenant):
 
 
 def test_task_is_a_tenant_task_and_runs_a_pending_job(tenant):
-    _ticket(tenant, subject="One")
+    make_ticket(tenant, subject="One", customer_email=SOMEONE)
     with tenant_context(tenant):
         job = export_job_recipe.make(tenant=tenant)
 
@@ -524,13 +535,13 @@ def test_task_is_a_tenant_task_and_runs_a_pending_job(tenant):
 
 
 def test_second_run_of_a_done_job_does_nothing(tenant):
-    _ticket(tenant, subject="One")
+    make_ticket(tenant, subject="One", customer_email=SOMEONE)
     with tenant_context(tenant):
         job = export_job_recipe.make(tenant=tenant)
     ticket_export_task(tenant_id=tenant.pk, job_id=job.pk)
     (done,) = _jobs(tenant)
     content = default_storage.open(done.storage_key).read()
-    _ticket(tenant, subject="Two")
+    make_ticket(tenant, subject="Two", customer_email=SOMEONE)
 
     result = ticket_export_task(tenant_id=tenant.pk, job_id=job.pk)
 
