@@ -10,6 +10,7 @@ from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
 from tests.events import published as capture
+from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.exceptions import InvalidStatusTransitionError
 from tickets.models import Ticket, TicketEvent
@@ -23,15 +24,13 @@ def post(client, tenant, body):
     return client.post(bulk_url(tenant), json.dumps(body), content_type="application/json")
 
 
-def new_ticket(tenant, subject="Help", **changes):
-    """A ticket made through the services, optionally changed by ticket_update."""
+def updated_ticket(tenant, subject="Help", **changes):
+    """make_ticket, then `changes` applied by one ticket_update."""
+    # Not make_ticket(**changes), which sets fields at creation: these tests count history
+    # rows, and the setup changes must leave theirs (one row per field, version + 1).
+    ticket = make_ticket(tenant, subject=subject)
     with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant, actor=Actor(), subject=subject, customer_email="asker@example.test"
-        )
-        if changes:
-            ticket = services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, **changes)
-        return ticket
+        return services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, **changes)
 
 
 def snapshot(tenant):
@@ -77,9 +76,9 @@ def agent(member):
 
 
 def test_bulk_changes_every_field_with_exact_history_rows(supervisor_client, tenant, agent):
-    first = new_ticket(tenant, "First", tags=["billing", "vip"])
-    second = new_ticket(tenant, "Second", tags=["vip"])
-    untouched = new_ticket(tenant, "Untouched")
+    first = updated_ticket(tenant, "First", tags=["billing", "vip"])
+    second = updated_ticket(tenant, "Second", tags=["vip"])
+    untouched = make_ticket(tenant, subject="Untouched")
     body = {
         "numbers": [first.number, second.number],
         "changes": {
@@ -112,7 +111,7 @@ def test_bulk_changes_every_field_with_exact_history_rows(supervisor_client, ten
 
 
 def test_bulk_response_lists_updated_numbers_and_representations(supervisor_client, tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
+    first, second = make_ticket(tenant), make_ticket(tenant)
 
     response = post(
         supervisor_client,
@@ -130,8 +129,8 @@ def test_bulk_response_lists_updated_numbers_and_representations(supervisor_clie
 
 
 def test_bulk_skips_tickets_the_changes_leave_as_they_are(supervisor_client, tenant):
-    already = new_ticket(tenant, priority="high", tags=["vip"])
-    changing = new_ticket(tenant)
+    already = updated_ticket(tenant, priority="high", tags=["vip"])
+    changing = make_ticket(tenant)
     history_before = history(tenant, already)
 
     response = post(
@@ -170,7 +169,7 @@ def test_bulk_unassigns_with_null(supervisor_client, tenant, agent):
 
 
 def test_bulk_deduplicates_numbers(supervisor_client, tenant):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
 
     response = post(
         supervisor_client,
@@ -185,7 +184,7 @@ def test_bulk_deduplicates_numbers(supervisor_client, tenant):
 
 
 def test_bulk_records_the_actor_on_every_row(supervisor_client, supervisor, tenant):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
 
     post(supervisor_client, tenant, {"numbers": [ticket.number], "changes": {"status": "pending"}})
 
@@ -199,8 +198,8 @@ def test_bulk_records_the_actor_on_every_row(supervisor_client, supervisor, tena
 
 
 def test_bulk_publishes_one_update_per_changed_ticket(supervisor_client, tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
-    unchanged = new_ticket(tenant, status="pending")
+    first, second = make_ticket(tenant), make_ticket(tenant)
+    unchanged = make_ticket(tenant, status="pending")
     with capture("ticket.updated", "ticket.status_changed") as envelopes:
         response = post(
             supervisor_client,
@@ -232,7 +231,7 @@ def test_bulk_publishes_one_update_per_changed_ticket(supervisor_client, tenant)
     ],
 )
 def test_supervisor_and_above_may_bulk(member, api_client, tenant, role, expected):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
 
     response = post(
         api_client(member(role)),
@@ -249,7 +248,7 @@ def test_supervisor_and_above_may_bulk(member, api_client, tenant, role, expecte
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.VIEWER], ids=["agent", "viewer"])
 def test_agent_and_viewer_are_403_and_nothing_changes(member, api_client, tenant, role):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -263,7 +262,7 @@ def test_agent_and_viewer_are_403_and_nothing_changes(member, api_client, tenant
 
 
 def test_missing_number_fails_the_whole_request_and_names_it(supervisor_client, tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
+    first, second = make_ticket(tenant), make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -280,9 +279,9 @@ def test_missing_number_fails_the_whole_request_and_names_it(supervisor_client, 
 
 
 def test_another_tenants_number_fails_like_a_missing_one(supervisor_client, tenant, other_tenant):
-    mine = new_ticket(tenant)
-    new_ticket(other_tenant)
-    theirs = new_ticket(other_tenant)  # number 2 exists only over there
+    mine = make_ticket(tenant)
+    make_ticket(other_tenant)
+    theirs = make_ticket(other_tenant)  # number 2 exists only over there
     before = (snapshot(tenant), snapshot(other_tenant))
 
     response = post(
@@ -299,7 +298,7 @@ def test_another_tenants_number_fails_like_a_missing_one(supervisor_client, tena
 
 
 def test_bulk_through_another_tenants_path_is_404(supervisor_client, other_tenant):
-    theirs = new_ticket(other_tenant)
+    theirs = make_ticket(other_tenant)
     before = snapshot(other_tenant)
 
     response = post(
@@ -315,9 +314,9 @@ def test_bulk_through_another_tenants_path_is_404(supervisor_client, other_tenan
 
 def test_one_illegal_transition_fails_the_whole_request(supervisor_client, tenant):
     # open -> closed is allowed; in_progress -> closed is not (DESIGN.md §6).
-    first = new_ticket(tenant)
-    stuck = new_ticket(tenant, status="in_progress")
-    also_stuck = new_ticket(tenant, status="pending")
+    first = make_ticket(tenant)
+    stuck = make_ticket(tenant, status="in_progress")
+    also_stuck = make_ticket(tenant, status="pending")
     before = snapshot(tenant)
 
     response = post(
@@ -341,8 +340,8 @@ def test_one_illegal_transition_fails_the_whole_request(supervisor_client, tenan
 
 
 def test_a_closed_ticket_that_would_change_fails_the_whole_request(supervisor_client, tenant):
-    first = new_ticket(tenant)
-    closed = new_ticket(tenant, status="closed")
+    first = make_ticket(tenant)
+    closed = make_ticket(tenant, status="closed")
     before = snapshot(tenant)
 
     response = post(
@@ -358,8 +357,8 @@ def test_a_closed_ticket_that_would_change_fails_the_whole_request(supervisor_cl
 
 
 def test_a_closed_ticket_the_changes_leave_alone_does_not_fail(supervisor_client, tenant):
-    first = new_ticket(tenant)
-    closed = new_ticket(tenant, status="closed")
+    first = make_ticket(tenant)
+    closed = make_ticket(tenant, status="closed")
     closed_history = history(tenant, closed)
 
     response = post(
@@ -374,8 +373,8 @@ def test_a_closed_ticket_the_changes_leave_alone_does_not_fail(supervisor_client
 
 
 def test_too_many_tags_after_adding_fails_the_whole_request(supervisor_client, tenant):
-    full = new_ticket(tenant, tags=[f"t{i}" for i in range(19)])
-    roomy = new_ticket(tenant)
+    full = updated_ticket(tenant, tags=[f"t{i}" for i in range(19)])
+    roomy = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -405,7 +404,7 @@ def test_assignee_must_be_an_active_agent_of_this_tenant(
         "inactive-agent": lambda: member(Role.AGENT, is_active=False).user,
     }
     user = users[assignee]()
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -443,7 +442,7 @@ LOW = {"priority": "low"}
 def test_bad_request_shape_is_400_with_the_field_and_changes_nothing(
     supervisor_client, tenant, body, field
 ):
-    new_ticket(tenant)
+    make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(supervisor_client, tenant, body)
@@ -471,7 +470,7 @@ def test_bad_request_shape_is_400_with_the_field_and_changes_nothing(
 def test_bad_changes_are_400_with_the_field_and_change_nothing(
     supervisor_client, tenant, changes, field
 ):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(supervisor_client, tenant, {"numbers": [ticket.number], "changes": changes})
@@ -503,7 +502,7 @@ def test_one_hundred_numbers_are_accepted(supervisor_client, tenant):
 
 
 def test_service_rolls_back_every_ticket_when_one_move_is_illegal(tenant):
-    fine, stuck = new_ticket(tenant), new_ticket(tenant, status="resolved")
+    fine, stuck = make_ticket(tenant), make_ticket(tenant, status="resolved")
     before = snapshot(tenant)
 
     with tenant_context(tenant), pytest.raises(InvalidStatusTransitionError) as error:
