@@ -12,6 +12,7 @@ from tenants.models import AuditLogEntry, Role
 from tests.concurrency import race
 from tests.errors import field_errors
 from tests.events import published as capture
+from tests.tickets.helpers import make_ticket
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
 from tickets.models import Attachment, Comment, Ticket, TicketEvent
@@ -24,17 +25,6 @@ def merge_url(tenant, number) -> str:
 
 def post(client, url, body):
     return client.post(url, json.dumps(body), content_type="application/json")
-
-
-def new_ticket(tenant, subject="Help", **changes):
-    """A ticket made through the services, optionally moved on by ticket_update."""
-    with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant, actor=Actor(), subject=subject, customer_email="asker@example.test"
-        )
-        if changes:
-            ticket = services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, **changes)
-        return ticket
 
 
 def snapshot(tenant):
@@ -61,8 +51,13 @@ def supervisor_client(member, api_client):
 def pair(tenant):
     """A source ticket with two comments, an attachment and history, and a target ticket
     with a comment of its own."""
-    source = new_ticket(tenant, "Source", priority="high")
-    target = new_ticket(tenant, "Target")
+    source = make_ticket(tenant, subject="Source")
+    # The priority by ticket_update, not make_ticket(priority=...): the source's history row.
+    with tenant_context(tenant):
+        source = services.ticket_update(
+            tenant=tenant, actor=Actor(), ticket=source, priority="high"
+        )
+    target = make_ticket(tenant, subject="Target")
     with tenant_context(tenant):
         comments = [
             services.comment_create(tenant=tenant, actor=Actor(), ticket=source, body=body)
@@ -139,7 +134,7 @@ def test_merge_closes_the_source_with_a_pointer_and_leaves_the_target_open(
 
 def test_merge_writes_history_rows_on_both_tickets(member, api_client, tenant):
     supervisor = member(Role.SUPERVISOR)
-    source, target = new_ticket(tenant, "Source"), new_ticket(tenant, "Target")
+    source, target = make_ticket(tenant, subject="Source"), make_ticket(tenant, subject="Target")
 
     response = post(
         api_client(supervisor), merge_url(tenant, source.number), {"into": target.number}
@@ -176,7 +171,7 @@ def test_merge_writes_history_rows_on_both_tickets(member, api_client, tenant):
 )
 def test_merge_closes_the_source_from_any_status_but_closed(tenant, changes):
     # in_progress and pending cannot move to closed by hand; merging is its own transition.
-    source, target = new_ticket(tenant, **changes), new_ticket(tenant)
+    source, target = make_ticket(tenant, **changes), make_ticket(tenant)
 
     with tenant_context(tenant):
         result = services.ticket_merge(tenant=tenant, actor=Actor(), ticket=source, into=target)
@@ -221,7 +216,7 @@ def test_merge_publishes_ticket_merged_with_both_numbers(supervisor_client, tena
 
 
 def test_failed_merge_publishes_nothing(supervisor_client, tenant):
-    source = new_ticket(tenant)
+    source = make_ticket(tenant)
     with capture("ticket.merged") as received:
         response = post(
             supervisor_client, merge_url(tenant, source.number), {"into": source.number}
@@ -233,7 +228,7 @@ def test_failed_merge_publishes_nothing(supervisor_client, tenant):
 
 def test_merge_is_audit_logged(member, api_client, tenant):
     admin = member(Role.ADMIN)
-    source, target = new_ticket(tenant), new_ticket(tenant)
+    source, target = make_ticket(tenant), make_ticket(tenant)
 
     response = post(api_client(admin), merge_url(tenant, source.number), {"into": target.number})
 
@@ -266,9 +261,9 @@ def test_merge_into_another_tenants_number_is_400_does_not_exist(
     supervisor_client, tenant, other_tenant, pair
 ):
     # The other tenant has a ticket with a number this tenant has never used.
-    new_ticket(other_tenant, "Theirs 1")
-    new_ticket(other_tenant, "Theirs 2")
-    theirs = new_ticket(other_tenant, "Theirs 3")
+    make_ticket(other_tenant, subject="Theirs 1")
+    make_ticket(other_tenant, subject="Theirs 2")
+    theirs = make_ticket(other_tenant, subject="Theirs 3")
     before = (snapshot(tenant), snapshot(other_tenant))
 
     response = post(
@@ -283,9 +278,9 @@ def test_merge_into_another_tenants_number_is_400_does_not_exist(
 def test_merge_of_another_tenants_source_is_404_and_changes_nothing(
     supervisor_client, tenant, other_tenant, pair
 ):
-    new_ticket(other_tenant, "Theirs 1")
-    new_ticket(other_tenant, "Theirs 2")
-    theirs = new_ticket(other_tenant, "Theirs 3")
+    make_ticket(other_tenant, subject="Theirs 1")
+    make_ticket(other_tenant, subject="Theirs 2")
+    theirs = make_ticket(other_tenant, subject="Theirs 3")
     before = (snapshot(tenant), snapshot(other_tenant))
 
     foreign = post(supervisor_client, merge_url(tenant, theirs.number), {"into": 1})
@@ -297,7 +292,7 @@ def test_merge_of_another_tenants_source_is_404_and_changes_nothing(
 
 
 def test_merge_through_another_tenants_path_is_404(supervisor_client, tenant, other_tenant):
-    theirs, their_target = new_ticket(other_tenant), new_ticket(other_tenant)
+    theirs, their_target = make_ticket(other_tenant), make_ticket(other_tenant)
     before = snapshot(other_tenant)
 
     response = post(
@@ -309,7 +304,7 @@ def test_merge_through_another_tenants_path_is_404(supervisor_client, tenant, ot
 
 
 def test_service_refuses_tickets_of_two_tenants(tenant, other_tenant):
-    mine, theirs = new_ticket(tenant), new_ticket(other_tenant)
+    mine, theirs = make_ticket(tenant), make_ticket(other_tenant)
     before = (snapshot(tenant), snapshot(other_tenant))
 
     with tenant_context(tenant), pytest.raises(ValidationError) as error:
@@ -331,7 +326,7 @@ def test_service_refuses_tickets_of_two_tenants(tenant, other_tenant):
 def test_merge_with_a_closed_or_merged_ticket_is_409(
     supervisor_client, tenant, which, expected_code
 ):
-    source, target, elsewhere = new_ticket(tenant), new_ticket(tenant), new_ticket(tenant)
+    source, target, elsewhere = make_ticket(tenant), make_ticket(tenant), make_ticket(tenant)
     closed = source if which.endswith("source") else target
     with tenant_context(tenant):
         if which.startswith("closed"):
@@ -383,7 +378,7 @@ def test_merge_bad_input_is_400_with_the_field_and_changes_nothing(
     ],
 )
 def test_merge_needs_supervisor(member, api_client, tenant, role, expected, source_status):
-    source, target = new_ticket(tenant), new_ticket(tenant)
+    source, target = make_ticket(tenant), make_ticket(tenant)
 
     response = post(
         api_client(member(role)), merge_url(tenant, source.number), {"into": target.number}
@@ -420,7 +415,7 @@ def _merge(tenant, source, target):
 
 @pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_crossed_merges_at_once_do_not_deadlock_and_one_wins(tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
+    first, second = make_ticket(tenant), make_ticket(tenant)
 
     results = race(_merge(tenant, first, second), _merge(tenant, second, first))
 
