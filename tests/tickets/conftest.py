@@ -162,3 +162,21 @@ def world(tenant, other_tenant, member):
 @pytest.fixture
 def admin_client(member, api_client):
     return api_client(member(Role.ADMIN))
+
+
+# --- CSV exports (test_exports_*.py) --------------------------------------------------------------
+
+
+@pytest.fixture
+def supervisor(member):
+    return member(Role.SUPERVISOR)
+
+
+@pytest.fixture
+def agent(member):
+    return member(Role.AGENT)
+
+
+@pytest.fixture
+def sup_client(api_client, supervisor):
+    return api_client(supervisor)
