@@ -180,3 +180,11 @@ def agent(member):
 @pytest.fixture
 def sup_client(api_client, supervisor):
     return api_client(supervisor)
+
+
+# --- The ticket API (test_tickets_api_*.py) -------------------------------------------------------
+
+
+@pytest.fixture
+def tickets_url(tenant):
+    return f"/api/v1/t/{tenant.slug}/tickets/"
