@@ -188,3 +188,11 @@ def sup_client(api_client, supervisor):
 @pytest.fixture
 def tickets_url(tenant):
     return f"/api/v1/t/{tenant.slug}/tickets/"
+
+
+# --- Ticket rules (test_ticket_*.py) --------------------------------------------------------------
+
+
+@pytest.fixture
+def actor(agent):
+    return Actor(user=agent.user, role=agent.role)
