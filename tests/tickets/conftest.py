@@ -196,3 +196,11 @@ def tickets_url(tenant):
 @pytest.fixture
 def actor(agent):
     return Actor(user=agent.user, role=agent.role)
+
+
+# --- Bulk ticket changes (test_bulk_*.py) ---------------------------------------------------------
+
+
+@pytest.fixture
+def supervisor_client(api_client, supervisor):
+    return api_client(supervisor)

@@ -1,6 +1,5 @@
-"""Bulk ticket changes: all or nothing, one history row per changed field, tenant-scoped."""
-
-import json
+"""Bulk ticket changes are all or nothing: a missing, foreign, illegal or bad part fails the
+whole request and changes nothing (API and service)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,28 +8,11 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
-from tests.events import published as capture
+from tests.tickets.bulk_helpers import history, post, updated_ticket
 from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.exceptions import InvalidStatusTransitionError
 from tickets.models import Ticket, TicketEvent
-
-
-def bulk_url(tenant) -> str:
-    return f"/api/v1/t/{tenant.slug}/tickets/bulk/"
-
-
-def post(client, tenant, body):
-    return client.post(bulk_url(tenant), json.dumps(body), content_type="application/json")
-
-
-def updated_ticket(tenant, subject="Help", **changes):
-    """make_ticket, then `changes` applied by one ticket_update."""
-    # Not make_ticket(**changes), which sets fields at creation: these tests count history
-    # rows, and the setup changes must leave theirs (one row per field, version + 1).
-    ticket = make_ticket(tenant, subject=subject)
-    with tenant_context(tenant):
-        return services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, **changes)
 
 
 def snapshot(tenant):
@@ -46,204 +28,7 @@ def snapshot(tenant):
         }
 
 
-def history(tenant, ticket):
-    """The ticket's history rows after creation, oldest first, as (field, old, new)."""
-    with tenant_context(tenant):
-        return list(
-            TicketEvent.objects.filter(ticket=ticket)
-            .exclude(field="ticket")
-            .order_by("id")
-            .values_list("field", "old_value", "new_value")
-        )
-
-
-@pytest.fixture
-def supervisor(member):
-    return member(Role.SUPERVISOR)
-
-
-@pytest.fixture
-def supervisor_client(api_client, supervisor):
-    return api_client(supervisor)
-
-
-@pytest.fixture
-def agent(member):
-    return member(Role.AGENT)
-
-
-# --- Happy paths ------------------------------------------------------------------------------
-
-
-def test_bulk_changes_every_field_with_exact_history_rows(supervisor_client, tenant, agent):
-    first = updated_ticket(tenant, "First", tags=["billing", "vip"])
-    second = updated_ticket(tenant, "Second", tags=["vip"])
-    untouched = make_ticket(tenant, subject="Untouched")
-    body = {
-        "numbers": [first.number, second.number],
-        "changes": {
-            "status": "in_progress",
-            "priority": "high",
-            "assignee": str(agent.user.public_id),
-            "tags_add": ["urgent"],
-            "tags_remove": ["vip"],
-        },
-    }
-    before_untouched = history(tenant, untouched)
-
-    response = post(supervisor_client, tenant, body)
-
-    assert response.status_code == 200, response.content
-    assignee = str(agent.user.public_id)
-    assert history(tenant, first)[1:] == [
-        ("status", "open", "in_progress"),
-        ("priority", "medium", "high"),
-        ("assignee", None, assignee),
-        ("tags", ["billing", "vip"], ["billing", "urgent"]),
-    ]
-    assert history(tenant, second)[1:] == [
-        ("status", "open", "in_progress"),
-        ("priority", "medium", "high"),
-        ("assignee", None, assignee),
-        ("tags", ["vip"], ["urgent"]),
-    ]
-    assert history(tenant, untouched) == before_untouched
-
-
-def test_bulk_response_lists_updated_numbers_and_representations(supervisor_client, tenant):
-    first, second = make_ticket(tenant), make_ticket(tenant)
-
-    response = post(
-        supervisor_client,
-        tenant,
-        {"numbers": [second.number, first.number], "changes": {"priority": "low"}},
-    )
-
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["updated"] == [second.number, first.number]
-    assert [(r["number"], r["priority"], r["version"]) for r in body["results"]] == [
-        (second.number, "low", second.version + 1),
-        (first.number, "low", first.version + 1),
-    ]
-
-
-def test_bulk_skips_tickets_the_changes_leave_as_they_are(supervisor_client, tenant):
-    already = updated_ticket(tenant, priority="high", tags=["vip"])
-    changing = make_ticket(tenant)
-    history_before = history(tenant, already)
-
-    response = post(
-        supervisor_client,
-        tenant,
-        {
-            "numbers": [already.number, changing.number],
-            "changes": {"priority": "high", "tags_add": ["vip"]},
-        },
-    )
-
-    assert response.status_code == 200, response.content
-    assert response.json()["updated"] == [changing.number]
-    assert response.json()["results"][0]["version"] == already.version
-    assert history(tenant, already) == history_before
-    assert history(tenant, changing) == [("priority", "medium", "high"), ("tags", [], ["vip"])]
-
-
-def test_bulk_unassigns_with_null(supervisor_client, tenant, agent):
-    with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject="Help",
-            customer_email="asker@example.test",
-            assignee=agent.user,
-        )
-
-    response = post(
-        supervisor_client, tenant, {"numbers": [ticket.number], "changes": {"assignee": None}}
-    )
-
-    assert response.status_code == 200, response.content
-    assert response.json()["results"][0]["assignee"] is None
-    assert history(tenant, ticket) == [("assignee", str(agent.user.public_id), None)]
-
-
-def test_bulk_deduplicates_numbers(supervisor_client, tenant):
-    ticket = make_ticket(tenant)
-
-    response = post(
-        supervisor_client,
-        tenant,
-        {"numbers": [ticket.number, ticket.number], "changes": {"priority": "critical"}},
-    )
-
-    assert response.status_code == 200, response.content
-    assert response.json()["updated"] == [ticket.number]
-    assert len(response.json()["results"]) == 1
-    assert history(tenant, ticket) == [("priority", "medium", "critical")]
-
-
-def test_bulk_records_the_actor_on_every_row(supervisor_client, supervisor, tenant):
-    ticket = make_ticket(tenant)
-
-    post(supervisor_client, tenant, {"numbers": [ticket.number], "changes": {"status": "pending"}})
-
-    with tenant_context(tenant):
-        labels = set(
-            TicketEvent.objects.filter(ticket=ticket, field="status").values_list(
-                "actor_label", "actor_user_id"
-            )
-        )
-    assert labels == {(supervisor.user.email, supervisor.user.pk)}
-
-
-def test_bulk_publishes_one_update_per_changed_ticket(supervisor_client, tenant):
-    first, second = make_ticket(tenant), make_ticket(tenant)
-    unchanged = make_ticket(tenant, status="pending")
-    with capture("ticket.updated", "ticket.status_changed") as envelopes:
-        response = post(
-            supervisor_client,
-            tenant,
-            {
-                "numbers": [first.number, second.number, unchanged.number],
-                "changes": {"status": "pending"},
-            },
-        )
-
-    assert response.status_code == 200, response.content
-    received = [(e.type, e.data["number"]) for e in envelopes]
-    assert sorted(received) == sorted(
-        [
-            ("ticket.updated", first.number),
-            ("ticket.status_changed", first.number),
-            ("ticket.updated", second.number),
-            ("ticket.status_changed", second.number),
-        ]
-    )
-
-
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        pytest.param(Role.OWNER, 200, id="owner"),
-        pytest.param(Role.ADMIN, 200, id="admin"),
-        pytest.param(Role.SUPERVISOR, 200, id="supervisor"),
-    ],
-)
-def test_supervisor_and_above_may_bulk(member, api_client, tenant, role, expected):
-    ticket = make_ticket(tenant)
-
-    response = post(
-        api_client(member(role)),
-        tenant,
-        {"numbers": [ticket.number], "changes": {"priority": "low"}},
-    )
-
-    assert response.status_code == expected
-    assert history(tenant, ticket) == [("priority", "medium", "low")]
-
-
-# --- All or nothing ---------------------------------------------------------------------------
+# --- All or nothing -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.VIEWER], ids=["agent", "viewer"])
@@ -498,7 +283,7 @@ def test_one_hundred_numbers_are_accepted(supervisor_client, tenant):
     assert len(response.json()["updated"]) == 100
 
 
-# --- Service ----------------------------------------------------------------------------------
+# --- Service --------------------------------------------------------------------------------------
 
 
 def test_service_rolls_back_every_ticket_when_one_move_is_illegal(tenant):
