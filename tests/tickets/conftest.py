@@ -9,8 +9,10 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.tickets.gdpr_helpers import _stored
+from tests.tickets.helpers import make_ticket
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
+from tickets.models import Ticket, TicketEvent
 
 # --- GDPR export and erase (test_gdpr_*.py) -------------------------------------------------------
 
@@ -204,3 +206,40 @@ def actor(agent):
 @pytest.fixture
 def supervisor_client(api_client, supervisor):
     return api_client(supervisor)
+
+
+# --- Merging tickets (test_merge_*.py) ------------------------------------------------------------
+
+
+@pytest.fixture
+def pair(tenant):
+    """A source ticket with two comments, an attachment and history, and a target ticket
+    with a comment of its own."""
+    source = make_ticket(tenant, subject="Source")
+    # The priority by ticket_update, not make_ticket(priority=...): the source's history row.
+    with tenant_context(tenant):
+        source = services.ticket_update(
+            tenant=tenant, actor=Actor(), ticket=source, priority="high"
+        )
+    target = make_ticket(tenant, subject="Target")
+    with tenant_context(tenant):
+        comments = [
+            services.comment_create(tenant=tenant, actor=Actor(), ticket=source, body=body)
+            for body in ("first", "second")
+        ]
+        own_comment = services.comment_create(
+            tenant=tenant, actor=Actor(), ticket=target, body="target's own"
+        )
+        attachment = attachment_recipe.make(tenant=tenant, ticket=source)
+        source_events = set(
+            TicketEvent.objects.filter(ticket=source).values_list("public_id", flat=True)
+        )
+        source, target = Ticket.objects.get(pk=source.pk), Ticket.objects.get(pk=target.pk)
+    return {
+        "source": source,
+        "target": target,
+        "comments": {c.public_id for c in comments},
+        "own_comment": own_comment.public_id,
+        "attachment": attachment.public_id,
+        "source_events": source_events,
+    }
