@@ -12,7 +12,7 @@ from tests.tickets.gdpr_helpers import _stored
 from tests.tickets.helpers import make_ticket
 from tests.tickets.recipes import attachment_recipe
 from tickets import services
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Customer, Ticket, TicketEvent
 
 # --- GDPR export and erase (test_gdpr_*.py) -------------------------------------------------------
 
@@ -242,4 +242,63 @@ def pair(tenant):
         "own_comment": own_comment.public_id,
         "attachment": attachment.public_id,
         "source_events": source_events,
+    }
+
+
+# --- The tenant-scoped admin (test_admin_*.py) ----------------------------------------------------
+
+
+@pytest.fixture
+def admin_login(client):
+    def login(membership):
+        client.force_login(membership.user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def seeded(tenant, other_tenant, agent):
+    """One ticket with a conversation per tenant; the same requester email in both."""
+    team = Actor(user=agent.user, role=Role.AGENT)
+    with tenant_context(tenant):
+        own = services.ticket_create(
+            tenant=tenant,
+            actor=team,
+            subject="Alpha printer on fire",
+            customer_email="shared@example.test",
+            priority="high",
+        )
+        services.comment_create(tenant=tenant, actor=team, ticket=own, body="Alpha reply body")
+        services.comment_create(
+            tenant=tenant, actor=team, ticket=own, body="Alpha private note", public=False
+        )
+        second = services.ticket_create(
+            tenant=tenant,
+            actor=team,
+            subject="Alpha second",
+            customer_email="second@example.test",
+            channel="phone",
+        )
+        own_customer = Customer.objects.get(email="shared@example.test")
+    with tenant_context(other_tenant):
+        foreign = services.ticket_create(
+            tenant=other_tenant,
+            actor=Actor(),
+            subject="Bravo secret ticket",
+            customer_email="shared@example.test",
+        )
+        services.comment_create(
+            tenant=other_tenant, actor=Actor(), ticket=foreign, body="Bravo reply body"
+        )
+        foreign_customer = Customer.objects.get(email="shared@example.test")
+        services.customer_update(
+            tenant=other_tenant, actor=Actor(), customer=foreign_customer, name="Bravo Person"
+        )
+    return {
+        "own": own,
+        "second": second,
+        "foreign": foreign,
+        "own_customer": own_customer,
+        "foreign_customer": foreign_customer,
     }
