@@ -1,6 +1,5 @@
-"""Bulk ticket changes: all or nothing, one history row per changed field, tenant-scoped."""
-
-import json
+"""Bulk ticket changes are all or nothing: a missing, foreign, illegal or bad part fails the
+whole request and changes nothing (API and service)."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,29 +8,11 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.errors import field_errors
-from tests.events import published as capture
+from tests.tickets.bulk_helpers import history, post, updated_ticket
+from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.exceptions import InvalidStatusTransitionError
 from tickets.models import Ticket, TicketEvent
-
-
-def bulk_url(tenant) -> str:
-    return f"/api/v1/t/{tenant.slug}/tickets/bulk/"
-
-
-def post(client, tenant, body):
-    return client.post(bulk_url(tenant), json.dumps(body), content_type="application/json")
-
-
-def new_ticket(tenant, subject="Help", **changes):
-    """A ticket made through the services, optionally changed by ticket_update."""
-    with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant, actor=Actor(), subject=subject, customer_email="asker@example.test"
-        )
-        if changes:
-            ticket = services.ticket_update(tenant=tenant, actor=Actor(), ticket=ticket, **changes)
-        return ticket
 
 
 def snapshot(tenant):
@@ -47,209 +28,12 @@ def snapshot(tenant):
         }
 
 
-def history(tenant, ticket):
-    """The ticket's history rows after creation, oldest first, as (field, old, new)."""
-    with tenant_context(tenant):
-        return list(
-            TicketEvent.objects.filter(ticket=ticket)
-            .exclude(field="ticket")
-            .order_by("id")
-            .values_list("field", "old_value", "new_value")
-        )
-
-
-@pytest.fixture
-def supervisor(member):
-    return member(Role.SUPERVISOR)
-
-
-@pytest.fixture
-def supervisor_client(api_client, supervisor):
-    return api_client(supervisor)
-
-
-@pytest.fixture
-def agent(member):
-    return member(Role.AGENT)
-
-
-# --- Happy paths ------------------------------------------------------------------------------
-
-
-def test_bulk_changes_every_field_with_exact_history_rows(supervisor_client, tenant, agent):
-    first = new_ticket(tenant, "First", tags=["billing", "vip"])
-    second = new_ticket(tenant, "Second", tags=["vip"])
-    untouched = new_ticket(tenant, "Untouched")
-    body = {
-        "numbers": [first.number, second.number],
-        "changes": {
-            "status": "in_progress",
-            "priority": "high",
-            "assignee": str(agent.user.public_id),
-            "tags_add": ["urgent"],
-            "tags_remove": ["vip"],
-        },
-    }
-    before_untouched = history(tenant, untouched)
-
-    response = post(supervisor_client, tenant, body)
-
-    assert response.status_code == 200, response.content
-    assignee = str(agent.user.public_id)
-    assert history(tenant, first)[1:] == [
-        ("status", "open", "in_progress"),
-        ("priority", "medium", "high"),
-        ("assignee", None, assignee),
-        ("tags", ["billing", "vip"], ["billing", "urgent"]),
-    ]
-    assert history(tenant, second)[1:] == [
-        ("status", "open", "in_progress"),
-        ("priority", "medium", "high"),
-        ("assignee", None, assignee),
-        ("tags", ["vip"], ["urgent"]),
-    ]
-    assert history(tenant, untouched) == before_untouched
-
-
-def test_bulk_response_lists_updated_numbers_and_representations(supervisor_client, tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
-
-    response = post(
-        supervisor_client,
-        tenant,
-        {"numbers": [second.number, first.number], "changes": {"priority": "low"}},
-    )
-
-    assert response.status_code == 200, response.content
-    body = response.json()
-    assert body["updated"] == [second.number, first.number]
-    assert [(r["number"], r["priority"], r["version"]) for r in body["results"]] == [
-        (second.number, "low", second.version + 1),
-        (first.number, "low", first.version + 1),
-    ]
-
-
-def test_bulk_skips_tickets_the_changes_leave_as_they_are(supervisor_client, tenant):
-    already = new_ticket(tenant, priority="high", tags=["vip"])
-    changing = new_ticket(tenant)
-    history_before = history(tenant, already)
-
-    response = post(
-        supervisor_client,
-        tenant,
-        {
-            "numbers": [already.number, changing.number],
-            "changes": {"priority": "high", "tags_add": ["vip"]},
-        },
-    )
-
-    assert response.status_code == 200, response.content
-    assert response.json()["updated"] == [changing.number]
-    assert response.json()["results"][0]["version"] == already.version
-    assert history(tenant, already) == history_before
-    assert history(tenant, changing) == [("priority", "medium", "high"), ("tags", [], ["vip"])]
-
-
-def test_bulk_unassigns_with_null(supervisor_client, tenant, agent):
-    with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject="Help",
-            customer_email="asker@example.test",
-            assignee=agent.user,
-        )
-
-    response = post(
-        supervisor_client, tenant, {"numbers": [ticket.number], "changes": {"assignee": None}}
-    )
-
-    assert response.status_code == 200, response.content
-    assert response.json()["results"][0]["assignee"] is None
-    assert history(tenant, ticket) == [("assignee", str(agent.user.public_id), None)]
-
-
-def test_bulk_deduplicates_numbers(supervisor_client, tenant):
-    ticket = new_ticket(tenant)
-
-    response = post(
-        supervisor_client,
-        tenant,
-        {"numbers": [ticket.number, ticket.number], "changes": {"priority": "critical"}},
-    )
-
-    assert response.status_code == 200, response.content
-    assert response.json()["updated"] == [ticket.number]
-    assert len(response.json()["results"]) == 1
-    assert history(tenant, ticket) == [("priority", "medium", "critical")]
-
-
-def test_bulk_records_the_actor_on_every_row(supervisor_client, supervisor, tenant):
-    ticket = new_ticket(tenant)
-
-    post(supervisor_client, tenant, {"numbers": [ticket.number], "changes": {"status": "pending"}})
-
-    with tenant_context(tenant):
-        labels = set(
-            TicketEvent.objects.filter(ticket=ticket, field="status").values_list(
-                "actor_label", "actor_user_id"
-            )
-        )
-    assert labels == {(supervisor.user.email, supervisor.user.pk)}
-
-
-def test_bulk_publishes_one_update_per_changed_ticket(supervisor_client, tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
-    unchanged = new_ticket(tenant, status="pending")
-    with capture("ticket.updated", "ticket.status_changed") as envelopes:
-        response = post(
-            supervisor_client,
-            tenant,
-            {
-                "numbers": [first.number, second.number, unchanged.number],
-                "changes": {"status": "pending"},
-            },
-        )
-
-    assert response.status_code == 200, response.content
-    received = [(e.type, e.data["number"]) for e in envelopes]
-    assert sorted(received) == sorted(
-        [
-            ("ticket.updated", first.number),
-            ("ticket.status_changed", first.number),
-            ("ticket.updated", second.number),
-            ("ticket.status_changed", second.number),
-        ]
-    )
-
-
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        pytest.param(Role.OWNER, 200, id="owner"),
-        pytest.param(Role.ADMIN, 200, id="admin"),
-        pytest.param(Role.SUPERVISOR, 200, id="supervisor"),
-    ],
-)
-def test_supervisor_and_above_may_bulk(member, api_client, tenant, role, expected):
-    ticket = new_ticket(tenant)
-
-    response = post(
-        api_client(member(role)),
-        tenant,
-        {"numbers": [ticket.number], "changes": {"priority": "low"}},
-    )
-
-    assert response.status_code == expected
-    assert history(tenant, ticket) == [("priority", "medium", "low")]
-
-
-# --- All or nothing ---------------------------------------------------------------------------
+# --- All or nothing -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.VIEWER], ids=["agent", "viewer"])
 def test_agent_and_viewer_are_403_and_nothing_changes(member, api_client, tenant, role):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -263,7 +47,7 @@ def test_agent_and_viewer_are_403_and_nothing_changes(member, api_client, tenant
 
 
 def test_missing_number_fails_the_whole_request_and_names_it(supervisor_client, tenant):
-    first, second = new_ticket(tenant), new_ticket(tenant)
+    first, second = make_ticket(tenant), make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -280,9 +64,9 @@ def test_missing_number_fails_the_whole_request_and_names_it(supervisor_client, 
 
 
 def test_another_tenants_number_fails_like_a_missing_one(supervisor_client, tenant, other_tenant):
-    mine = new_ticket(tenant)
-    new_ticket(other_tenant)
-    theirs = new_ticket(other_tenant)  # number 2 exists only over there
+    mine = make_ticket(tenant)
+    make_ticket(other_tenant)
+    theirs = make_ticket(other_tenant)  # number 2 exists only over there
     before = (snapshot(tenant), snapshot(other_tenant))
 
     response = post(
@@ -299,7 +83,7 @@ def test_another_tenants_number_fails_like_a_missing_one(supervisor_client, tena
 
 
 def test_bulk_through_another_tenants_path_is_404(supervisor_client, other_tenant):
-    theirs = new_ticket(other_tenant)
+    theirs = make_ticket(other_tenant)
     before = snapshot(other_tenant)
 
     response = post(
@@ -315,9 +99,9 @@ def test_bulk_through_another_tenants_path_is_404(supervisor_client, other_tenan
 
 def test_one_illegal_transition_fails_the_whole_request(supervisor_client, tenant):
     # open -> closed is allowed; in_progress -> closed is not (DESIGN.md §6).
-    first = new_ticket(tenant)
-    stuck = new_ticket(tenant, status="in_progress")
-    also_stuck = new_ticket(tenant, status="pending")
+    first = make_ticket(tenant)
+    stuck = make_ticket(tenant, status="in_progress")
+    also_stuck = make_ticket(tenant, status="pending")
     before = snapshot(tenant)
 
     response = post(
@@ -341,8 +125,8 @@ def test_one_illegal_transition_fails_the_whole_request(supervisor_client, tenan
 
 
 def test_a_closed_ticket_that_would_change_fails_the_whole_request(supervisor_client, tenant):
-    first = new_ticket(tenant)
-    closed = new_ticket(tenant, status="closed")
+    first = make_ticket(tenant)
+    closed = make_ticket(tenant, status="closed")
     before = snapshot(tenant)
 
     response = post(
@@ -358,8 +142,8 @@ def test_a_closed_ticket_that_would_change_fails_the_whole_request(supervisor_cl
 
 
 def test_a_closed_ticket_the_changes_leave_alone_does_not_fail(supervisor_client, tenant):
-    first = new_ticket(tenant)
-    closed = new_ticket(tenant, status="closed")
+    first = make_ticket(tenant)
+    closed = make_ticket(tenant, status="closed")
     closed_history = history(tenant, closed)
 
     response = post(
@@ -374,8 +158,8 @@ def test_a_closed_ticket_the_changes_leave_alone_does_not_fail(supervisor_client
 
 
 def test_too_many_tags_after_adding_fails_the_whole_request(supervisor_client, tenant):
-    full = new_ticket(tenant, tags=[f"t{i}" for i in range(19)])
-    roomy = new_ticket(tenant)
+    full = updated_ticket(tenant, tags=[f"t{i}" for i in range(19)])
+    roomy = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -405,7 +189,7 @@ def test_assignee_must_be_an_active_agent_of_this_tenant(
         "inactive-agent": lambda: member(Role.AGENT, is_active=False).user,
     }
     user = users[assignee]()
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(
@@ -443,7 +227,7 @@ LOW = {"priority": "low"}
 def test_bad_request_shape_is_400_with_the_field_and_changes_nothing(
     supervisor_client, tenant, body, field
 ):
-    new_ticket(tenant)
+    make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(supervisor_client, tenant, body)
@@ -471,7 +255,7 @@ def test_bad_request_shape_is_400_with_the_field_and_changes_nothing(
 def test_bad_changes_are_400_with_the_field_and_change_nothing(
     supervisor_client, tenant, changes, field
 ):
-    ticket = new_ticket(tenant)
+    ticket = make_ticket(tenant)
     before = snapshot(tenant)
 
     response = post(supervisor_client, tenant, {"numbers": [ticket.number], "changes": changes})
@@ -499,11 +283,11 @@ def test_one_hundred_numbers_are_accepted(supervisor_client, tenant):
     assert len(response.json()["updated"]) == 100
 
 
-# --- Service ----------------------------------------------------------------------------------
+# --- Service --------------------------------------------------------------------------------------
 
 
 def test_service_rolls_back_every_ticket_when_one_move_is_illegal(tenant):
-    fine, stuck = new_ticket(tenant), new_ticket(tenant, status="resolved")
+    fine, stuck = make_ticket(tenant), make_ticket(tenant, status="resolved")
     before = snapshot(tenant)
 
     with tenant_context(tenant), pytest.raises(InvalidStatusTransitionError) as error:

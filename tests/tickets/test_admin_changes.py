@@ -1,0 +1,188 @@
+"""Changing tickets and customers in the tenant-scoped admin: only through the services, refused
+moves and assignees, no add or delete, erased and other tenants' customers untouched."""
+
+import pytest
+from django.contrib.messages import get_messages
+
+from tenants.access import Actor
+from tenants.context import tenant_context
+from tenants.models import Role
+from tests.tickets.admin_helpers import CUSTOMERS, TICKETS, change_url
+from tickets import services
+from tickets.models import Customer, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def _post_data(response, **overrides) -> dict:
+    """The change form as the browser would send it: field values and inline management data."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if hasattr(value, "pk"):
+            value = value.pk
+        if value is not None:
+            data[name] = value
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management.initial.get(name, 0)
+    data.update(overrides)
+    data["_save"] = "Save"
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _ticket(tenant, pk) -> Ticket:
+    with tenant_context(tenant):
+        return Ticket.objects.get(pk=pk)
+
+
+# --- Changing a ticket ----------------------------------------------------------------------------
+
+
+def test_supervisor_changes_a_ticket_through_the_service(
+    admin_login, member, seeded, tenant, agent
+):
+    supervisor = member(Role.SUPERVISOR)
+    client = admin_login(supervisor)
+    url = change_url(TICKETS, seeded["own"].pk)
+    before = _ticket(tenant, seeded["own"].pk)
+
+    response = client.post(
+        url,
+        _post_data(client.get(url), status="in_progress", priority="low", assignee=agent.user.pk),
+    )
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    after = _ticket(tenant, seeded["own"].pk)
+    assert (after.status, after.priority, after.assignee_id) == (
+        "in_progress",
+        "low",
+        agent.user.pk,
+    )
+    assert after.version == before.version + 1
+    with tenant_context(tenant):
+        history = set(
+            TicketEvent.objects.filter(ticket_id=after.pk, actor_user=supervisor.user).values_list(
+                "field", "old_value", "new_value"
+            )
+        )
+    assert history == {
+        ("status", "open", "in_progress"),
+        ("priority", "high", "low"),
+        ("assignee", None, str(agent.user.public_id)),
+    }
+
+
+def test_illegal_status_move_is_refused_with_a_message(admin_login, member, seeded, tenant):
+    with tenant_context(tenant):
+        services.ticket_update(
+            tenant=tenant, actor=Actor(), ticket=seeded["own"], status="in_progress"
+        )
+    before = _ticket(tenant, seeded["own"].pk)
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(TICKETS, seeded["own"].pk)
+
+    response = client.post(url, _post_data(client.get(url), status="closed", subject="Renamed"))
+
+    texts = messages_of(response)
+    assert response.status_code == 302
+    assert any("cannot go from in_progress to closed" in text for text in texts), texts
+    assert not any("changed successfully" in text for text in texts), texts
+    after = _ticket(tenant, seeded["own"].pk)
+    assert (after.status, after.subject, after.version) == (
+        before.status,
+        before.subject,
+        before.version,
+    )
+
+
+def test_viewer_of_the_tenant_cannot_be_assigned(admin_login, member, seeded, tenant):
+    viewer = member(Role.VIEWER)
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(TICKETS, seeded["own"].pk)
+
+    response = client.post(url, _post_data(client.get(url), assignee=viewer.user.pk))
+
+    assert any("active member" in text for text in messages_of(response))
+    assert _ticket(tenant, seeded["own"].pk).assignee_id is None
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.OWNER])
+def test_tickets_are_neither_added_nor_deleted_in_the_admin(
+    admin_login, member, seeded, tenant, role
+):
+    client = admin_login(member(role))
+
+    added = client.get(f"{TICKETS}add/")
+    deleted = client.post(f"{TICKETS}{seeded['own'].pk}/delete/", {"post": "yes"})
+
+    assert (added.status_code, deleted.status_code) == (403, 403)
+    with tenant_context(tenant):
+        assert Ticket.objects.filter(pk=seeded["own"].pk).exists()
+
+
+# --- Changing a customer --------------------------------------------------------------------------
+
+
+def test_customer_change_goes_through_the_service(admin_login, member, seeded, tenant):
+    customer = seeded["own_customer"]
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(CUSTOMERS, customer.pk)
+
+    response = client.post(url, _post_data(client.get(url), name="Renamed", tier="basic"))
+
+    assert response.status_code == 302
+    with tenant_context(tenant):
+        stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.name, stored.tier, stored.version) == ("Renamed", "basic", customer.version + 1)
+
+
+def test_customer_email_taken_in_the_tenant_is_refused(admin_login, member, seeded, tenant):
+    customer = seeded["own_customer"]
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(CUSTOMERS, customer.pk)
+
+    response = client.post(url, _post_data(client.get(url), email="SECOND@example.test"))
+
+    assert any("already exists" in text for text in messages_of(response))
+    with tenant_context(tenant):
+        stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.email, stored.version) == ("shared@example.test", customer.version)
+
+
+def test_erased_customer_is_read_only(admin_login, member, seeded, tenant):
+    customer = seeded["own_customer"]
+    with tenant_context(tenant):
+        erased = services.customer_erase(tenant=tenant, actor=Actor(), customer=customer)
+    client = admin_login(member(Role.ADMIN))
+    url = change_url(CUSTOMERS, customer.pk)
+
+    page = client.get(url)
+    response = client.post(url, {"name": "Back again", "tier": "free", "_save": "Save"})
+
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert response.status_code == 403
+    with tenant_context(tenant):
+        stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.name, stored.version) == ("", erased.version)
+
+
+def test_other_tenants_customer_cannot_be_changed(admin_login, member, seeded, other_tenant):
+    foreign = seeded["foreign_customer"]
+
+    response = admin_login(member(Role.ADMIN)).post(
+        change_url(CUSTOMERS, foreign.pk),
+        {"email": "x@example.test", "name": "Hijacked", "tier": "free", "_save": "Save"},
+    )
+
+    assert response.status_code in (302, 404)
+    with tenant_context(other_tenant):
+        stored = Customer.objects.get(pk=foreign.pk)
+    assert (stored.name, stored.email) == ("Bravo Person", "shared@example.test")
