@@ -75,6 +75,14 @@ def enqueue_on_commit(task_name: str, *, robust: bool = False, **kwargs) -> None
     and its task stay one-way. `robust`: a failed enqueue is logged instead of raised (the
     change is committed whatever the broker says; a sweep or a retry picks it up).
     """
+    transaction.on_commit(lambda: task_by_name(task_name).delay(**kwargs), robust=robust)
+
+
+def task_by_name(task_name: str):
+    """The registered task `task_name`. A web process has not imported every app's tasks
+    module (a worker has): run Celery's autodiscovery once when the name is still unknown."""
     from celery import current_app
 
-    transaction.on_commit(lambda: current_app.tasks[task_name].delay(**kwargs), robust=robust)
+    if task_name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[task_name]
