@@ -244,7 +244,7 @@ def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, custome
         event=event,
     )
     handlers = list(_subscribers[cls.type])
-    if tenant is None:
+    if tenant is None or not handlers:
         for handler in handlers:
             handler(envelope)
         return envelope

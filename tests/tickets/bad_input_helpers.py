@@ -8,8 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from tenants.access import Actor
 from tenants.context import tenant_context
+from tenants.models import Role
 from tests.errors import field_errors
+from tickets import services
 from tickets.models import Comment, Customer, Ticket, TicketEvent
 
 UUID = "00000000-0000-4000-8000-000000000000"
@@ -88,3 +91,26 @@ def assert_rejected(world, response, before, field: str) -> None:
     assert response.status_code == 400, response.content
     assert field in field_errors(response), field_errors(response)
     assert snapshot(world) == before
+
+
+# The ticket, customer and agent client both bad-input modules send their bodies against.
+@pytest.fixture(name="world")
+def bad_input_world(tenant, member, api_client):
+    agent = member(Role.AGENT)
+    with tenant_context(tenant):
+        ticket = services.ticket_create(
+            tenant=tenant,
+            actor=Actor(),
+            subject="Printer on fire",
+            customer_email="asker@example.test",
+            tags=["hardware"],
+            metadata={"floor": 3},
+            external_id="EXT-1",
+        )
+    return SimpleNamespace(
+        tenant=tenant,
+        ticket=ticket,
+        customer=ticket.requester,
+        agent_id=str(agent.user.public_id),
+        client=api_client(agent),
+    )

@@ -2,17 +2,13 @@
 valid control, bodies that are not a JSON object, wrong types. A 400 naming the field,
 nothing written, never a 500."""
 
-from types import SimpleNamespace
-
 import pytest
 
-from tenants.access import Actor
-from tenants.context import tenant_context
-from tenants.models import Role
 from tests.tickets.bad_input_helpers import (
     ENDPOINTS,
     UUID,
     assert_rejected,
+    bad_input_world,  # noqa: F401 (registers the `world` fixture here)
     cases,
     each_endpoint,
     send,
@@ -20,30 +16,6 @@ from tests.tickets.bad_input_helpers import (
     snapshot,
     with_valid,
 )
-from tickets import services
-
-
-@pytest.fixture
-def world(tenant, member, api_client):
-    agent = member(Role.AGENT)
-    with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject="Printer on fire",
-            customer_email="asker@example.test",
-            tags=["hardware"],
-            metadata={"floor": 3},
-            external_id="EXT-1",
-        )
-    return SimpleNamespace(
-        tenant=tenant,
-        ticket=ticket,
-        customer=ticket.requester,
-        agent_id=str(agent.user.public_id),
-        client=api_client(agent),
-    )
-
 
 # --- The control: a valid body works and changes something ----------------------------------------
 

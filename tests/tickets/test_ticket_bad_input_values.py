@@ -2,52 +2,25 @@
 strings, enums, unknown fields, tags, metadata, NUL characters, lone surrogates. A 400
 naming the field, nothing written, never a 500."""
 
-from types import SimpleNamespace
-
 import pytest
 
-from tenants.access import Actor
-from tenants.context import tenant_context
-from tenants.models import Role
 from tests.errors import field_errors
 from tests.tickets.bad_input_helpers import (
     ENDPOINTS,
     UUID,
     assert_rejected,
+    bad_input_world,  # noqa: F401 (registers the `world` fixture here)
     cases,
     each_endpoint,
     send,
     snapshot,
     with_valid,
 )
-from tickets import services
 
 HUGE = "x" * 60_000
 
 
 LONG_EMAIL = "a" * 288 + "@example.test"  # 301 characters
-
-
-@pytest.fixture
-def world(tenant, member, api_client):
-    agent = member(Role.AGENT)
-    with tenant_context(tenant):
-        ticket = services.ticket_create(
-            tenant=tenant,
-            actor=Actor(),
-            subject="Printer on fire",
-            customer_email="asker@example.test",
-            tags=["hardware"],
-            metadata={"floor": 3},
-            external_id="EXT-1",
-        )
-    return SimpleNamespace(
-        tenant=tenant,
-        ticket=ticket,
-        customer=ticket.requester,
-        agent_id=str(agent.user.public_id),
-        client=api_client(agent),
-    )
 
 
 # --- Over-long strings ----------------------------------------------------------------------------
