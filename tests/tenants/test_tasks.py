@@ -33,6 +33,7 @@ ALLOWED_GLOBAL_TASKS = {
     "notifications.tasks.password_reset_notify_task",
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
     "tickets.tasks.export_files_expire_task",  # fan-out as well
+    "tickets.tasks.export_jobs_requeue_task",  # fan-out as well
 }
 
 
@@ -194,3 +195,13 @@ def test_idempotency_purge_covers_deactivated_tenants(tenant, other_tenant):
         assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     with tenant_context(tenant):
         assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_every_beat_entry_names_a_registered_global_task():
+    app.autodiscover_tasks(force=True)
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+
+    assert scheduled <= set(app.tasks)
+    # Beat sends no tenant: each entry is a fan-out (or a control-table job), never a TenantTask.
+    assert not [name for name in scheduled if isinstance(app.tasks[name], TenantTask)]
+    assert "tickets.tasks.export_jobs_requeue_task" in scheduled

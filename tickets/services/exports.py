@@ -209,9 +209,32 @@ def export_job_create(*, tenant: Tenant, actor: Actor, filters: dict[str, Any]) 
         target_id=str(job.public_id),
         after={"filters": filters},
     )
-    tenant_id, job_id = tenant.pk, job.pk
-    enqueue_on_commit("tickets.tasks.ticket_export_task", tenant_id=tenant_id, job_id=job_id)
+    # robust: the job is committed whatever the broker says; a lost message is re-sent by
+    # export_jobs_requeue (a beat sweep), so the request answers 202 with Redis down too.
+    enqueue_on_commit(EXPORT_TASK, robust=True, tenant_id=tenant.pk, job_id=job.pk)
     return job
+
+
+EXPORT_TASK = "tickets.tasks.ticket_export_task"
+
+
+def export_jobs_requeue(*, tenant: Tenant) -> int:
+    """Send the export task again for every job still pending EXPORT_REQUEUE_AFTER_SECONDS
+    after it was requested (its message was lost: broker down at the request, or a worker
+    killed before it acknowledged). Returns how many.
+
+    Safe to repeat: a job that a worker is running is locked and skipped by the task (SKIP
+    LOCKED), a finished one is left alone, so a second message never exports twice.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.EXPORT_REQUEUE_AFTER_SECONDS)
+    job_ids = list(
+        ExportJob.objects.filter(
+            tenant=tenant, status=ExportStatus.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    for job_id in job_ids:
+        enqueue_on_commit(EXPORT_TASK, robust=True, tenant_id=tenant.pk, job_id=job_id)
+    return len(job_ids)
 
 
 def _cell(value: Any) -> Any:
