@@ -19,16 +19,15 @@ from django.urls import path, reverse
 from tenants.context import tenant_context
 from tenants.forms import LoginQuotaMixin, confirm_email_verified
 from tenants.models import Membership, Role, Tenant
-from tenants.permissions import has_capability
+from tenants.permissions import roles_with
 
 SESSION_KEY = "acting_tenant_id"
 
 
 def admin_memberships(user):
     """Memberships that let `user` into the admin (supervisor or above, active tenant)."""
-    roles = [role for role in Role.values if has_capability(role, "admin.access")]
     return Membership.objects.select_related("tenant").filter(
-        user=user, is_active=True, tenant__is_active=True, role__in=roles
+        user=user, is_active=True, tenant__is_active=True, role__in=roles_with("admin.access")
     )
 
 

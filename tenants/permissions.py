@@ -40,6 +40,11 @@ def has_capability(role: str | None, capability: str) -> bool:
     return ROLE_RANK[role] >= ROLE_RANK[least]
 
 
+def roles_with(capability: str) -> list[str]:
+    """Return the roles that grant `capability` (for queries: `role__in=roles_with(...)`)."""
+    return [role for role in Role.values if has_capability(role, capability)]
+
+
 # OPTIONS describes a route (DRF lists only the methods the caller may use): any member may ask.
 DESCRIBE_CAPABILITY = "tenant.read"
 

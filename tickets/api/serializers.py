@@ -8,8 +8,8 @@ from rest_framework import serializers
 from config.api.serializers import InputSerializer
 from tenants.api.fields import TenantScopedRelatedField
 from tenants.context import current_tenant_id
-from tenants.models import Membership, User
-from tenants.permissions import has_capability
+from tenants.models import User
+from tenants.permissions import roles_with
 from tickets.models import Channel, Customer, Priority, Status, Tier
 from tickets.validation import (
     COMMENT_BODY_MAX_LENGTH,
@@ -17,8 +17,8 @@ from tickets.validation import (
     MAX_TAGS,
     METADATA_MAX_BYTES,
     TAG_MAX_LENGTH,
-    TAG_RE,
     json_problem,
+    tags_check,
 )
 
 
@@ -56,13 +56,10 @@ class TagsField(serializers.ListField):
 
     def to_internal_value(self, data):
         tags = super().to_internal_value(data)
-        normalised = [tag.strip().lower() for tag in tags]
-        bad = [tag for tag in normalised if not TAG_RE.match(tag)]
-        if bad:
-            raise serializers.ValidationError(
-                f"Tags are lowercase letters, digits, '-' and '_' (bad: {', '.join(bad[:5])})."
-            )
-        return list(dict.fromkeys(normalised))
+        try:  # the services' rule (tickets.validation), so the two can never drift apart
+            return tags_check("tags", tags)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["tags"]) from exc
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -74,13 +71,10 @@ class MemberUserField(serializers.SlugRelatedField):
         super().__init__(slug_field="public_id", **kwargs)
 
     def get_queryset(self):
-        tenant_id = current_tenant_id()
-        roles = [r for r, _ in Membership._meta.get_field("role").choices]
-        roles = [r for r in roles if has_capability(r, "ticket.write")]
         return User.objects.filter(
-            memberships__tenant_id=tenant_id,
+            memberships__tenant_id=current_tenant_id(),
             memberships__is_active=True,
-            memberships__role__in=roles,
+            memberships__role__in=roles_with("ticket.write"),
         )
 
     def to_internal_value(self, data):

@@ -13,7 +13,7 @@ from tickets import workflow
 from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
 from tickets.models import Status, Ticket
 from tickets.selectors import ticket_list_for_update
-from tickets.services.tickets import assignable, ticket_update_locked
+from tickets.services.tickets import assignee_check, ticket_update_locked
 from tickets.validation import MAX_TAGS, TICKET_UPDATE_RULES, tags_check
 
 BULK_MAX_TICKETS = 100
@@ -57,10 +57,8 @@ def _validate_request(
     if not changes:
         raise ValidationError({"changes": "Give at least one change."})
     changes = fields_clean(changes, _BULK_RULES)
-    if "assignee" in changes and not assignable(tenant=tenant, user=changes["assignee"]):
-        raise ValidationError(
-            {"assignee": "Must be an active member of this tenant who can work tickets."}
-        )
+    if "assignee" in changes:
+        assignee_check(tenant=tenant, assignee=changes["assignee"])
     tags_add = list(dict.fromkeys(changes.get("tags_add") or []))
     tags_remove = set(changes.get("tags_remove") or [])
     both = [tag for tag in tags_add if tag in tags_remove]

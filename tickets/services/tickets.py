@@ -12,7 +12,7 @@ from config.errors import NotFoundError
 from tenants import events
 from tenants.access import Actor
 from tenants.models import Membership, Tenant, User
-from tenants.permissions import has_capability
+from tenants.permissions import roles_with
 from tenants.services import audit_log_record
 from tenants.validation import email_check, fields_clean
 from tickets import history, workflow
@@ -73,13 +73,8 @@ def assignable(*, tenant: Tenant, user: User | None) -> bool:
     """Whether `user` is an active member of `tenant` whose role may work tickets."""
     if user is None:
         return True
-    roles = [
-        r
-        for r, _ in Membership._meta.get_field("role").choices
-        if has_capability(r, "ticket.write")
-    ]
     return Membership.objects.filter(
-        tenant=tenant, user=user, is_active=True, role__in=roles
+        tenant=tenant, user=user, is_active=True, role__in=roles_with("ticket.write")
     ).exists()
 
 
