@@ -22,10 +22,11 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.export_files_expire_task",
         "schedule": crontab(minute=5, hour=4),
     },
-    # */5 * * * *  — re-send export jobs whose message was lost (fan-out per tenant)
-    "export-jobs-requeue": {
-        "task": "tickets.tasks.export_jobs_requeue_task",
-        "schedule": crontab(minute="*/5"),
+    # * * * * *  — re-send outbox rows due again or left by a dead worker, and export jobs
+    # whose message was lost (platform rows here, then fan-out per active tenant)
+    "outbox-sweep": {
+        "task": "tenants.tasks.outbox_sweep_task",
+        "schedule": crontab(minute="*"),
     },
     # 41 * * * *  — drop idempotency records past their TTL (fan-out per tenant)
     "idempotency-purge": {

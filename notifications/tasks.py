@@ -1,50 +1,47 @@
-"""Celery entry points of the notifications app: every email goes out from here.
+"""Celery entry points of the notifications app: every email goes out from here, one outbox
+row per task (tenants.outbox: claim, prepare, send, record; retries wait in next_attempt_at,
+not in the broker).
 
-Account emails are global tasks (users are a control table, not tenant data); invitation
-emails run in their tenant. Mail-server trouble is retried with backoff (at most 5 times);
-anything else is a bug.
+Tenant emails run in their tenant, outside a single transaction (the claim commits before the
+provider is called); account emails are global (users are a control table, not tenant data).
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
+from django.conf import settings
 
 from tenants.tasks_base import TenantTask
 
-MAIL_RETRY = {
-    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "max_retries": 5,
+# The hard limit stays below the outbox lease (OUTBOX_LEASE_SECONDS): a row is taken over only
+# from a worker that is gone. No autoretry: the outbox records failures and retries.
+DELIVERY = {
+    "time_limit": settings.OUTBOX_TASK_TIME_LIMIT,
+    "soft_time_limit": settings.OUTBOX_TASK_TIME_LIMIT - 10,
 }
 
 
-@shared_task(bind=True, **MAIL_RETRY)
-def email_verification_notify_task(self, *, user_id: int) -> bool:
-    """Email a new account its verification link."""
-    from notifications.emails import email_verification_notify
+@shared_task(base=TenantTask, atomic=False, **DELIVERY)
+def email_delivery_send_task(*, tenant_id: int, row_id: int) -> str | None:
+    """Deliver one tenant email outbox row (no-op if it is not due or another worker has it)."""
+    from notifications.delivery import email_delivery_prepare, email_send
+    from notifications.models import EmailDelivery
+    from tenants.outbox import outbox_deliver
 
-    return email_verification_notify(user_id=user_id)
-
-
-@shared_task(bind=True, **MAIL_RETRY)
-def registration_attempt_notify_task(self, *, user_id: int) -> bool:
-    """Email an account holder that someone tried to register their address."""
-    from notifications.emails import registration_attempt_notify
-
-    return registration_attempt_notify(user_id=user_id)
-
-
-@shared_task(bind=True, **MAIL_RETRY)
-def password_reset_notify_task(self, *, email: str) -> bool:
-    """Email a password-reset link to the account using `email`, if there is one."""
-    from notifications.emails import password_reset_notify
-
-    return password_reset_notify(email=email)
+    return outbox_deliver(
+        EmailDelivery,
+        row_id=row_id,
+        tenant_id=tenant_id,
+        prepare=email_delivery_prepare,
+        send=email_send,
+    )
 
 
-@shared_task(base=TenantTask, bind=True, **MAIL_RETRY)
-def invitation_send_task(self, *, tenant_id: int, invitation_id: str) -> bool:
-    """Email an invitee a fresh link (the token is minted here, never passed in a message)."""
-    from notifications.emails import invitation_send
+@shared_task(**DELIVERY)
+def account_email_send_task(*, row_id: int) -> str | None:
+    """Deliver one platform account email (verification, registration attempt, reset)."""
+    from notifications.delivery import account_email_prepare, email_send
+    from notifications.models import AccountEmail
+    from tenants.outbox import outbox_deliver
 
-    return invitation_send(tenant_id=tenant_id, invitation_id=invitation_id)
+    return outbox_deliver(
+        AccountEmail, row_id=row_id, prepare=account_email_prepare, send=email_send
+    )

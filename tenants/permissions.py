@@ -23,6 +23,9 @@ POLICY: dict[str, str] = {
     "customer.delete": Role.ADMIN,
     "customer.gdpr": Role.ADMIN,  # export everything held, erase
     "audit.read": Role.SUPERVISOR,
+    "ticket.escalations": Role.SUPERVISOR,  # is notified of SLA breaches and escalations
+    "notification.read": Role.VIEWER,  # one's own in-app notifications and preferences
+    "notification.deliveries": Role.SUPERVISOR,  # the tenant's email delivery log
     "admin.access": Role.SUPERVISOR,  # the Django admin, scoped to one tenant
     "tenant.update": Role.ADMIN,
     "member.manage": Role.ADMIN,

@@ -34,3 +34,31 @@ def idempotency_purge_tenant_task(*, tenant_id: int) -> int:
     from tenants.idempotency import purge_expired
 
     return purge_expired()
+
+
+@shared_task
+def outbox_sweep_task() -> int:
+    """Re-send the platform's due outbox rows, and fan out one sweep per active tenant."""
+    from django.db import transaction
+
+    from tenants.models import Tenant
+    from tenants.outbox import outbox_sweep
+
+    with transaction.atomic():
+        count = outbox_sweep()
+    tenant_ids = list(
+        Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    )
+    for tenant_id in tenant_ids:
+        outbox_sweep_tenant_task.delay(tenant_id=tenant_id)
+    return count
+
+
+@shared_task(base=TenantTask)
+def outbox_sweep_tenant_task(*, tenant_id: int) -> int:
+    """Re-send the delivery task of one tenant's outbox rows that are due again or whose
+    lease expired (and run the other apps' sweep hooks: lost export messages)."""
+    from tenants.models import Tenant
+    from tenants.outbox import outbox_sweep
+
+    return outbox_sweep(tenant=Tenant.objects.get(pk=tenant_id))

@@ -5,8 +5,14 @@ retries) and runs its body inside tenant_context(); a task without one fails ins
 running unscoped (research/tenancy.md §5.4).
 """
 
+import logging
+import time
+
 from celery import Task, signals
+from django.conf import settings
 from django.db import transaction
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from config.logging import request_id_var, user_id_var
 from tenants.context import TenantContextMissing, tenant_context
@@ -15,11 +21,19 @@ from tenants.context import TenantContextMissing, tenant_context
 # or fans out over tenants; tests/tenants/test_tasks.py holds the allow-list and enforces it.
 
 
+logger = logging.getLogger(__name__)
+
 _LOG_CONTEXT = ((request_id_var, "request_id"), (user_id_var, "user_id"))
 
 
 class TenantTask(Task):
-    """Base for tasks that touch tenant data: `tenant_id` kwarg required, body in context."""
+    """Base for tasks that touch tenant data: `tenant_id` kwarg required, body in context.
+
+    `atomic = False` (a task option) runs the body outside any transaction: the body opens
+    tenant_context() itself around each step, for tasks that must commit between steps and
+    do I/O outside a transaction (outbox deliveries: claim, send, record)."""
+
+    atomic = True
 
     def _header(self, name: str):
         # A worker exposes custom message headers as request attributes; apply() keeps them
@@ -36,6 +50,9 @@ class TenantTask(Task):
             (var, var.set(value)) for var, header in _LOG_CONTEXT if (value := self._header(header))
         ]
         try:
+            if not self.atomic:
+                int(tenant_id)  # refuse a malformed id before the body runs
+                return super().__call__(*args, **kwargs)
             with tenant_context(int(tenant_id)):
                 return super().__call__(*args, **kwargs)
         finally:
@@ -73,9 +90,47 @@ def enqueue_on_commit(task_name: str, *, robust: bool = False, **kwargs) -> None
 
     By name, so a service never imports the tasks module that imports it back: the service
     and its task stay one-way. `robust`: a failed enqueue is logged instead of raised (the
-    change is committed whatever the broker says; a sweep or a retry picks it up).
+    change is committed whatever the broker says; a sweep or a retry picks it up), and for
+    BROKER_RETRY_AFTER_SECONDS afterwards this process does not try robust enqueues at all, so
+    a request with many side effects does not wait on a dead broker once per effect.
     """
-    transaction.on_commit(lambda: task_by_name(task_name).delay(**kwargs), robust=robust)
+    transaction.on_commit(lambda: _send(task_name, kwargs, robust=robust))
+
+
+class _BrokerBreaker:
+    """Per process: after a failed robust enqueue, skip robust enqueues for a while."""
+
+    open_until = 0.0
+
+    @classmethod
+    def is_open(cls) -> bool:
+        return time.monotonic() < cls.open_until
+
+    @classmethod
+    def trip(cls) -> None:
+        cls.open_until = time.monotonic() + settings.BROKER_RETRY_AFTER_SECONDS
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.open_until = 0.0
+
+
+# What a publish raises when the broker is unreachable (kombu wraps most of them).
+BROKER_ERRORS = (KombuError, RedisError, OSError)
+
+
+def _send(task_name: str, kwargs: dict, *, robust: bool) -> None:
+    if not robust:
+        task_by_name(task_name).delay(**kwargs)
+        return
+    if _BrokerBreaker.is_open():
+        logger.warning("task.enqueue_skipped", extra={"task": task_name, "reason": "broker down"})
+        return
+    try:
+        task_by_name(task_name).delay(**kwargs)
+    except BROKER_ERRORS:
+        _BrokerBreaker.trip()
+        logger.warning("task.enqueue_failed", extra={"task": task_name}, exc_info=True)
 
 
 def task_by_name(task_name: str):

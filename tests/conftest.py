@@ -43,6 +43,17 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _broker_breaker_closed():
+    """A test that takes the broker down trips the process's breaker; the next test starts
+    with it closed."""
+    from tenants.tasks_base import _BrokerBreaker
+
+    _BrokerBreaker.reset()
+    yield
+    _BrokerBreaker.reset()
+
+
 @pytest.fixture
 def tenant(db):
     return tenant_recipe.make(slug="alpha", name="Alpha Co")

@@ -38,25 +38,3 @@ def export_files_expire_tenant_task(*, tenant_id: int) -> int:
     from tickets.services.exports import export_files_expire
 
     return export_files_expire(tenant=Tenant.objects.get(pk=tenant_id))
-
-
-@shared_task
-def export_jobs_requeue_task() -> int:
-    """Fan out the re-sending of lost export messages, one task per active tenant."""
-    from tenants.models import Tenant
-
-    tenant_ids = list(
-        Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
-    )
-    for tenant_id in tenant_ids:
-        export_jobs_requeue_tenant_task.delay(tenant_id=tenant_id)
-    return len(tenant_ids)
-
-
-@shared_task(base=TenantTask)
-def export_jobs_requeue_tenant_task(*, tenant_id: int) -> int:
-    """Re-send the export task of one tenant's jobs whose message was lost."""
-    from tenants.models import Tenant
-    from tickets.services.exports import export_jobs_requeue
-
-    return export_jobs_requeue(tenant=Tenant.objects.get(pk=tenant_id))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, env
+from config.env import BASE_DIR, email_settings, env
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=None)
@@ -122,16 +122,58 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+# Redis redelivers an unacknowledged message after the visibility timeout: it must outlast
+# every task's run time (the hard limit), or a slow task runs twice. No task uses a countdown
+# or ETA (retries wait in PostgreSQL, next_attempt_at), so nothing waits in the broker that
+# long. The same value in the three places Celery's Redis docs name.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# A publish must not hang a request when Redis is down: short socket timeouts, one retry.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Warm shutdown: give late-acknowledged tasks time to finish or be re-queued.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+# After a failed robust enqueue, a process skips robust enqueues this long (the outbox sweep
+# sends what was skipped), so a request with several side effects waits on a dead broker once.
+BROKER_RETRY_AFTER_SECONDS = env.int("BROKER_RETRY_AFTER_SECONDS", default=15)
+
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 # Workers and beat log through Django's LOGGING (JSON), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# --- Outbox (tenants/outbox.py) --------------------------------------------------------------
+# A claimed row belongs to its worker this long; longer than any delivery task's hard time
+# limit (OUTBOX_TASK_TIME_LIMIT), so only a dead worker's row is ever taken over.
+OUTBOX_TASK_TIME_LIMIT = 60
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_SWEEP_BATCH = 500  # rows re-sent per table and tenant per sweep
+
 # --- Email ---------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# The primary provider (EMAIL_URL) and the fallback used when it fails transiently
+# (FALLBACK_EMAIL_URL, optional): smtp://…, smtp+tls://user:pass@host:587, consolemail://, or an
+# ESP through django-anymail, anymail+<esp>://<api key>@ (notifications/providers.py).
+EMAIL_URL = env("EMAIL_URL", default="consolemail://")
+FALLBACK_EMAIL_URL = env("FALLBACK_EMAIL_URL", default="")
+vars().update(email_settings(EMAIL_URL))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tenantdesk <no-reply@tenantdesk.local>")
+# The domain of the Message-IDs we mint (replies quote them; inbound matching reads them back).
+EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="tenantdesk.local")
+# Where a tenant's customers reply: the Reply-To of ticket emails ({slug} is the tenant's).
+INBOUND_EMAIL_ADDRESS = env("INBOUND_EMAIL_ADDRESS", default="support+{slug}@tenantdesk.local")
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,4 +1,3 @@
-import hashlib
 from datetime import timedelta
 
 import pytest
@@ -8,18 +7,16 @@ from knox.models import AuthToken
 
 from config.celery import app
 from config.logging import request_id_var, user_id_var
-from notifications.tasks import invitation_send_task
+from notifications.tasks import email_delivery_send_task
 from tenants.access import Actor
 from tenants.context import TenantContextMissing, current_tenant_id, tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, Tenant
 from tenants.services import auth_token_create, tenant_delete
 from tenants.tasks import auth_token_purge_expired_task, idempotency_purge_task
 from tenants.tasks_base import TenantTask, _propagate_log_context
-from tests.tenants.invitations import token_from_email
 from tests.tenants.recipes import (
     audit_entry_recipe,
     idempotency_record_recipe,
-    invitation_recipe,
     user_recipe,
 )
 
@@ -27,13 +24,11 @@ PROJECT_APPS = {"config", "tenants", "tickets", "knowledge_base", "notifications
 # Tasks allowed to run without a tenant (they work on global control tables or fan out).
 ALLOWED_GLOBAL_TASKS = {
     "tenants.tasks.auth_token_purge_expired_task",
-    # Account emails: users are a control table, not tenant data.
-    "notifications.tasks.email_verification_notify_task",
-    "notifications.tasks.registration_attempt_notify_task",
-    "notifications.tasks.password_reset_notify_task",
+    # Account emails: users are a control table, not tenant data (a platform outbox table).
+    "notifications.tasks.account_email_send_task",
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
     "tickets.tasks.export_files_expire_task",  # fan-out as well
-    "tickets.tasks.export_jobs_requeue_task",  # fan-out as well
+    "tenants.tasks.outbox_sweep_task",  # platform outbox rows, then fan-out per tenant
 }
 
 
@@ -53,13 +48,13 @@ def test_every_project_task_is_a_tenant_task_or_allow_listed():
     }
     not_scoped = {name for name, task in project_tasks.items() if not isinstance(task, TenantTask)}
 
-    assert "notifications.tasks.invitation_send_task" in project_tasks
+    assert "notifications.tasks.email_delivery_send_task" in project_tasks
     assert not_scoped == ALLOWED_GLOBAL_TASKS
 
 
 def test_tenant_task_without_tenant_id_refuses_to_run(db):
     with pytest.raises(TenantContextMissing):
-        invitation_send_task(invitation_id="00000000-0000-0000-0000-000000000000")
+        email_delivery_send_task(row_id=1)
 
 
 def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
@@ -71,54 +66,6 @@ def test_tenant_task_sees_only_its_tenants_rows(tenant, other_tenant):
     result = count_visible_audit_entries.delay(tenant_id=other_tenant.pk).get()
 
     assert tuple(result) == (other_tenant.pk, 5)
-
-
-def test_invitation_send_emails_a_fresh_token_and_stores_only_its_hash(tenant, mailoutbox):
-    invitation = invitation_recipe.make(tenant=tenant, email="ivy@example.test")
-
-    sent = invitation_send_task.delay(
-        tenant_id=tenant.pk, invitation_id=str(invitation.public_id)
-    ).get()
-
-    assert sent is True
-    assert [m.to for m in mailoutbox] == [["ivy@example.test"]]
-    token = token_from_email(mailoutbox[0])
-    invitation.refresh_from_db()
-    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert token not in invitation.token_hash
-    assert invitation.sent_at is not None
-
-
-def test_invitation_send_ignores_an_invitation_of_another_tenant(tenant, other_tenant, mailoutbox):
-    invitation = invitation_recipe.make(tenant=other_tenant)
-
-    sent = invitation_send_task.delay(
-        tenant_id=tenant.pk, invitation_id=str(invitation.public_id)
-    ).get()
-
-    assert sent is False
-    assert mailoutbox == []
-    invitation.refresh_from_db()
-    assert invitation.token_hash is None
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        pytest.param({"status": "revoked"}, id="revoked"),
-        pytest.param({"status": "accepted"}, id="accepted"),
-        pytest.param({"expires_at": timezone.now() - timedelta(seconds=1)}, id="expired"),
-    ],
-)
-def test_invitation_send_skips_an_invitation_that_is_no_longer_pending(tenant, mailoutbox, fields):
-    invitation = invitation_recipe.make(tenant=tenant, **fields)
-
-    sent = invitation_send_task.delay(
-        tenant_id=tenant.pk, invitation_id=str(invitation.public_id)
-    ).get()
-
-    assert sent is False
-    assert mailoutbox == []
 
 
 def test_expired_tokens_are_purged_and_live_ones_kept(db):

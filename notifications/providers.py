@@ -1,0 +1,115 @@
+"""Email providers: the primary (EMAIL_URL) and an optional fallback (FALLBACK_EMAIL_URL), and
+which failures fail over.
+
+A transient failure of the primary — it is down, times out, answers 4xx over SMTP, 5xx or 429
+over an ESP's API, rejects our credentials — tries the fallback at once. A refusal of the
+recipient or of the message itself never fails over (the other provider would refuse it too,
+and sending one person's mail through two providers hurts deliverability); it is final.
+"""
+
+import smtplib
+from dataclasses import dataclass
+
+from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+from config.env import email_settings
+from tenants.outbox import PermanentError, TransientError
+
+_CONNECTION_KWARGS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+    "EMAIL_FILE_PATH": "file_path",
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str  # "primary:smtp", "fallback:anymail.mailgun": what a delivery row records
+    backend: str
+    kwargs: dict
+
+
+def _short(backend: str) -> str:
+    parts = backend.split(".")
+    if parts[0] == "anymail":
+        return f"anymail.{parts[2]}"
+    return parts[-2] if parts[-1] == "EmailBackend" else backend
+
+
+def providers() -> list[Provider]:
+    """The providers to try, in order (read from settings at each call)."""
+    primary = Provider(
+        f"primary:{_short(settings.EMAIL_BACKEND)}",
+        settings.EMAIL_BACKEND,
+        {"timeout": settings.EMAIL_TIMEOUT},
+    )
+    if not settings.FALLBACK_EMAIL_URL:
+        return [primary]
+    config = email_settings(settings.FALLBACK_EMAIL_URL)
+    kwargs = {arg: config[key] for key, arg in _CONNECTION_KWARGS.items() if config.get(key)}
+    for key, value in config.get("ANYMAIL", {}).items():
+        if key.endswith("_API_KEY"):
+            kwargs["api_key"] = value
+    backend = config["EMAIL_BACKEND"]
+    kwargs.setdefault("timeout", settings.EMAIL_TIMEOUT)
+    return [primary, Provider(f"fallback:{_short(backend)}", backend, kwargs)]
+
+
+def _smtp_code(error: smtplib.SMTPException) -> int | None:
+    return getattr(error, "smtp_code", None)
+
+
+def is_refusal(error: Exception) -> bool:
+    """True when the recipient or the message was refused for good (no failover, no retry)."""
+    if isinstance(error, AnymailRecipientsRefused | AnymailInvalidAddress):
+        return True
+    if isinstance(error, AnymailAPIError):
+        status = getattr(error, "status_code", None)
+        return status is not None and 400 <= status < 500 and status not in (401, 403, 408, 429)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # Every recipient refused; 4xx codes are "try later", 5xx are final.
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPConnectError):
+        return False  # the provider's trouble, not the message's
+    if isinstance(error, smtplib.SMTPResponseException):
+        return (_smtp_code(error) or 0) >= 500
+    return False
+
+
+def send(message: EmailMessage) -> tuple[str, str]:
+    """Send `message` through the first provider that takes it; return (provider name, the
+    provider's message id). Raises PermanentError on a refusal, TransientError when every
+    provider failed transiently (the outbox retries later)."""
+    failures = []
+    for provider in providers():
+        message.connection = get_connection(
+            provider.backend, fail_silently=False, **provider.kwargs
+        )
+        try:
+            message.send()
+        except Exception as error:
+            if is_refusal(error):
+                raise PermanentError(f"{provider.name} refused: {_describe(error)}") from error
+            failures.append(f"{provider.name}: {_describe(error)}")
+            continue
+        finally:
+            message.connection = None
+        return provider.name, _provider_message_id(message)
+    raise TransientError("; ".join(failures))
+
+
+def _provider_message_id(message: EmailMessage) -> str:
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id:
+        return str(status.message_id)
+    return message.extra_headers.get("Message-ID", "")
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
