@@ -5,7 +5,13 @@ import uuid
 
 from model_bakery.recipe import Recipe, seq
 
-from notifications.models import AccountEmail, EmailDelivery, EmailSuppression, Notification
+from notifications.models import (
+    AccountEmail,
+    EmailDelivery,
+    EmailSuppression,
+    Notification,
+    NotificationPreference,
+)
 
 email_delivery_recipe = Recipe(
     EmailDelivery,
@@ -19,7 +25,9 @@ email_delivery_recipe = Recipe(
 account_email_recipe = Recipe(
     AccountEmail, event_id=uuid.uuid4, kind="password_reset", recipient="nobody@example.test"
 )
-suppression_recipe = Recipe(EmailSuppression, reason="bounce")
+suppression_recipe = Recipe(
+    EmailSuppression, email=seq("bounced", suffix="@example.test"), reason="bounce"
+)
 notification_recipe = Recipe(
     Notification,
     event_id=uuid.uuid4,
@@ -27,4 +35,7 @@ notification_recipe = Recipe(
     kind="assigned_to_you",
     title=seq("Ticket #"),
     data=dict,
+)
+preference_recipe = Recipe(
+    NotificationPreference, kind="assigned_to_you", channel="email", enabled=False
 )

@@ -86,10 +86,12 @@ def test_invitation_email_has_the_link_in_the_body_and_a_fixed_subject(
     token = token_from_email(message)
     assert f"https://desk.example.test/accept-invitation?token={token}\n" in message.body
     assert 'Ada Admin invited you to join the workspace "Alpha Co"' in message.body
-    assert (message.content_subtype, message.alternatives) == ("plain", [])
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert f'href="https://desk.example.test/accept-invitation?token={token}"' in html
 
 
-def test_tenant_and_inviter_text_never_reach_a_header_and_stay_plain_text(
+def test_tenant_and_inviter_text_never_reach_a_header_and_stay_text(
     member, api_client, mailoutbox, django_capture_on_commit_callbacks
 ):
     hostile = "Evil\r\nBcc: all@victim.test\r\n\r\n<a href='https://phish.test'>Pay</a>"
@@ -111,7 +113,10 @@ def test_tenant_and_inviter_text_never_reach_a_header_and_stay_plain_text(
         'Mallory Subject: x invited you to join the workspace "Evil Bcc: all@victim.test '
         "<a href='https://phish.test'>Pay</a>\""
     ) in message.body
-    assert message.alternatives == []
+    # In the HTML part: escaped, never markup.
+    [(html, _)] = message.alternatives
+    assert "<a href='https://phish.test'>" not in html
+    assert "&lt;a href=&#x27;https://phish.test&#x27;&gt;Pay&lt;/a&gt;" in html
 
 
 def test_token_is_32_random_bytes_stored_only_as_its_sha256(pending, tenant):

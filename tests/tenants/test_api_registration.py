@@ -12,13 +12,14 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from knox.models import AuthToken
 
-from notifications.tasks import email_verification_notify_task
+from notifications.tasks import account_email_send_task
 from tenants import services
 from tenants.models import User
 from tenants.tokens import EmailVerificationTokens, link_token_make, link_token_user
 from tests.concurrency import race
 from tests.conftest import PASSWORD
 from tests.errors import field_errors
+from tests.notifications.recipes import account_email_recipe
 from tests.tenants.helpers import link_token, with_password
 from tests.tenants.recipes import membership_recipe, unverified_user_recipe, user_recipe
 
@@ -255,10 +256,14 @@ def test_link_token_user_refuses_strings_that_cannot_be_encoded(db):
 def test_verification_email_is_not_sent_to_an_address_verified_meanwhile(db, mailoutbox):
     pending = unverified_user_recipe.make()
     verified = user_recipe.make()
+    rows = [
+        account_email_recipe.make(kind="verification", user_id=user.pk)
+        for user in (pending, verified)
+    ]
 
-    sent = [email_verification_notify_task.delay(user_id=u.pk).get() for u in (pending, verified)]
+    sent = [account_email_send_task.delay(row_id=row.pk).get() for row in rows]
 
-    assert sent == [True, False]
+    assert sent == ["sent", "suppressed"]
     assert [m.to for m in mailoutbox] == [[pending.email]]
 
 

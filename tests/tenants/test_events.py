@@ -190,7 +190,11 @@ def test_subscribers_run_inside_the_events_tenant(tenant, member):
     events.subscribe(MemberAdded)(handler)
     try:
         # Outside any tenant context, as a tenant's creation or an invitation's acceptance is.
-        events.publish(MemberAdded(member="m", user="u", role="agent"), tenant=tenant, actor=None)
+        events.publish(
+            MemberAdded(member=str(uuid.uuid4()), user=str(uuid.uuid4()), role="agent"),
+            tenant=tenant,
+            actor=None,
+        )
     finally:
         events.unsubscribe(MemberAdded, handler)
 

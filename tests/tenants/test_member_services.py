@@ -21,7 +21,7 @@ def owner_actor(member):
     return Actor(user=owner.user, role=owner.role)
 
 
-def test_member_add_creates_an_audited_membership_and_sends_no_email(
+def test_member_add_creates_an_audited_membership_and_welcomes_the_member(
     tenant, member, newcomer, mailoutbox, django_capture_on_commit_callbacks
 ):
     actor = owner_actor(member)
@@ -38,7 +38,9 @@ def test_member_add_creates_an_audited_membership_and_sends_no_email(
             "after": {"role": "agent", "is_senior": False, "is_active": True},
         }
     ]
-    assert mailoutbox == []
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        ([newcomer.email], "You joined a workspace on Tenantdesk")
+    ]
 
 
 def test_member_add_unknown_email_is_a_validation_error(tenant, member):

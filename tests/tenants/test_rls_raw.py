@@ -4,8 +4,20 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, ProgrammingError, connections, transaction
 
+from notifications.models import (
+    EmailDelivery,
+    EmailSuppression,
+    Notification,
+    NotificationPreference,
+)
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
+from tests.notifications.recipes import (
+    email_delivery_recipe,
+    notification_recipe,
+    preference_recipe,
+    suppression_recipe,
+)
 from tests.tenants.recipes import audit_entry_recipe, idempotency_record_recipe
 from tests.tickets.recipes import (
     attachment_recipe,
@@ -37,6 +49,10 @@ RECIPES = {
     TicketEvent: ticket_event_recipe,
     Attachment: attachment_recipe,
     ExportJob: export_job_recipe,
+    EmailDelivery: email_delivery_recipe,
+    EmailSuppression: suppression_recipe,
+    Notification: notification_recipe,
+    NotificationPreference: preference_recipe,
 }
 # How many rows a model gets per tenant (one counter row per tenant).
 QUANTITY = {TicketCounter: 1}

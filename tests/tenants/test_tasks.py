@@ -151,4 +151,4 @@ def test_every_beat_entry_names_a_registered_global_task():
     assert scheduled <= set(app.tasks)
     # Beat sends no tenant: each entry is a fan-out (or a control-table job), never a TenantTask.
     assert not [name for name in scheduled if isinstance(app.tasks[name], TenantTask)]
-    assert "tickets.tasks.export_jobs_requeue_task" in scheduled
+    assert "tenants.tasks.outbox_sweep_task" in scheduled
