@@ -48,6 +48,10 @@ class EmailDelivery(TenantOutboxRow):
     subject = models.CharField(max_length=255, blank=True)
     provider = models.CharField(max_length=64, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
+    # What the provider reported after accepting it (delivered, bounced, complained, …),
+    # from its tracking webhook.
+    tracking_status = models.CharField(max_length=16, blank=True)
+    tracking_at = models.DateTimeField(null=True, blank=True)
 
     outbox_task = "notifications.tasks.email_delivery_send_task"
 
