@@ -11,6 +11,7 @@ from tenants.forms import QuotaAuthenticationForm
 tenant_routes = [
     path("", include("tenants.api.urls_tenant")),
     path("", include("tickets.api.urls_tenant")),
+    path("", include("notifications.api.urls_tenant")),
 ]
 
 # The browsable API's session login (DRF's rest_framework.urls, with login quotas).

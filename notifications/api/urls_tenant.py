@@ -1,0 +1,3 @@
+"""The notifications app's routes under /api/v1/t/<slug>/."""
+
+urlpatterns: list = []
