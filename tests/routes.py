@@ -3,6 +3,7 @@
 A new app adds tests/<app>/routes.py (format: tests/route_table.py) and one line here.
 """
 
+from tests.notifications import routes as notifications_routes
 from tests.route_table import Route
 from tests.tenants import routes as tenants_routes
 from tests.tickets import routes as tickets_routes
@@ -11,8 +12,9 @@ from tests.tickets import routes as tickets_routes
 ROUTES_BY_APP: dict[str, list[Route]] = {
     "tenants": tenants_routes.ROUTES,
     "tickets": tickets_routes.ROUTES,
+    "notifications": notifications_routes.ROUTES,
 }
-ALL_ROUTES: list[Route] = tenants_routes.ROUTES + tickets_routes.ROUTES
+ALL_ROUTES: list[Route] = [route for routes in ROUTES_BY_APP.values() for route in routes]
 HOW_TO_FIX = (
     "edit the routes.py of the app that serves the route (a new app: list it in tests/routes.py)"
 )
