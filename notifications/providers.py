@@ -39,7 +39,7 @@ def _short(backend: str) -> str:
     parts = backend.split(".")
     if parts[0] == "anymail":
         return f"anymail.{parts[2]}"
-    return parts[-2] if parts[-1] == "EmailBackend" else backend
+    return parts[-2] if parts[-1] == "EmailBackend" else parts[-1]
 
 
 def providers() -> list[Provider]:
@@ -112,4 +112,8 @@ def _provider_message_id(message: EmailMessage) -> str:
 
 
 def _describe(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:500]
+    try:
+        text = str(error)
+    except Exception:  # an exception whose __str__ fails still gets recorded
+        text = repr(error.args)
+    return f"{type(error).__name__}: {text}"[:500]

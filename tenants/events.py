@@ -19,7 +19,9 @@ import dataclasses
 import types
 import typing
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -222,6 +224,20 @@ def actor_ref(actor: Actor | None, *, customer=None) -> dict[str, str | None]:
     return {"type": "system", "id": None}
 
 
+_silenced: ContextVar[bool] = ContextVar("events_silenced", default=False)
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    """Publish to no subscriber inside the block: no notification, no webhook. For data that
+    is not news to anyone (the demo seed); never around a user's request."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
 def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, customer=None) -> Envelope:
     """Wrap `event` in its envelope and deliver it to the subscribers, in the caller's
     transaction. `tenant` is None only for platform events; `customer` names a customer as
@@ -243,7 +259,7 @@ def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, custome
         data=event.data(),
         event=event,
     )
-    handlers = list(_subscribers[cls.type])
+    handlers = [] if _silenced.get() else list(_subscribers[cls.type])
     if tenant is None or not handlers:
         for handler in handlers:
             handler(envelope)

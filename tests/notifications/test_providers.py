@@ -4,6 +4,7 @@ on a refusal; the row records who sent it; every provider down → a retry later
 import smtplib
 
 import pytest
+import requests
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 
 from notifications import providers
@@ -43,10 +44,15 @@ def row(tenant, member):
         )
 
 
-class _ApiError(AnymailAPIError):
-    def __init__(self, status_code):
-        super().__init__(f"ESP answered {status_code}")
-        self.status_code = status_code
+def _api_error(status_code):
+    """What an anymail backend raises when the ESP's API answers `status_code` (None: no
+    answer at all)."""
+    if status_code is None:
+        return AnymailAPIError("ESP unreachable")
+    response = requests.Response()
+    response.status_code, response.reason = status_code, "Reason"
+    response._content = b'{"message": "no"}'
+    return AnymailAPIError("ESP error", status_code=status_code, response=response)
 
 
 TRANSIENT = [
@@ -59,9 +65,9 @@ TRANSIENT = [
     ),
     pytest.param(TimeoutError("timed out"), id="timeout"),
     pytest.param(ConnectionRefusedError("refused"), id="connection-refused"),
-    pytest.param(_ApiError(503), id="esp-503"),
-    pytest.param(_ApiError(429), id="esp-429"),
-    pytest.param(_ApiError(None), id="esp-no-response"),
+    pytest.param(_api_error(503), id="esp-503"),
+    pytest.param(_api_error(429), id="esp-429"),
+    pytest.param(_api_error(None), id="esp-no-response"),
 ]
 REFUSALS = [
     pytest.param(
@@ -69,7 +75,7 @@ REFUSALS = [
     ),
     pytest.param(smtplib.SMTPDataError(554, b"rejected as spam"), id="smtp-data-554"),
     pytest.param(AnymailRecipientsRefused("all recipients refused"), id="anymail-refused"),
-    pytest.param(_ApiError(400), id="esp-400"),
+    pytest.param(_api_error(400), id="esp-400"),
 ]
 
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from tenants import services
+from tenants import events, services
 from tenants.access import Actor
 from tenants.models import Membership, Role, Tenant, User
 
@@ -89,6 +89,11 @@ class Command(BaseCommand):
                 "Refusing to seed demo users with known passwords while DEBUG is off "
                 "(use --force on a throwaway environment)."
             )
+        # Demo data is news to no one: no email to the demo addresses, no webhook.
+        with events.silenced():
+            self._seed()
+
+    def _seed(self):
         _user("staff@tenantdesk.test", "Platform Staff", is_staff=True, is_superuser=True)
         for slug, name, tz in DEMO_TENANTS:
             owner = _user(f"owner@{slug}.test", f"{name} Owner")
