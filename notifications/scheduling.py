@@ -20,11 +20,14 @@ from tenants.outbox import outbox_enqueue_on_commit
 
 # What a member may switch off, per channel (customers' emails follow the ticket, not a
 # preference; invitations and account emails are not optional).
-MEMBER_KINDS = (
-    EmailKind.ASSIGNED_TO_YOU,
-    EmailKind.CUSTOMER_REPLIED,
-    EmailKind.SLA_BREACHED,
-    EmailKind.TICKET_ESCALATED,
+MEMBER_KINDS: tuple[str, ...] = tuple(
+    str(kind.value)
+    for kind in (
+        EmailKind.ASSIGNED_TO_YOU,
+        EmailKind.CUSTOMER_REPLIED,
+        EmailKind.SLA_BREACHED,
+        EmailKind.TICKET_ESCALATED,
+    )
 )
 
 

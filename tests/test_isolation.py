@@ -11,11 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from notifications.models import EmailDelivery, Notification, NotificationPreference
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
 from tests.errors import field_errors
+from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
 from tests.tenant_routes import tenant_routes_by_app
@@ -78,7 +80,12 @@ def _populate(tenant, member):
         tenant, subject="Help", customer_email="same@example.test"
     )
     ticket, attachment, job = made.ticket, made.attachment, made.export
+    with tenant_context(tenant):
+        notification = notification_recipe.make(tenant=tenant, user=owner.user)
+        delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     return {
+        "notification": notification,
+        "delivery": delivery,
         "attachment": attachment,
         "export": job,
         "owner": owner,
@@ -108,7 +115,15 @@ def _snapshot(tenant):
             Attachment.objects.values_list("public_id", "storage_key", "filename", "ticket_id")
         )
         exports = sorted(ExportJob.objects.values_list("public_id", "status"))
+        notifications = sorted(Notification.objects.values_list("public_id", "read_at"))
+        deliveries = sorted(EmailDelivery.objects.values_list("public_id", "status", "attempts"))
+        preferences = sorted(
+            NotificationPreference.objects.values_list("user_id", "kind", "enabled")
+        )
     return {
+        "notifications": notifications,
+        "deliveries": deliveries,
+        "preferences": preferences,
         "attachments": attachments,
         "exports": exports,
         "tickets": tickets,
@@ -214,7 +229,16 @@ def test_other_tenants_object_through_own_path_is_404_and_unchanged(
 DESCRIBE_ROUTES = [name for name in ROUTE_NAMES if _methods(name, "describe")]
 MISSING = {
     name: SimpleNamespace(public_id=uuid.uuid4(), number=987654)
-    for name in ("attachment", "export", "member", "api_key", "customer", "invitation")
+    for name in (
+        "attachment",
+        "export",
+        "member",
+        "api_key",
+        "customer",
+        "invitation",
+        "notification",
+        "delivery",
+    )
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
 
@@ -248,7 +272,16 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         own_customers = {str(x) for x in Customer.objects.values_list("public_id", flat=True)}
         own_tickets = set(Ticket.objects.values_list("number", flat=True))
         own_exports = {str(x) for x in ExportJob.objects.values_list("public_id", flat=True)}
+        own_notifications = {
+            str(x)
+            for x in Notification.objects.filter(user=a["owner"].user).values_list(
+                "public_id", flat=True
+            )
+        }
+        own_deliveries = {str(x) for x in EmailDelivery.objects.values_list("public_id", flat=True)}
     own = {
+        "notification-list": own_notifications,
+        "email-delivery-list": own_deliveries,
         "member-list": {str(m.public_id) for m in Membership.objects.filter(tenant=tenant)},
         "api-key-list": {str(k.public_id) for k in ApiKey.objects.filter(tenant=tenant)},
         "invitation-list": {str(i.public_id) for i in Invitation.objects.filter(tenant=tenant)},

@@ -16,6 +16,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
+from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import ACTORS, Upload, resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes_by_app
@@ -56,7 +57,12 @@ def world(tenant, other_tenant, member):
     made = ticket_with_attachment_and_export(
         tenant, subject="Help", customer_email="asker@example.test"
     )
+    with tenant_context(tenant):
+        notification = notification_recipe.make(tenant=tenant, user=target.user)
+        delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     return {
+        "notification": notification,
+        "delivery": delivery,
         "member": target,
         "api_key": api_key,
         "invitation": invitation,
