@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include((browsable_api_auth, "rest_framework"))),
     path("admin/", admin_site.urls),
+    # Email providers' webhooks (django-anymail; each view checks the provider's signature).
+    path("anymail/", include("anymail.urls")),
     # Last: whatever else is asked for under /api/ is a JSON 404.
     re_path(r"^api/", api_not_found),
 ]

@@ -9,6 +9,7 @@ from notifications import providers
 from notifications.emails import account_email_build, invitation_email_build
 from notifications.models import AccountEmail, EmailDelivery, EmailKind, EmailSuppression
 from notifications.rendering import build, one_line, tenant_reply_to, ticket_thread_id
+from notifications.tracking import metadata_for
 from tenants.models import Membership, Tenant
 from tenants.outbox import Skip
 from tickets.models import Comment, Ticket
@@ -110,6 +111,9 @@ def email_delivery_prepare(row: EmailDelivery) -> EmailMessage:
         message = _ticket_email(row, tenant)
     row.subject = message.subject[:255]
     row.save(update_fields=["subject"])
+    # Through an ESP (anymail), its tracking events come back with these.
+    message.metadata = metadata_for(row, tenant)
+    message.tags = [row.kind]
     return message
 
 

@@ -168,6 +168,13 @@ OUTBOX_SWEEP_BATCH = 500  # rows re-sent per table and tenant per sweep
 EMAIL_URL = env("EMAIL_URL", default="consolemail://")
 FALLBACK_EMAIL_URL = env("FALLBACK_EMAIL_URL", default="")
 vars().update(email_settings(EMAIL_URL))
+# django-anymail: the ESP's API key (from EMAIL_URL above), and what authenticates its
+# webhooks (/anymail/<esp>/tracking/ and /inbound/): a basic-auth secret "user:password" and
+# the ESP's own signing key where it has one (e.g. MAILGUN_WEBHOOK_SIGNING_KEY).
+ANYMAIL = dict(vars().get("ANYMAIL", {}))
+for _name in ("WEBHOOK_SECRET", "MAILGUN_WEBHOOK_SIGNING_KEY", "POSTMARK_WEBHOOK_SECRET"):
+    if _value := env(f"ANYMAIL_{_name}", default=""):
+        ANYMAIL[_name] = _value
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tenantdesk <no-reply@tenantdesk.local>")
 # The domain of the Message-IDs we mint (replies quote them; inbound matching reads them back).
