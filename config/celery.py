@@ -28,6 +28,11 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.outbox_sweep_task",
         "schedule": crontab(minute="*"),
     },
+    # 23 4 * * *  — delete finished outbox rows past retention (platform, then per tenant)
+    "outbox-purge": {
+        "task": "tenants.tasks.outbox_purge_task",
+        "schedule": crontab(minute=23, hour=4),
+    },
     # 41 * * * *  — drop idempotency records past their TTL (fan-out per tenant)
     "idempotency-purge": {
         "task": "tenants.tasks.idempotency_purge_task",

@@ -102,6 +102,8 @@ class AccountEmail(OutboxRow):
     provider_message_id = models.CharField(max_length=255, blank=True)
 
     outbox_task = "notifications.tasks.account_email_send_task"
+    # A reset asked for any address is kept here: a week, then gone.
+    outbox_retention_days = 7
 
     class Meta:
         indexes = [

@@ -36,7 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenants.context import tenant_context
-from tenants.models.outbox import OutboxRow, OutboxStatus, TenantOutboxRow
+from tenants.models.outbox import FINAL_STATUSES, OutboxRow, OutboxStatus, TenantOutboxRow
 from tenants.tasks_base import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -288,3 +288,16 @@ def outbox_sweep(*, tenant=None) -> int:
         for hook in _sweep_hooks:
             count += hook(tenant=tenant)
     return count
+
+
+def outbox_purge(*, tenant=None) -> int:
+    """Delete finished rows past their table's retention (the tenant's tables, or without a
+    tenant the platform's). Returns how many."""
+    deleted = 0
+    for model in outbox_models(tenant_owned=tenant is not None):
+        cutoff = timezone.now() - timedelta(days=model.outbox_retention_days)
+        count, _ = model._default_manager.filter(
+            status__in=FINAL_STATUSES, finished_at__lt=cutoff
+        ).delete()
+        deleted += count
+    return deleted

@@ -62,3 +62,27 @@ def outbox_sweep_tenant_task(*, tenant_id: int) -> int:
     from tenants.outbox import outbox_sweep
 
     return outbox_sweep(tenant=Tenant.objects.get(pk=tenant_id))
+
+
+@shared_task
+def outbox_purge_task() -> int:
+    """Delete the platform's finished outbox rows past retention; fan out per tenant."""
+    from django.db import transaction
+
+    from tenants.models import Tenant
+    from tenants.outbox import outbox_purge
+
+    with transaction.atomic():
+        deleted = outbox_purge()
+    for tenant_id in Tenant.objects.order_by("pk").values_list("pk", flat=True):
+        outbox_purge_tenant_task.delay(tenant_id=tenant_id)
+    return deleted
+
+
+@shared_task(base=TenantTask)
+def outbox_purge_tenant_task(*, tenant_id: int) -> int:
+    """Delete one tenant's finished outbox rows past retention (the delivery log's depth)."""
+    from tenants.models import Tenant
+    from tenants.outbox import outbox_purge
+
+    return outbox_purge(tenant=Tenant.objects.get(pk=tenant_id))

@@ -50,6 +50,8 @@ class OutboxRow(models.Model):
     outbox_backoff_base: float = 30.0
     outbox_backoff_max: float = 3600.0
     outbox_schedule: tuple[float, ...] | None = None
+    # Finished rows are deleted this many days after they finished (the delivery log's depth).
+    outbox_retention_days: int = 90
 
     class Meta:
         abstract = True

@@ -310,3 +310,31 @@ def test_the_sweep_runs_the_registered_hooks(tenant, enqueued, monkeypatch):
 def test_the_outbox_tables_are_the_ones_with_a_task():
     assert outbox.outbox_models(tenant_owned=True) == [EmailDelivery]
     assert outbox.outbox_models(tenant_owned=False) == [AccountEmail]
+
+
+def test_finished_rows_past_retention_are_purged_and_the_rest_kept(tenant, other_tenant):
+    long_ago = timezone.now() - timedelta(days=91)
+    old = [_row(tenant, status=s, finished_at=long_ago) for s in ("sent", "dead", "suppressed")]
+    kept = [
+        _row(tenant, status="sent", finished_at=timezone.now() - timedelta(days=89)),
+        _row(tenant, status="pending", created_at=long_ago),  # never finished: never purged
+        _row(other_tenant, status="sent", finished_at=long_ago),  # another tenant's sweep
+    ]
+
+    with tenant_context(tenant):
+        deleted = outbox.outbox_purge(tenant=tenant)
+
+    assert deleted == len(old)
+    with tenant_context(tenant):
+        assert set(EmailDelivery.objects.values_list("pk", flat=True)) == {r.pk for r in kept[:2]}
+    assert _fresh(other_tenant, kept[2]).status == "sent"
+
+
+def test_platform_rows_are_kept_a_week(db):
+    old = account_email_recipe.make(status="suppressed", finished_at=timezone.now() - timedelta(8))
+    recent = account_email_recipe.make(status="sent", finished_at=timezone.now() - timedelta(6))
+
+    outbox.outbox_purge()
+
+    assert list(AccountEmail.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert old.pk != recent.pk

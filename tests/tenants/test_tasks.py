@@ -29,6 +29,7 @@ ALLOWED_GLOBAL_TASKS = {
     "tenants.tasks.idempotency_purge_task",  # fan-out: lists tenants, enqueues TenantTasks
     "tickets.tasks.export_files_expire_task",  # fan-out as well
     "tenants.tasks.outbox_sweep_task",  # platform outbox rows, then fan-out per tenant
+    "tenants.tasks.outbox_purge_task",  # the same
 }
 
 
