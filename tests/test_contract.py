@@ -25,7 +25,9 @@ from schemathesis.config import SchemathesisConfig
 from config.wsgi import application
 from tenants import services
 from tenants.access import Actor
+from tenants.context import tenant_context
 from tenants.models import Role
+from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.tenants.recipes import tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export
 
@@ -81,7 +83,12 @@ def contract_world(db, member, settings, tmp_path):
         email="invitee@example.test",
         role=Role.AGENT,
     )
+    with tenant_context(tenant):
+        notification = notification_recipe.make(tenant=tenant, user=admin.user)
+        delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     ids = {
+        "notifications": notification.public_id,
+        "deliveries": delivery.public_id,
         "invitations": invitation.public_id,
         "customers": ticket.requester.public_id,
         "members": agent.public_id,
