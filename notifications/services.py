@@ -33,10 +33,13 @@ def notification_mark_read(*, tenant: Tenant, notification: Notification) -> Not
     """Mark one notification read (again: a no-op that keeps the first time)."""
     if notification.read_at is None:
         now = timezone.now()
-        Notification.objects.filter(tenant=tenant, pk=notification.pk, read_at__isnull=True).update(
-            read_at=now
-        )
-        notification.read_at = now
+        marked = Notification.objects.filter(
+            tenant=tenant, pk=notification.pk, read_at__isnull=True
+        ).update(read_at=now)
+        if marked:
+            notification.read_at = now
+        else:  # marked meanwhile (read-all, another tab): that time stands
+            notification.refresh_from_db(fields=["read_at"])
     return notification
 
 

@@ -42,6 +42,12 @@ from tests.races.race_builders import (
     _ticket_write_vs_erase,
     _upload,
 )
+from tests.races.race_builders_notifications import (
+    _notification_read,
+    _notification_read_all,
+    _preferences_patch,
+    _redeliver,
+)
 from tests.races.race_harness import Case, Harness, assert_invariants
 from tests.tenant_routes import tenant_routes
 
@@ -138,6 +144,15 @@ HARNESS = [
     _case(("export-list", "POST"),
           "an erase of a customer it exports (export jobs are records, never deleted)",
           _export_vs_erase, {202}, {200}),
+    # Notifications: nothing to delete through the API; each races the write it meets.
+    _case(("notification-read", "POST"), "read-all of the same member (the same row)",
+          _notification_read, {200}, {200}),
+    _case(("notification-read-all", "POST"), "another read-all of the same member",
+          _notification_read_all, {200}, {200}),
+    _case(("notification-preferences", "PATCH"), "another first choice of the same member",
+          _preferences_patch, {200}, {200}),
+    _case(("email-delivery-redeliver", "POST"), "the same redeliver",
+          _redeliver, {202, 409}, {202, 409}),
 ]  # fmt: skip
 
 
