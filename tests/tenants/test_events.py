@@ -296,3 +296,20 @@ def test_a_reply_is_public_and_an_internal_note_internal(tenant, member):
         (True, "public"),
         (False, "internal"),
     ]
+
+
+def test_a_silenced_publish_reaches_no_subscriber_and_the_next_one_does(tenant):
+    from tenants.domain_events import MemberAdded
+
+    seen = []
+    events.subscribe(MemberAdded)(seen.append)
+    event = MemberAdded(member=str(uuid.uuid4()), user=str(uuid.uuid4()), role="agent")
+    try:
+        with events.silenced():
+            quiet = events.publish(event, tenant=tenant, actor=None)
+        loud = events.publish(event, tenant=tenant, actor=None)
+    finally:
+        events.unsubscribe(MemberAdded, seen.append)
+
+    assert quiet.type == "member.added"  # still an envelope, for the caller
+    assert [envelope.id for envelope in seen] == [loud.id]
