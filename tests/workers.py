@@ -97,7 +97,9 @@ class SmtpServer:
     def __init__(self):
         self.mailbox = Mailbox()
         self.port = free_port()
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=self.port, ready_timeout=WAIT_TIMEOUT
+        )
 
     @property
     def url(self) -> str:
