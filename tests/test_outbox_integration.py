@@ -9,6 +9,7 @@ workers are subprocesses of the test settings on this test's database (tests/wor
 """
 
 import pytest
+import redis
 from django.utils import timezone
 
 from config.celery import app
@@ -57,8 +58,8 @@ def broker(publishing):
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge(QUEUE)
     yield prefix
-    with app.connection_for_write() as connection:
-        client = connection.default_channel.client
+    # A plain client: kombu's own adds the prefix to some commands and not to others.
+    with redis.Redis.from_url(app.conf.broker_url) as client:
         client.delete(*(prefix + key for key in UNACKED))
 
 
