@@ -12,14 +12,18 @@ os.environ.setdefault(
     "SECRET_KEY", "test-secret-key-that-is-long-enough-for-hmac-and-not-used-anywhere-else"
 )
 
+from config.env import email_settings
+
 from .base import *  # noqa: F403
 from .base import (
     ALLOWED_HOSTS,
     BASE_DIR,
     CELERY_BROKER_TRANSPORT_OPTIONS,
     DATABASES,
+    EMAIL_URL,
     REST_FRAMEWORK,
 )
+from .base import LOGGING as _BASE_LOGGING
 
 DEBUG = False
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
@@ -69,3 +73,15 @@ REST_FRAMEWORK = {
     },
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# A real Celery worker started as a subprocess by an integration test (tests/workers.py): it
+# inherits the run's environment (the broker prefix above, TEST_CELERY_BROKER_URL, the media
+# directory) and gets the name of the test database it must work on, which only the test
+# process knows (pytest-django derives it, per xdist worker). It runs its tasks for real, sends
+# email through EMAIL_URL (the test's local SMTP server) and logs to its output.
+if _worker_database := os.environ.get("TENANTDESK_TEST_WORKER_DB"):
+    for _alias in ("default", "owner"):
+        DATABASES[_alias]["NAME"] = _worker_database
+    CELERY_TASK_ALWAYS_EAGER = False
+    vars().update(email_settings(EMAIL_URL))
+    LOGGING = _BASE_LOGGING
