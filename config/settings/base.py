@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, email_settings, env
+from config.env import BASE_DIR, email_settings, env, prefixed_env
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=None)
@@ -173,7 +173,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tenantdesk <no-reply@ten
 # The domain of the Message-IDs we mint (replies quote them; inbound matching reads them back).
 EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="tenantdesk.local")
 # Where a tenant's customers reply: the Reply-To of ticket emails ({slug} is the tenant's).
+# Inbound email through an ESP finds the tenant by this pattern in the envelope recipient.
 INBOUND_EMAIL_ADDRESS = env("INBOUND_EMAIL_ADDRESS", default="support+{slug}@tenantdesk.local")
+# The largest raw email the inbound endpoint takes (message/rfc822 bodies; 413 above it).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# django-anymail: the ESP's API key from EMAIL_URL, plus every ANYMAIL_<NAME> variable of the
+# environment as <NAME> (webhook credentials: ANYMAIL_WEBHOOK_SECRET="user:password",
+# ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY=…). docs/email.md.
+ANYMAIL = {**vars().get("ANYMAIL", {}), **prefixed_env("ANYMAIL_")}
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
