@@ -12,7 +12,8 @@
        by quotequail (Close's maintained quote detector, MIT);
     2. an Outlook header block without a separator ("From: …" then "Sent:"/"Date:" and
        "Subject:" lines);
-    3. a trailing block of ">" lines (interleaved answers between quoted lines stay).
+    3. a trailing block of ">" lines, with the line introducing it ("Ann wrote:"); answers
+       interleaved between quoted lines stay.
   When nothing but the history would remain, the text is kept whole.
 
 Every function here runs in time linear in its input: quotequail's patterns are quadratic on a
@@ -34,6 +35,8 @@ _OUTLOOK_FROM = re.compile(r"^\s{0,4}\*?From\*?:\s*\S", re.IGNORECASE)
 _OUTLOOK_SENT = re.compile(r"^\s{0,4}\*?(Sent|Date)\*?:\s*\S", re.IGNORECASE)
 _OUTLOOK_SUBJECT = re.compile(r"^\s{0,4}\*?Subject\*?:", re.IGNORECASE)
 _QUOTED_LINE = re.compile(r"^\s{0,4}>")
+# A short line ending in a colon right above a quoted block introduces it ("Ann wrote:").
+_INTRODUCTION = re.compile(r"^[^>\n]{1,200}:\s*$")
 
 # Characters never kept: C0/C1 controls but tab and newline (NUL among them), format
 # characters (bidi overrides, zero-width joiners), unassigned, private use and lone surrogates.
@@ -71,9 +74,11 @@ _BLOCKS = frozenset(
         "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt",
         "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
         "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
-        "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+        "tbody", "tfoot", "thead", "tr", "ul",
     }
 )  # fmt: skip
+# Table cells: one line per row, cells separated by a space.
+_CELLS = frozenset({"td", "th"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "base"})
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
 
@@ -90,7 +95,8 @@ class _TextExtractor(HTMLParser):
         self._pre = 0
 
     def _end_line(self) -> None:
-        text = "".join(self._line).strip(" ")
+        text = "".join(self._line)
+        text = text.rstrip(" ") if self._pre else text.strip(" ")
         self._line = []
         if text or (self.lines and self.lines[-1][1]):  # at most one blank line in a row
             self.lines.append((self._depth, text))
@@ -104,6 +110,9 @@ class _TextExtractor(HTMLParser):
             self._skipping.append(tag)
         elif tag == "br":
             self._end_line()
+        elif tag in _CELLS:
+            if self._line:
+                self._line.append(" ")
         elif tag in _BLOCKS:
             if self._line:
                 self._end_line()
@@ -113,8 +122,6 @@ class _TextExtractor(HTMLParser):
                 self._pre += 1
             elif tag == "li":
                 self._line.append("- ")
-            elif tag == "td" or tag == "th":
-                self._line.append(" ")
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -126,7 +133,7 @@ class _TextExtractor(HTMLParser):
             if tag == self._skipping[-1]:
                 self._skipping.pop()
             return
-        if tag in _BLOCKS and tag not in ("td", "th"):
+        if tag in _BLOCKS:
             if self._line:
                 self._end_line()
             if tag == "blockquote" and self._depth:
@@ -171,9 +178,10 @@ def _attribution_cut(lines: list[str]) -> int | None:
     """The index of the line where an attribution or separator starts the quoted history."""
     probe = "\n".join(line[:_PROBE_LINE_CHARS] for line in lines)
     parts = quotequail.quote(probe, limit=len(lines) + 1, quote_intro_line=True)
-    if len(parts) < 2 or not parts[0].strip():
+    if len(parts) < 2:
         return None
-    return parts[0].count("\n") + 1
+    _, new_text = parts[0]  # (expanded by default, text): the new text, then the quoted rest
+    return new_text.count("\n") + 1 if new_text.strip() else None
 
 
 def _outlook_block_cut(lines: list[str]) -> int | None:
@@ -191,12 +199,14 @@ def _outlook_block_cut(lines: list[str]) -> int | None:
 
 def _trailing_quote_cut(lines: list[str]) -> int | None:
     """The index where a trailing block of quoted (">") and blank lines starts, if it holds at
-    least one quoted line."""
+    least one quoted line; with the line that introduces it ("Ann wrote:"), if there is one."""
     cut = len(lines)
     while cut and (not lines[cut - 1].strip() or _QUOTED_LINE.match(lines[cut - 1])):
         cut -= 1
     if cut == len(lines) or not any(_QUOTED_LINE.match(line) for line in lines[cut:]):
         return None
+    if cut and _INTRODUCTION.match(lines[cut - 1]):
+        cut -= 1
     return cut
 
 
