@@ -18,7 +18,7 @@
 
 Every function here runs in time linear in its input: quotequail's patterns are quadratic on a
 single very long line, so it only ever sees lines cut to `_PROBE_LINE_CHARS` (the cut is then
-applied to the original lines, which stay untouched).
+applied to the original lines, which stay untouched), of a text cut to `_STRIP_MAX_CHARS`.
 """
 
 import re
@@ -27,8 +27,10 @@ from html.parser import HTMLParser
 
 import quotequail
 
-# Longest line quotequail is shown (attribution lines are far shorter).
-_PROBE_LINE_CHARS = 400
+# Longest line quotequail is shown (attribution lines are far shorter), and how much of a
+# text is searched for history at all (more than twice the longest stored comment).
+_PROBE_LINE_CHARS = 250
+_STRIP_MAX_CHARS = 120_000
 # How far below a "From:" line the rest of an Outlook header block is looked for.
 _OUTLOOK_BLOCK_LINES = 6
 _OUTLOOK_FROM = re.compile(r"^\s{0,4}\*?From\*?:\s*\S", re.IGNORECASE)
@@ -212,8 +214,9 @@ def _trailing_quote_cut(lines: list[str]) -> int | None:
 
 def quoted_history_strip(text: str) -> str:
     """The new text of a reply: `text` without the quoted history below it (see the module
-    docstring), or `text` itself when nothing else would remain."""
-    lines = text.split("\n")
+    docstring), or `text` itself when nothing else would remain. Only the first
+    _STRIP_MAX_CHARS characters are read (what is stored is shorter still)."""
+    lines = text[:_STRIP_MAX_CHARS].split("\n")
     for find in (_attribution_cut, _outlook_block_cut, _trailing_quote_cut):
         cut = find(lines)
         if cut is not None and "\n".join(lines[:cut]).strip():
