@@ -1,5 +1,6 @@
 """The one place settings read the environment (django-environ)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -23,4 +24,14 @@ def email_settings(url: str) -> dict:
     return {
         "EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend",
         "ANYMAIL": {f"{esp.upper()}_API_KEY": api_key},
+    }
+
+
+def prefixed_env(prefix: str) -> dict[str, str]:
+    """The environment's variables named `<prefix><NAME>` (the .env file's included), as
+    {NAME: value}: settings of a library with open-ended names (django-anymail's)."""
+    return {
+        name.removeprefix(prefix): value
+        for name, value in os.environ.items()
+        if name.startswith(prefix) and name != prefix
     }

@@ -50,7 +50,8 @@ class BodySizeLimitMiddleware:
     """Answer 413 for bodies over the limit before anything reads them.
 
     DRF's JSON parser reads the raw stream and never consults DATA_UPLOAD_MAX_MEMORY_SIZE, so the
-    declared Content-Length is checked here; multipart uploads get the larger upload cap.
+    declared Content-Length is checked here; multipart uploads get the larger upload cap, raw
+    emails (message/rfc822, the inbound endpoint) INBOUND_EMAIL_MAX_BYTES.
     """
 
     def __init__(self, get_response):
@@ -64,11 +65,12 @@ class BodySizeLimitMiddleware:
                 {"detail": "Invalid Content-Length header.", "code": "invalid"}, status=400
             )
         content_type = request.META.get("CONTENT_TYPE", "")
-        limit = (
-            settings.API_MAX_UPLOAD_BYTES
-            if content_type.startswith("multipart/")
-            else settings.API_MAX_BODY_BYTES
-        )
+        if content_type.startswith("multipart/"):
+            limit = settings.API_MAX_UPLOAD_BYTES
+        elif content_type.lower().startswith("message/rfc822"):  # a raw email (inbound endpoint)
+            limit = settings.INBOUND_EMAIL_MAX_BYTES
+        else:
+            limit = settings.API_MAX_BODY_BYTES
         if length > limit:
             return JsonResponse(
                 {

@@ -12,6 +12,7 @@ tenant_routes = [
     path("", include("tenants.api.urls_tenant")),
     path("", include("tickets.api.urls_tenant")),
     path("", include("notifications.api.urls_tenant")),
+    path("", include("notifications.api.urls_inbound")),
 ]
 
 # The browsable API's session login (DRF's rest_framework.urls, with login quotas).
@@ -38,7 +39,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include((browsable_api_auth, "rest_framework"))),
     path("admin/", admin_site.urls),
-    # Email providers' webhooks (django-anymail; each view checks the provider's signature).
+    # django-anymail's webhooks: providers' tracking events (notifications/tracking.py) and
+    # inbound email (notifications/inbound/esp.py); each view checks the provider's signature.
     path("anymail/", include("anymail.urls")),
     # Last: whatever else is asked for under /api/ is a JSON 404.
     re_path(r"^api/", api_not_found),

@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage
 
 from notifications import providers
 from notifications.emails import account_email_build, invitation_email_build
+from notifications.inbound.selectors import inbound_original_message_id
 from notifications.models import AccountEmail, EmailDelivery, EmailKind, EmailSuppression
 from notifications.rendering import build, one_line, tenant_reply_to, ticket_thread_id
 from notifications.tracking import metadata_for
@@ -91,8 +92,15 @@ def _ticket_email(row: EmailDelivery, tenant: Tenant) -> EmailMessage:
         from_name=tenant.name,
         message_id=row.message_id,
         reply_to=tenant_reply_to(tenant) if row.kind in CUSTOMER_KINDS else None,
-        thread=[ticket_thread_id(ticket)],
+        thread=_thread(tenant, ticket),
     )
+
+
+def _thread(tenant: Tenant, ticket: Ticket) -> list[str]:
+    """The ids an email about `ticket` refers to, oldest first: the customer's email that
+    opened it (when one did), then the ticket's thread id."""
+    original = inbound_original_message_id(tenant=tenant, ticket_number=ticket.number)
+    return [*([original] if original else []), ticket_thread_id(ticket)]
 
 
 def email_delivery_prepare(row: EmailDelivery) -> EmailMessage:

@@ -218,3 +218,77 @@ class EmailSuppression(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+
+# --- Inbound email (the email channel) ----------------------------------------------------------
+
+
+class InboundSecret(TenantModel):
+    """The credential of the tenant's raw-MIME inbound endpoint (one per tenant). Only a
+    SHA-256 of the secret is kept (tenants.tokens.secret_digest); it is shown once, when an
+    admin creates or rotates it."""
+
+    secret_hash = models.CharField(max_length=64)
+    created_by = historical_reference(User)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["tenant"], name="notifications_inbound_secret_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"inbound secret {self.public_id}"
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received"  # being processed (never committed as such)
+    CREATED = "created"  # opened a ticket (a follow-up one included)
+    REPLIED = "replied"  # became the customer's comment on a ticket
+    IGNORED = "ignored"  # an auto-reply, a bounce, spam: nothing was filed
+
+
+class InboundEmail(TenantModel):
+    """One email received for a tenant, by its Message-ID (so a redelivery is recognised), and
+    what became of it.
+
+    Personal data is kept minimal: no subject, no text (they live on the ticket or comment,
+    where erasure finds them); the sender's address only when the message was filed under a
+    customer (`customer_id`), and it is scrubbed when that customer is erased. The customer's
+    Message-ID threads our later emails about the ticket to their original message.
+    """
+
+    message_id = models.CharField(max_length=255)
+    source = models.CharField(max_length=32)  # "raw" or "anymail:<esp>"
+    status = models.CharField(
+        max_length=16, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    reason = models.CharField(max_length=64, blank=True)
+    sender = models.EmailField(max_length=254, blank=True)
+    # The customer the message was filed under (its address is scrubbed when it is erased).
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    ticket_number = models.BigIntegerField(null=True, blank=True)
+    attachments_kept = models.PositiveSmallIntegerField(default=0)
+    attachments_refused = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["tenant", "message_id"], name="notifications_inbound_msgid_uniq"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-received_at"], name="notif_inbound_time_idx"),
+            models.Index(fields=["tenant", "ticket_number"], name="notif_inbound_ticket_idx"),
+            models.Index(
+                fields=["tenant", "customer_id"],
+                condition=Q(customer_id__isnull=False),
+                name="notif_inbound_customer_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"inbound {self.public_id} ({self.status})"

@@ -10,6 +10,7 @@ notifications whatever the broker does (tenants.outbox).
 - invitees and new members; account emails (platform rows, no tenant).
 """
 
+from notifications.inbound.services import inbound_customer_scrub
 from notifications.models import (
     AccountEmailKind,
     EmailDelivery,
@@ -118,6 +119,15 @@ def customer_erased(envelope: Envelope) -> None:
         status=OutboxStatus.SUPPRESSED, last_error="the customer was erased"
     )
     rows.update(recipient=ERASED_RECIPIENT, subject="")
+
+
+def inbound_customer_erased(envelope: Envelope) -> None:
+    """Forget an erased customer's address in the log of received emails."""
+    customer = (
+        Customer.objects.select_related("tenant").filter(public_id=envelope.data["id"]).first()
+    )
+    if customer is not None:
+        inbound_customer_scrub(tenant=customer.tenant, customer=customer)
 
 
 # --- Members ----------------------------------------------------------------------------------
@@ -254,6 +264,8 @@ SUBSCRIPTIONS = (
     (CustomerErased, customer_erased),
     (TicketSlaBreached, ticket_sla_breached),
     (TicketEscalated, ticket_escalated),
+    # --- Inbound email
+    (CustomerErased, inbound_customer_erased),
 )
 
 

@@ -30,6 +30,7 @@ POLICY: dict[str, str] = {
     "tenant.update": Role.ADMIN,
     "member.manage": Role.ADMIN,
     "api_key.manage": Role.ADMIN,
+    "inbound.manage": Role.ADMIN,  # the inbound-email secret (integrations, like API keys)
     "tenant.delete": Role.OWNER,
     "owner.manage": Role.OWNER,
 }

@@ -34,8 +34,12 @@ ACTORS = (
 #   "object"   one object, looked up by its id: another tenant's is 404;
 #   "describe" OPTIONS (or HEAD where there is no GET) on an object route: never looks the
 #              object up, so it answers for a foreign object exactly what it answers for a
-#              missing one.
-ISOLATION_KINDS = frozenset({"tenant", "list", "create", "object", "describe"})
+#              missing one;
+#   "public"   a public route (PublicTenantAPIView, every method of it): no member credential
+#              counts there, so another tenant's member gets what an anonymous caller gets
+#              (and an unknown tenant is the standard 404); what its own credential opens is
+#              tested by its app's tests.
+ISOLATION_KINDS = frozenset({"tenant", "list", "create", "object", "describe", "public"})
 
 
 @dataclass(frozen=True)

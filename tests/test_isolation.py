@@ -10,6 +10,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from rest_framework.test import APIClient
 
 from notifications.models import EmailDelivery, Notification, NotificationPreference
 from tenants import services
@@ -40,10 +41,12 @@ def _describe_rows_break_the_rule():
     for (route, method), kind in ISOLATION.items():
         if method not in ("HEAD", "OPTIONS"):
             continue
-        if method == "HEAD" and (route, "GET") in ISOLATION:
+        kinds = {k for (name, m), k in ISOLATION.items() if name == route and m != method}
+        if kinds == {"public"}:
+            rule = "public"  # a public route is public in every method
+        elif method == "HEAD" and (route, "GET") in ISOLATION:
             rule = ISOLATION[(route, "GET")]
         else:
-            kinds = {k for (name, m), k in ISOLATION.items() if name == route and m != method}
             rule = "describe" if "object" in kinds else "tenant"
         if kind != rule:
             wrong[(route, method)] = (kind, rule)
@@ -172,7 +175,9 @@ def _expected_body(method):
 
 
 ROUTES = sorted(ISOLATION)
-ROUTE_NAMES = sorted({route for route, _ in ISOLATION})
+# Public routes answer another tenant's member like anyone (their own test below).
+PUBLIC_ROUTE_NAMES = sorted({route for (route, _), kind in ISOLATION.items() if kind == "public"})
+ROUTE_NAMES = sorted({route for route, _ in ISOLATION} - set(PUBLIC_ROUTE_NAMES))
 
 
 def _methods(route: str, *kinds: str) -> list[str]:
@@ -203,6 +208,33 @@ def test_another_tenants_paths_are_404_like_an_unknown_tenant_and_change_nothing
         seen[method] = [(r.status_code, _body(r)) for r in (foreign, unknown, by_key)]
 
     assert seen == {method: [(404, _expected_body(method))] * 3 for method in seen}
+    assert _snapshot(other_tenant) == before
+
+
+@pytest.mark.parametrize("route", PUBLIC_ROUTE_NAMES)
+def test_a_public_route_answers_another_tenants_member_like_anyone_and_changes_nothing(
+    route, two_tenants, tenant, other_tenant, api_client, api_key_client
+):
+    a, b = two_tenants
+    callers = {
+        "owner": api_client(a["owner"]),
+        "key": api_key_client(tenant, Role.ADMIN)[0],
+        "anonymous": APIClient(),
+    }
+    before = _snapshot(other_tenant)
+    seen, unknown = {}, {}
+
+    for method in _methods(route):
+        answers = {
+            name: _call(client, method, _url(other_tenant.slug, route, b), _body_for(route))
+            for name, client in callers.items()
+        }
+        seen[method] = {name: (r.status_code, r.content) for name, r in answers.items()}
+        missing = _call(callers["owner"], method, _url("no-such-tenant", route, b), None)
+        unknown[method] = (missing.status_code, _body(missing))
+
+    assert all(len(set(answers.values())) == 1 for answers in seen.values()), seen
+    assert unknown == {method: (404, _expected_body(method)) for method in unknown}
     assert _snapshot(other_tenant) == before
 
 

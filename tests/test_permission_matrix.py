@@ -146,7 +146,8 @@ def _fingerprint(tenant) -> str:
     digests = [
         _DIGEST.format(model._meta.db_table, "")
         for model in apps.get_models()
-        if issubclass(model, TenantModel) and model._meta.app_label in ("tenants", "tickets")
+        if issubclass(model, TenantModel)
+        and model._meta.app_label in ("tenants", "tickets", "notifications")
     ]
     digests += [
         _DIGEST.format(model._meta.db_table, " WHERE x.tenant_id = %(tenant)s")

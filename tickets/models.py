@@ -130,6 +130,10 @@ class Ticket(TenantModel):
         db_constraint=False,
         related_name="merged_from",
     )
+    # The number of the closed ticket this one follows up (a customer wrote again about it,
+    # DESIGN.md §6). A number, like every ticket reference of the API: numbers are never
+    # reused, and the link survives the original's deletion or an erasure (no personal data).
+    follow_up_of = models.BigIntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -2,7 +2,8 @@
 
 import json
 
-from rest_framework import parsers
+from django.conf import settings
+from rest_framework import exceptions, parsers
 from rest_framework.exceptions import ParseError
 
 
@@ -31,4 +32,25 @@ class JSONParser(parsers.JSONParser):
             ) from exc
         except RecursionError as exc:
             raise ParseError("JSON parse error - nested too deeply.") from exc
+        return data
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "Request body too large."
+    default_code = "request_too_large"
+
+
+class RawEmailParser(parsers.BaseParser):
+    """A raw email (`message/rfc822`: RFC 5322 bytes, headers and body as received), handed to
+    the view as bytes, unparsed. At most INBOUND_EMAIL_MAX_BYTES (413 above it, whether or not
+    the request declared its length)."""
+
+    media_type = "message/rfc822"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        limit = settings.INBOUND_EMAIL_MAX_BYTES
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise RequestTooLarge(f"Request body too large (limit {limit} bytes).")
         return data

@@ -97,7 +97,8 @@ class AutoSchema(openapi.AutoSchema):
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if self._in_tenant and self.method == "POST":
+        # Public routes (no authenticators) keep no idempotency records.
+        if self._in_tenant and self.method == "POST" and self.view.get_authenticators():
             parameters.append(IDEMPOTENCY_KEY)
             parameters.append(
                 OpenApiParameter(
@@ -141,8 +142,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.add(404)
         if self._in_tenant and self.method in _WRITES:
             codes.add(409)
-        if self._in_tenant and self.method == "POST":
-            codes.add(422)
+        if self._in_tenant and self.method == "POST" and authenticated:
+            codes.add(422)  # Idempotency-Key reuse
         if self._declares("if_match"):
             codes.add(412)
         return sorted(codes)

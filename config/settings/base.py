@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import BASE_DIR, email_settings, env
+from config.env import BASE_DIR, email_settings, env, prefixed_env
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=None)
@@ -168,19 +168,20 @@ OUTBOX_SWEEP_BATCH = 500  # rows re-sent per table and tenant per sweep
 EMAIL_URL = env("EMAIL_URL", default="consolemail://")
 FALLBACK_EMAIL_URL = env("FALLBACK_EMAIL_URL", default="")
 vars().update(email_settings(EMAIL_URL))
-# django-anymail: the ESP's API key (from EMAIL_URL above), and what authenticates its
-# webhooks (/anymail/<esp>/tracking/ and /inbound/): a basic-auth secret "user:password" and
-# the ESP's own signing key where it has one (e.g. MAILGUN_WEBHOOK_SIGNING_KEY).
-ANYMAIL = dict(vars().get("ANYMAIL", {}))
-for _name in ("WEBHOOK_SECRET", "MAILGUN_WEBHOOK_SIGNING_KEY", "POSTMARK_WEBHOOK_SECRET"):
-    if _value := env(f"ANYMAIL_{_name}", default=""):
-        ANYMAIL[_name] = _value
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tenantdesk <no-reply@tenantdesk.local>")
 # The domain of the Message-IDs we mint (replies quote them; inbound matching reads them back).
 EMAIL_MESSAGE_ID_DOMAIN = env("EMAIL_MESSAGE_ID_DOMAIN", default="tenantdesk.local")
 # Where a tenant's customers reply: the Reply-To of ticket emails ({slug} is the tenant's).
+# Inbound email through an ESP finds the tenant by this pattern in the envelope recipient.
 INBOUND_EMAIL_ADDRESS = env("INBOUND_EMAIL_ADDRESS", default="support+{slug}@tenantdesk.local")
+# The largest raw email the inbound endpoint takes (message/rfc822 bodies; 413 above it).
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# django-anymail: the ESP's API key from EMAIL_URL, plus every ANYMAIL_<NAME> variable of the
+# environment as <NAME>: what authenticates the providers' webhooks (/anymail/<esp>/tracking/
+# and /inbound/), ANYMAIL_WEBHOOK_SECRET="user:password" (basic auth) and the ESP's own signing
+# key where it has one (ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY=…). docs/email.md.
+ANYMAIL = {**vars().get("ANYMAIL", {}), **prefixed_env("ANYMAIL_")}
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

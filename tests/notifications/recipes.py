@@ -9,6 +9,8 @@ from notifications.models import (
     AccountEmail,
     EmailDelivery,
     EmailSuppression,
+    InboundEmail,
+    InboundSecret,
     Notification,
     NotificationPreference,
 )
@@ -39,3 +41,7 @@ notification_recipe = Recipe(
 preference_recipe = Recipe(
     NotificationPreference, kind="assigned_to_you", channel="email", enabled=False
 )
+inbound_email_recipe = Recipe(
+    InboundEmail, message_id=seq("<inbound", suffix="@mail.example.test>"), source="raw"
+)
+inbound_secret_recipe = Recipe(InboundSecret, secret_hash="0" * 64)

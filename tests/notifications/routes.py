@@ -9,7 +9,7 @@ never shows it, so its routes are 404 to every caller), delivery (a dead email d
 API keys have no inbox: 403 on the member's own routes.
 """
 
-from tests.route_table import Endpoint
+from tests.route_table import Endpoint, Route
 
 notification_list = Endpoint("notification-list", "notifications/")
 notification_detail = Endpoint("notification-detail", "notifications/{notification.public_id}/")
@@ -65,4 +65,29 @@ DELIVERY_ROUTES = [
     delivery_redeliver.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
 ]  # fmt: skip
 
-ROUTES = MEMBER_ROUTES + DELIVERY_ROUTES
+# --- Inbound email
+# The raw-MIME endpoint is public (PublicTenantAPIView): no member credential opens it, only
+# the tenant's inbound secret (tests/notifications/test_inbound_api.py), so every caller of
+# the matrix gets the same answer. Its isolation is tested there too ("public" rows).
+inbound_email = Endpoint(
+    "inbound-email",
+    "inbound-email/",
+    body={"raw": "From: a@example.test"},
+    attack_body={"raw": "From: a@example.test"},
+)
+inbound_email_secret = Endpoint("inbound-email-secret", "inbound-email/secret/", body={})
+
+# row(method, isolation kind, statuses for: owner, admin, supervisor, agent, viewer,
+#     key-admin, key-viewer, non-member, anonymous)
+INBOUND_ROUTES = [
+    inbound_email.row("POST",    "public",   (401, 401, 401, 401, 401, 401, 401, 401, 401)),
+    inbound_email.row("HEAD",    "public",   (405, 405, 405, 405, 405, 405, 405, 405, 405)),
+    inbound_email.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    inbound_email_secret.row("GET",     "tenant", (200, 200, 403, 403, 403, 200, 403, 404, 401)),
+    inbound_email_secret.row("POST",    "create", (201, 201, 403, 403, 403, 201, 403, 404, 401)),
+    inbound_email_secret.row("HEAD",    "tenant", (200, 200, 403, 403, 403, 200, 403, 404, 401)),
+    inbound_email_secret.row("OPTIONS", "tenant", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+]  # fmt: skip
+
+ROUTES: list[Route] = MEMBER_ROUTES + DELIVERY_ROUTES + INBOUND_ROUTES

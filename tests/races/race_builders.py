@@ -5,11 +5,15 @@ moment)."""
 import os
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
+from notifications.inbound.services import inbound_secret_rotate
+from notifications.models import InboundEmail, InboundSecret
 from tenants import services as tenant_services
 from tenants.models import ApiKey, AuditLogEntry, Role
+from tests.notifications.inbound_helpers import email
 from tests.races.race_harness import PII, Harness, Race, _media_root, exactly_one, one_wins
-from tickets.models import ExportJob
+from tickets.models import ExportJob, Ticket
 
 
 def _tenant_patch(h: Harness) -> Race:
@@ -250,4 +254,44 @@ def _export_vs_erase(h: Harness) -> Race:
         write=h.send("POST", f"{h.base}/exports/", {"filters": {}}),
         competitor=h.send("POST", f"{h.customer_url(world.customer)}erase/"),
         check=no_copy_left,
+    )
+
+
+# --- Inbound email ----------------------------------------------------------------------------
+
+
+def _inbound_email(h: Harness) -> Race:
+    """The same message delivered twice at once: filed once (the other is a duplicate)."""
+    h.round += 1
+    sender, msgid = f"ann{h.round}@example.test", f"<race-{h.round}@mail.example.test>"
+    raw = email(sender=sender, msgid=msgid)
+    _, secret = h.within(lambda: inbound_secret_rotate(tenant=h.tenant, actor=h.actor))
+
+    def post():
+        return APIClient().generic(
+            "POST",
+            f"{h.base}/inbound-email/",
+            raw,
+            "message/rfc822",
+            HTTP_AUTHORIZATION=f"Inbound-Secret {secret}",
+        )
+
+    def filed_once(write, competitor):
+        assert Ticket.objects.filter(requester__email=sender).count() == 1
+        assert InboundEmail.objects.filter(message_id=msgid).count() == 1
+
+    return Race(write=post, competitor=post, check=lambda w, c: h.within(lambda: filed_once(w, c)))
+
+
+def _inbound_secret_rotate(h: Harness) -> Race:
+    """Two rotations at once: both answer, one secret remains."""
+    url = f"{h.base}/inbound-email/secret/"
+
+    def one_secret(write, competitor):
+        assert InboundSecret.objects.count() == 1
+
+    return Race(
+        write=h.send("POST", url),
+        competitor=h.send("POST", url),
+        check=lambda w, c: h.within(lambda: one_secret(w, c)),
     )

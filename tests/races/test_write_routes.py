@@ -26,6 +26,8 @@ from tests.races.race_builders import (
     _customer_erase_vs_ticket_create,
     _customer_patch,
     _export_vs_erase,
+    _inbound_email,
+    _inbound_secret_rotate,
     _invitation_resend,
     _invitation_revoke,
     _invite,
@@ -153,6 +155,13 @@ HARNESS = [
           _preferences_patch, {200}, {200}),
     _case(("email-delivery-redeliver", "POST"), "the same redeliver",
           _redeliver, {202, 409}, {202, 409}),
+    # --- Inbound email
+    _case(("inbound-email", "POST"),
+          "the same message delivered again (creates; nothing to delete)", _inbound_email,
+          {202}, {202}),
+    _case(("inbound-email-secret", "POST"),
+          "the same POST (rotates; the secret is replaced, never deleted)",
+          _inbound_secret_rotate, {201}, {201}),
 ]  # fmt: skip
 
 

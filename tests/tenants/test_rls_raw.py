@@ -7,6 +7,8 @@ from django.db import IntegrityError, ProgrammingError, connections, transaction
 from notifications.models import (
     EmailDelivery,
     EmailSuppression,
+    InboundEmail,
+    InboundSecret,
     Notification,
     NotificationPreference,
 )
@@ -14,6 +16,8 @@ from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
 from tests.notifications.recipes import (
     email_delivery_recipe,
+    inbound_email_recipe,
+    inbound_secret_recipe,
     notification_recipe,
     preference_recipe,
     suppression_recipe,
@@ -53,9 +57,11 @@ RECIPES = {
     EmailSuppression: suppression_recipe,
     Notification: notification_recipe,
     NotificationPreference: preference_recipe,
+    InboundEmail: inbound_email_recipe,
+    InboundSecret: inbound_secret_recipe,
 }
-# How many rows a model gets per tenant (one counter row per tenant).
-QUANTITY = {TicketCounter: 1}
+# How many rows a model gets per tenant (one counter row and one inbound secret per tenant).
+QUANTITY = {TicketCounter: 1, InboundSecret: 1}
 TENANT_MODELS = sorted(
     (m for m in apps.get_models() if issubclass(m, TenantModel)), key=lambda m: m._meta.label
 )

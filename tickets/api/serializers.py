@@ -220,6 +220,11 @@ class TicketOutputSerializer(serializers.Serializer):
     merged_into = serializers.IntegerField(
         source="merged_into.number", default=None, allow_null=True
     )
+    follow_up_of = serializers.IntegerField(
+        allow_null=True,
+        help_text="The number of the closed ticket this one follows up (the customer wrote "
+        "again about it by email), or null.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()

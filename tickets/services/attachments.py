@@ -10,6 +10,7 @@ from django.db import transaction
 
 from tenants.access import Actor
 from tenants.models import Tenant
+from tenants.validation import boolean_check
 from tickets import history, workflow
 from tickets.exceptions import TicketClosedError
 from tickets.files import upload_check
@@ -34,8 +35,10 @@ def attachment_create(
     filename: str,
     content_type: str | None,
     comment: Comment | None = None,
+    from_customer: bool = False,
 ) -> Attachment:
-    """Store an uploaded file on a ticket (optionally on one of its comments).
+    """Store an uploaded file on a ticket (optionally on one of its comments); `from_customer`
+    marks a file the customer sent (inbound email), which erasing the customer removes.
 
     Checks, before anything is written, the upload policy (tickets.files.upload_check): not
     empty, at most ATTACHMENT_MAX_BYTES, a type of ATTACHMENT_CONTENT_TYPES whose leading
@@ -47,6 +50,7 @@ def attachment_create(
     (404, nothing stored) or waits and then removes this file with the ticket's others; bytes
     stored for a row that is not written are removed again.
     """
+    boolean_check("from_customer", from_customer)
     ticket = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
     if workflow.is_final(ticket.status):
         raise TicketClosedError("A closed ticket takes no attachments; open a follow-up ticket.")
@@ -72,6 +76,7 @@ def attachment_create(
                 sha256=upload.sha256,
                 storage_key=key,
                 uploaded_by=actor.user,
+                from_customer=from_customer,
             )
             TicketEvent.objects.bulk_create([_history(ticket, actor, attachment, added=True)])
         stored = True

@@ -111,9 +111,12 @@ def ticket_create(
     customer_email: str | None = None,
     customer_name: str = "",
     assignee: User | None = None,
+    follow_up_of: Ticket | None = None,
     **fields: Any,
 ) -> Ticket:
-    """Open a ticket for a customer (given, or found/created by email) with a new number.
+    """Open a ticket for a customer (given, or found/created by email) with a new number;
+    `follow_up_of` names the (closed) ticket it follows up, when a customer writes again about
+    one (inbound email).
 
     Raises ValidationError for a bad or unknown field before anything is written.
     """
@@ -121,6 +124,10 @@ def ticket_create(
         raise ValidationError({"requester": "Give either requester or customer_email."})
     if requester is not None and not isinstance(requester, Customer):
         raise ValidationError({"requester": "Must be a customer."})
+    if follow_up_of is not None and (
+        not isinstance(follow_up_of, Ticket) or follow_up_of.tenant_id != tenant.pk
+    ):
+        raise ValidationError({"follow_up_of": "Must be a ticket of this tenant."})
     rules = {
         **TICKET_CREATE_RULES,
         "subject": TICKET_UPDATE_RULES["subject"],
@@ -161,6 +168,7 @@ def ticket_create(
         subject=subject,
         requester=requester,
         assignee=assignee,
+        follow_up_of=follow_up_of.number if follow_up_of is not None else None,
         **fields,
     )
     _save(ticket)

@@ -1,0 +1,1 @@
+"""Inbound email, the email channel (services.py says what a message becomes)."""
