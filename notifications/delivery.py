@@ -71,6 +71,9 @@ def _ticket_email(row: EmailDelivery, tenant: Tenant) -> EmailMessage:
     if row.kind in CUSTOMER_KINDS:
         if requester.erased_at is not None or requester.pk != row.recipient_customer_id:
             raise Skip("the recipient is no longer the ticket's requester")
+        if requester.email != row.recipient:  # the address was corrected meanwhile
+            row.recipient = requester.email
+            row.save(update_fields=["recipient"])
     elif not Membership.objects.filter(
         tenant=tenant, user_id=row.recipient_user_id, is_active=True
     ).exists():

@@ -1,16 +1,17 @@
 """Email providers: the primary (EMAIL_URL) and an optional fallback (FALLBACK_EMAIL_URL), and
 which failures fail over.
 
-A transient failure of the primary — it is down, times out, answers 4xx over SMTP, 5xx or 429
-over an ESP's API, rejects our credentials — tries the fallback at once. A refusal of the
-recipient or of the message itself never fails over (the other provider would refuse it too,
-and sending one person's mail through two providers hurts deliverability); it is final.
+Any failure of the primary but a refused recipient — it is down, times out, answers 4xx, refuses
+our credentials, our sender or the message — tries the fallback at once, and if that fails too
+the outbox retries later. A refused recipient never fails over (the other provider would refuse
+it too, and one person's mail through two providers hurts deliverability): it is final.
 """
 
 import smtplib
 from dataclasses import dataclass
 
-from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
@@ -66,19 +67,14 @@ def _smtp_code(error: smtplib.SMTPException) -> int | None:
 
 
 def is_refusal(error: Exception) -> bool:
-    """True when the recipient or the message was refused for good (no failover, no retry)."""
+    """True when the recipient was refused for good (no failover, no retry). Anything else —
+    the provider down, slow, refusing our credentials, our sender or the message — is the
+    provider's trouble: the fallback is tried, then the outbox retries."""
     if isinstance(error, AnymailRecipientsRefused | AnymailInvalidAddress):
         return True
-    if isinstance(error, AnymailAPIError):
-        status = getattr(error, "status_code", None)
-        return status is not None and 400 <= status < 500 and status not in (401, 403, 408, 429)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         # Every recipient refused; 4xx codes are "try later", 5xx are final.
         return all(code >= 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPConnectError):
-        return False  # the provider's trouble, not the message's
-    if isinstance(error, smtplib.SMTPResponseException):
-        return (_smtp_code(error) or 0) >= 500
     return False
 
 
@@ -93,6 +89,8 @@ def send(message: EmailMessage) -> tuple[str, str]:
         )
         try:
             message.send()
+        except SoftTimeLimitExceeded:
+            raise  # out of time: no fallback now; the outbox records the attempt and retries
         except Exception as error:
             if is_refusal(error):
                 raise PermanentError(f"{provider.name} refused: {_describe(error)}") from error

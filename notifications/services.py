@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import ConflictError
+from config.errors import ConflictError, NotFoundError
 from notifications.models import (
     Channel,
     EmailDelivery,
@@ -98,7 +98,11 @@ REDELIVERABLE = (OutboxStatus.FAILED, OutboxStatus.DEAD, OutboxStatus.SUPPRESSED
 def email_delivery_redeliver(*, tenant: Tenant, actor: Actor, delivery: EmailDelivery):
     """Send a failed, dead or suppressed email again (a fresh series of attempts; a
     suppression still applies when it is sent). Audited."""
-    delivery = EmailDelivery.objects.select_for_update().get(tenant=tenant, pk=delivery.pk)
+    delivery = (
+        EmailDelivery.objects.select_for_update().filter(tenant=tenant, pk=delivery.pk).first()
+    )
+    if delivery is None:  # purged meanwhile
+        raise NotFoundError()
     if delivery.status == OutboxStatus.SENT:
         raise DeliveryAlreadySentError("This email was sent; it is not sent twice.")
     if delivery.status not in REDELIVERABLE:

@@ -10,6 +10,8 @@ notifications whatever the broker does (tenants.outbox).
 - invitees and new members; account emails (platform rows, no tenant).
 """
 
+from django.utils import timezone
+
 from notifications.inbound.services import inbound_customer_scrub
 from notifications.models import (
     AccountEmailKind,
@@ -42,6 +44,7 @@ from tickets.events import (
 from tickets.models import Comment, Customer, Status, Ticket
 
 ERASED_RECIPIENT = "erased@erased.invalid"
+ERASED_ERROR = "the customer was erased"
 
 # --- Customers (the requester) ----------------------------------------------------------------
 
@@ -109,16 +112,20 @@ def comment_created(envelope: Envelope) -> None:
 
 
 def customer_erased(envelope: Envelope) -> None:
-    """Forget an erased customer's address and subjects in the email log; unsent emails to
-    them are not sent."""
+    """Forget an erased customer in the email log: their address, the subjects of emails about
+    their tickets (to anyone), the errors that may quote the address; unsent emails to them
+    are never sent."""
     customer = Customer.objects.filter(public_id=envelope.data["id"]).first()
     if customer is None:
         return
-    rows = EmailDelivery.objects.filter(recipient_customer_id=customer.pk)
-    rows.filter(status=OutboxStatus.PENDING).update(
-        status=OutboxStatus.SUPPRESSED, last_error="the customer was erased"
+    now = timezone.now()
+    theirs = EmailDelivery.objects.filter(recipient_customer_id=customer.pk)
+    theirs.filter(status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.SUPPRESSED, last_error=ERASED_ERROR, finished_at=now, updated_at=now
     )
-    rows.update(recipient=ERASED_RECIPIENT, subject="")
+    theirs.exclude(last_error=ERASED_ERROR).update(last_error="")
+    theirs.update(recipient=ERASED_RECIPIENT, subject="", updated_at=now)
+    EmailDelivery.objects.filter(ticket_number__in=envelope.data["tickets"]).update(subject="")
 
 
 def inbound_customer_erased(envelope: Envelope) -> None:

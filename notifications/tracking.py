@@ -12,6 +12,7 @@ import uuid
 
 from django.utils import timezone
 
+from notifications.inbound.esp import webhook_authenticated
 from notifications.models import EmailDelivery, EmailSuppression, SuppressionReason
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -49,14 +50,17 @@ def _delivery(event) -> EmailDelivery | None:
 def email_tracking_record(*, tenant: Tenant, event, esp_name: str) -> EmailDelivery | None:
     """Record one tracking event in `tenant` (idempotent: a replay changes nothing)."""
     row = _delivery(event)
+    if row is None:  # not an email of ours in this tenant: nothing to record or suppress
+        return None
     event_type = str(event.event_type)
-    if row is not None and event_type in TRACKED and row.tracking_status != event_type:
+    if event_type in TRACKED and row.tracking_status != event_type:
         row.tracking_status = event_type
         row.tracking_at = event.timestamp or timezone.now()
         row.save(update_fields=["tracking_status", "tracking_at"])
     reason = SUPPRESSING.get(event_type)
-    recipient = (event.recipient or (row.recipient if row else "") or "").strip().lower()
-    if reason is not None and recipient:
+    recipient = (event.recipient or row.recipient or "").strip().lower()
+    # Only the address the email went to: an event cannot suppress anyone else.
+    if reason is not None and recipient == row.recipient:
         _, created = EmailSuppression.objects.get_or_create(
             email=recipient,
             defaults={
@@ -71,7 +75,15 @@ def email_tracking_record(*, tenant: Tenant, event, esp_name: str) -> EmailDeliv
 
 
 def tracking_received(sender, event, esp_name, **kwargs) -> None:
-    """anymail.signals.tracking receiver: find the tenant, record the event there."""
+    """anymail.signals.tracking receiver: find the tenant, record the event there. Events of
+    a webhook nobody authenticated (an ESP that does not sign, without ANYMAIL_WEBHOOK_SECRET)
+    are dropped: anyone could otherwise suppress a tenant's customers."""
+    if not webhook_authenticated(esp_name):
+        logger.error(
+            "email.tracking_unauthenticated",
+            extra={"provider": esp_name, "hint": "set ANYMAIL_WEBHOOK_SECRET"},
+        )
+        return
     slug = (event.metadata or {}).get("tenant")
     tenant = Tenant.objects.filter(slug=str(slug), is_active=True).first() if slug else None
     if tenant is None:

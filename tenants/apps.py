@@ -22,6 +22,7 @@ class TenantsConfig(AppConfig):
             _grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role"
         )
         from tenants import (
+            checks,  # noqa: F401  (registers the delivery timing checks)
             domain_events,  # noqa: F401  (registers the event contracts)
             tasks_base,  # noqa: F401  (registers the Celery signal handlers)
         )

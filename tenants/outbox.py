@@ -115,12 +115,29 @@ def _claimable(now: datetime) -> Q:
 def outbox_claim(model: type[Row], *, row_id: int) -> Row | None:
     """Lock the row if it is due (pending, or its lease expired) and take it: status sending,
     one more attempt, a lease. None when another worker holds it or it is not due. Call inside
-    a transaction; the claim holds from its commit."""
+    a transaction of its own: the claim holds from its commit.
+
+    A row whose lease expired after its last allowed attempt is `dead` instead (returned with
+    that status): a message that kills its worker — out of memory, the hard time limit — is
+    not tried for ever."""
     now = timezone.now()
     manager = model._default_manager
     row = manager.select_for_update(skip_locked=True).filter(_claimable(now), pk=row_id).first()
     if row is None:
         return None
+    if row.status == OutboxStatus.SENDING and row.attempts >= model.outbox_max_attempts:
+        row.status, row.lease_until, row.finished_at, row.updated_at = (
+            OutboxStatus.DEAD,
+            None,
+            now,
+            now,
+        )
+        row.last_error = (
+            f"the worker delivering it stopped mid-way (killed or timed out), "
+            f"{row.attempts} attempts"
+        )
+        row.save(update_fields=["status", "lease_until", "finished_at", "updated_at", "last_error"])
+        return row
     row.status = OutboxStatus.SENDING
     row.attempts += 1
     row.lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
@@ -194,8 +211,9 @@ def outbox_deliver(
     prepare: Callable[[Row], Any],
     send: Callable[[Row, Any], dict | None],
 ) -> str | None:
-    """Deliver one outbox row: claim it, `prepare(row)` (reads and rendering, inside the claim's
-    transaction and the row's tenant), `send(row, prepared)` outside any transaction (the I/O),
+    """Deliver one outbox row: claim it (committed), `prepare(row)` (reads and rendering, in a
+    transaction of its own, inside the row's tenant), `send(row, prepared)` outside any
+    transaction (the I/O),
     then record the outcome. `send` returns fields to store on the row (a provider's message
     id). Returns the row's new status, or None when there was nothing to do (not due, or
     another worker has it).
@@ -203,10 +221,12 @@ def outbox_deliver(
     Raising `TransientError`, `PermanentError` or `Skip` from either step reports the outcome;
     any other exception is recorded as a transient failure (bounded, then dead) and logged —
     the row stays visible, never stuck."""
+    # The claim commits on its own, so the attempt counts even if preparing kills the worker.
     with _scope(model, tenant_id):
         row = outbox_claim(model, row_id=row_id)
-        if row is None:
-            return None
+    if row is None or row.status == OutboxStatus.DEAD:
+        return row and row.status
+    with _scope(model, tenant_id):
         try:
             # A savepoint: a database error while preparing still lets the outcome be recorded.
             with transaction.atomic():
@@ -230,9 +250,10 @@ def _finish_failed(row: OutboxRow, error: Exception) -> str:
     if not isinstance(error, DeliveryError):
         logger.exception("outbox.delivery_error", extra={"table": row._meta.label, "row": row.pk})
     else:
+        # The error text stays on the row (it may name a recipient): not in the log.
         logger.info(
             "outbox.delivery_failed",
-            extra={"table": row._meta.label, "row": row.pk, "status": status, "error": text},
+            extra={"table": row._meta.label, "row": row.pk, "status": status},
         )
     _record(row, status=status, error=text)
     return status
@@ -265,9 +286,20 @@ def outbox_sweep_hook(hook: Callable[..., int]) -> Callable[..., int]:
     return hook
 
 
+def _sweepable(now: datetime) -> Q:
+    # What the claim would take, except rows whose first message may still be on its way.
+    grace = now - timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    first_message_lost = Q(attempts__gt=0) | Q(created_at__lte=grace)
+    return (Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & first_message_lost) | Q(
+        status=OutboxStatus.SENDING, lease_until__lt=now
+    )
+
+
 def outbox_due(model: type[OutboxRow], *, limit: int) -> Iterator[OutboxRow]:
-    """Rows of `model` to send again now: due, or leased by a worker that is gone."""
-    due = model._default_manager.filter(_claimable(timezone.now())).order_by("next_attempt_at")
+    """Rows of `model` to send again now: a retry whose time came, a first attempt whose
+    message looks lost (older than OUTBOX_SWEEP_GRACE_SECONDS), or a row leased by a worker
+    that is gone."""
+    due = model._default_manager.filter(_sweepable(timezone.now())).order_by("next_attempt_at")
     return iter(
         due.only("pk", *(["tenant_id"] if issubclass(model, TenantOutboxRow) else []))[:limit]
     )

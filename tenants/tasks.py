@@ -38,7 +38,7 @@ def idempotency_purge_tenant_task(*, tenant_id: int) -> int:
 
 @shared_task
 def outbox_sweep_task() -> int:
-    """Re-send the platform's due outbox rows, and fan out one sweep per active tenant."""
+    """Re-send the platform's due outbox rows, and fan out one sweep per tenant."""
     from django.db import transaction
 
     from tenants.models import Tenant
@@ -46,10 +46,9 @@ def outbox_sweep_task() -> int:
 
     with transaction.atomic():
         count = outbox_sweep()
-    tenant_ids = list(
-        Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
-    )
-    for tenant_id in tenant_ids:
+    # Deactivated tenants too: their rows end suppressed ("the tenant is deactivated") instead
+    # of waiting to go out weeks late if the tenant comes back.
+    for tenant_id in Tenant.objects.order_by("pk").values_list("pk", flat=True):
         outbox_sweep_tenant_task.delay(tenant_id=tenant_id)
     return count
 

@@ -160,6 +160,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 OUTBOX_TASK_TIME_LIMIT = 60
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_SWEEP_BATCH = 500  # rows re-sent per table and tenant per sweep
+# A row never tried yet is left to its own message this long before the sweep sends another
+# (a backlog in the queue is not made longer by duplicates).
+OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=60)
 
 # --- Email ---------------------------------------------------------------------------------
 # The primary provider (EMAIL_URL) and the fallback used when it fails transiently

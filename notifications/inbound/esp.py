@@ -62,7 +62,9 @@ def inbound_recipient_tenants(envelope_recipient: str | None) -> list[Tenant]:
     return list(tenants.values())
 
 
-def _authenticated(esp_name: str) -> bool:
+def webhook_authenticated(esp_name: str) -> bool:
+    """Whether anymail authenticated this ESP's webhook call: the ESP signs every call, or a
+    basic-auth WEBHOOK_SECRET is configured (anymail then refuses calls without it)."""
     return esp_name in SIGNED_ESPS or bool(getattr(settings, "ANYMAIL", {}).get("WEBHOOK_SECRET"))
 
 
@@ -71,7 +73,7 @@ def inbound_email_received(sender, event: AnymailInboundEvent, esp_name: str, **
     recipient maps to. Messages that cannot be filed are dropped and logged (the ESP retrying
     them would not help); a database failure propagates, so the ESP retries later."""
     log = {"esp": esp_name, "esp_event_id": event.event_id}
-    if not _authenticated(esp_name):
+    if not webhook_authenticated(esp_name):
         logger.error(
             "inbound email dropped: the %s webhook is not authenticated (set "
             "ANYMAIL_WEBHOOK_SECRET)",

@@ -30,8 +30,10 @@ EMAIL_ERRORS = (MessageError, ValueError, LookupError, TypeError, IndexError, At
 # is still recognised) or one too long to store (the digest of the id). Never threaded to.
 SYNTHETIC_ID_DOMAIN = "inbound.invalid"
 MESSAGE_ID_MAX_LENGTH = 255
-_MSG_ID = re.compile(r"<([^<>\s]{1,998})>")
-_BARE_MSG_ID = re.compile(r"^[^<>\s]{1,998}$")
+# Printable ASCII only (RFC 5322 msg-id): no NUL or other control character ever reaches the
+# database or the References of our own emails.
+_MSG_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,998})>")
+_BARE_MSG_ID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]{1,998}$")
 _SUBJECT_NUMBER = re.compile(r"\[#(\d{1,18})\]")
 # Ids read from In-Reply-To and References (a long thread's References is trimmed).
 MAX_REFERENCED_IDS = 50

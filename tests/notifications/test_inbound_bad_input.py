@@ -63,6 +63,9 @@ CASES = {
     + b"\r\n\r\nx\r\n",
     "long-message-id": HEAD + b"Message-ID: <" + b"i" * 2000 + b"@x.test>\r\n\r\nx\r\n",
     "garbage-message-id": HEAD + b"Message-ID: <<>> <a b> \x00\r\n\r\nx\r\n",
+    "nul-in-message-id": HEAD + b"Message-ID: <a\x00b@x.test>\r\n\r\nx\r\n",
+    "nul-in-references": HEAD
+    + b"In-Reply-To: <c\x00d@x.test>\r\nReferences: <e\x01f@x.test>\r\n\r\nx\r\n",
     "path-in-filename": HEAD
     + b'Subject: x\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
     + _multipart(

@@ -3,7 +3,7 @@ emails to them are never sent; a reset asked for an unknown address sends nothin
 
 import pytest
 
-from notifications.models import AccountEmail
+from notifications.models import AccountEmail, EmailDelivery
 from tenants import services as tenant_services
 from tenants.access import Actor
 from tenants.context import tenant_context
@@ -57,3 +57,37 @@ def test_a_reset_for_an_unknown_address_sends_nothing_and_says_why(
         "no active account for this email",
     )
     assert mailoutbox == []
+
+
+def test_erasure_also_clears_subjects_sent_to_the_team_and_errors_naming_the_address(
+    tenant, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    admin, agent = member(Role.ADMIN), member(Role.AGENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = make_ticket(
+            tenant, customer_email="carol@example.test", subject="My secret problem"
+        )
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
+        from tickets import services
+
+        services.ticket_update(
+            tenant=tenant,
+            actor=Actor(user=admin.user, role=Role.ADMIN),
+            ticket=ticket,
+            assignee=agent.user,
+        )
+        EmailDelivery.objects.filter(kind="ticket_received").update(
+            last_error="SMTPRecipientsRefused: {'carol@example.test': (450, 'busy')}"
+        )
+
+    with tenant_context(tenant):
+        customer_erase(
+            tenant=tenant,
+            actor=Actor(user=admin.user, role=Role.ADMIN),
+            customer=Customer.objects.get(email="carol@example.test"),
+        )
+
+    log = str([(r.recipient, r.subject, r.last_error) for r in deliveries(tenant)])
+    assert "secret problem" not in log
+    assert "carol" not in log
+    assert {r.kind for r in deliveries(tenant)} == {"ticket_received", "assigned_to_you"}

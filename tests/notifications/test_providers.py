@@ -5,7 +5,7 @@ import smtplib
 
 import pytest
 import requests
-from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
 
 from notifications import providers
 from tenants.context import tenant_context
@@ -68,14 +68,18 @@ TRANSIENT = [
     pytest.param(_api_error(503), id="esp-503"),
     pytest.param(_api_error(429), id="esp-429"),
     pytest.param(_api_error(None), id="esp-no-response"),
+    # The provider refusing our sender or the message (a misconfigured primary): the other
+    # provider may well take it.
+    pytest.param(smtplib.SMTPSenderRefused(553, b"sender not verified", "x"), id="sender-553"),
+    pytest.param(smtplib.SMTPDataError(554, b"account suspended"), id="smtp-data-554"),
+    pytest.param(_api_error(400), id="esp-400"),
 ]
 REFUSALS = [
     pytest.param(
         smtplib.SMTPRecipientsRefused({"x@example.test": (550, b"no such user")}), id="rcpt-550"
     ),
-    pytest.param(smtplib.SMTPDataError(554, b"rejected as spam"), id="smtp-data-554"),
     pytest.param(AnymailRecipientsRefused("all recipients refused"), id="anymail-refused"),
-    pytest.param(_api_error(400), id="esp-400"),
+    pytest.param(AnymailInvalidAddress("not an address"), id="anymail-invalid-address"),
 ]
 
 
@@ -163,3 +167,14 @@ def test_an_esp_fallback_goes_through_anymail(settings):
     assert fallback.backend == "anymail.backends.mailgun.EmailBackend"
     assert fallback.name == "fallback:anymail.mailgun"
     assert fallback.kwargs["api_key"] == "key-123"
+
+
+def test_running_out_of_time_is_not_a_failover(primary_fails, row, mailoutbox):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    primary_fails(SoftTimeLimitExceeded())
+
+    status = deliver(row)
+
+    assert status == "pending"  # recorded, retried later; the fallback was not started
+    assert mailoutbox == []

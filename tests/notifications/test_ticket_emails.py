@@ -7,7 +7,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.events import publish
 from tenants.models import Role
-from tests.notifications.helpers import deliveries, kinds
+from tests.notifications.helpers import deliver, deliveries, kinds
 from tests.tickets.helpers import make_ticket
 from tickets import services
 from tickets.events import TicketEscalated, TicketSlaBreached
@@ -245,3 +245,15 @@ def test_customer_text_cannot_write_a_header(tenant, committed, mailoutbox):
     assert "\n" not in email.subject and "\r" not in email.subject
     assert email.from_email.endswith("<no-reply@tenantdesk.local>")
     assert email.recipients() == ["carol@example.test"]
+
+
+def test_a_corrected_customer_address_gets_the_email_not_the_old_one(tenant, mailoutbox):
+    ticket = make_ticket(tenant, customer_email="old@example.test")
+    with tenant_context(tenant):
+        Customer.objects.filter(pk=ticket.requester_id).update(email="new@example.test")
+    [row] = deliveries(tenant)
+
+    deliver(row)
+
+    assert [m.to for m in mailoutbox] == [["new@example.test"]]
+    assert deliveries(tenant)[0].recipient == "new@example.test"

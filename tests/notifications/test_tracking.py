@@ -163,3 +163,42 @@ def test_a_sent_email_carries_the_metadata_its_events_come_back_with(tenant, mem
     [email] = mailoutbox
     assert email.metadata == {"tenant": tenant.slug, "delivery": str(row.public_id)}
     assert email.tags == ["member_added"]
+
+
+def test_an_unauthenticated_provider_webhook_suppresses_no_one(client, tenant, row, settings):
+    # Postmark does not sign its webhooks: without a basic-auth secret anyone could call it.
+    settings.ANYMAIL = {}
+    forged = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "Email": row.recipient,
+        "MessageID": "abc",
+        "Metadata": {"tenant": tenant.slug, "delivery": str(row.public_id)},
+    }
+
+    response = client.post(
+        "/anymail/postmark/tracking/", json.dumps(forged), content_type="application/json"
+    )
+
+    assert response.status_code == 200  # anymail answers; our handler drops it
+    assert _suppressed(tenant) == []
+    assert deliveries(tenant)[0].tracking_status == ""
+
+
+def test_an_event_cannot_suppress_an_address_the_email_did_not_go_to(client, tenant, row):
+    event = _event(row, tenant, "complained")
+    event["recipient"] = "someone.else@example.test"
+
+    _post(client, _signed(event))
+
+    assert _suppressed(tenant) == []
+
+
+def test_an_event_for_an_unknown_delivery_suppresses_no_one(client, tenant, row):
+    event = _event(row, tenant, "complained")
+    event["user-variables"]["delivery"] = str(uuid.uuid4())
+    event["message"]["headers"]["message-id"] = "unknown@mailgun.test"
+
+    _post(client, _signed(event))
+
+    assert _suppressed(tenant) == []

@@ -268,8 +268,10 @@ def enqueued(monkeypatch):
 
 def test_the_sweep_resends_due_rows_and_expired_leases_only(tenant, other_tenant, enqueued):
     now = timezone.now()
-    due = _row(tenant, next_attempt_at=now - timedelta(seconds=1))
+    lost = _row(tenant, created_at=now - timedelta(minutes=2), next_attempt_at=now)
+    retry = _row(tenant, attempts=2, next_attempt_at=now - timedelta(seconds=1))
     orphaned = _row(tenant, status="sending", lease_until=now - timedelta(seconds=1))
+    _row(tenant, next_attempt_at=now)  # written just now: its own message is on its way
     _row(tenant, next_attempt_at=now + timedelta(minutes=5))  # a retry not due yet
     _row(tenant, status="sending", lease_until=now + timedelta(minutes=1))  # a live worker
     for status in ("sent", "failed", "dead", "suppressed"):
@@ -281,14 +283,13 @@ def test_the_sweep_resends_due_rows_and_expired_leases_only(tenant, other_tenant
 
     task = "notifications.tasks.email_delivery_send_task"
     assert sorted(enqueued, key=lambda c: c[1]["row_id"]) == [
-        (task, {"row_id": due.pk, "tenant_id": tenant.pk}),
-        (task, {"row_id": orphaned.pk, "tenant_id": tenant.pk}),
+        (task, {"row_id": row.pk, "tenant_id": tenant.pk}) for row in (lost, retry, orphaned)
     ]
-    assert count >= 2  # and whatever the sweep hooks re-sent (none here)
+    assert count >= 3  # and whatever the sweep hooks re-sent (none here)
 
 
 def test_the_platform_sweep_resends_account_emails(db, enqueued):
-    due = account_email_recipe.make(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    due = account_email_recipe.make(created_at=timezone.now() - timedelta(minutes=2))
     account_email_recipe.make(status="sent")
 
     outbox.outbox_sweep()
@@ -338,3 +339,50 @@ def test_platform_rows_are_kept_a_week(db):
 
     assert list(AccountEmail.objects.values_list("pk", flat=True)) == [recent.pk]
     assert old.pk != recent.pk
+
+
+def test_a_row_whose_worker_died_after_its_last_attempt_ends_dead(tenant):
+    row = _row(
+        tenant, status="sending", attempts=6, lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    steps = Steps()
+
+    status = _deliver(tenant, row, steps)
+
+    row = _fresh(tenant, row)
+    assert status == "dead" == row.status
+    assert row.last_error.startswith("the worker delivering it stopped mid-way")
+    assert (row.attempts, steps.prepared) == (6, [])
+
+
+def test_the_claim_counts_even_when_preparing_kills_the_worker(tenant):
+    row = _row(tenant)
+
+    class WorkerKilled(BaseException):  # what a SIGKILL looks like from here: nothing runs on
+        pass
+
+    def killed(claimed):
+        raise WorkerKilled
+
+    with pytest.raises(WorkerKilled):
+        outbox_deliver(
+            EmailDelivery, row_id=row.pk, tenant_id=tenant.pk, prepare=killed, send=Steps().send
+        )
+
+    row = _fresh(tenant, row)
+    assert (row.status, row.attempts) == ("sending", 1)  # the lease will expire; counted
+
+
+def test_a_deactivated_tenants_rows_end_suppressed(tenant, member, mailoutbox):
+    from tenants.models import Role
+
+    person = member(Role.AGENT)
+    row = _row(tenant, kind="member_added", recipient=person.user.email, recipient_user=person.user)
+    tenant.is_active = False
+    tenant.save(update_fields=["is_active"])
+
+    from tests.notifications.helpers import deliver
+
+    assert deliver(row) == "suppressed"
+    assert _fresh(tenant, row).last_error == "the tenant is deactivated"
+    assert mailoutbox == []

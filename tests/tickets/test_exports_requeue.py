@@ -88,12 +88,20 @@ def test_a_lost_export_is_written_after_the_sweep(tenant, django_capture_on_comm
     assert (job.pk, job.status, job.row_count) == (lost.pk, "done", 1)
 
 
-def test_the_sweep_fans_out_over_active_tenants_only(tenant, other_tenant, monkeypatch):
+def test_the_sweep_fans_out_over_every_tenant_and_leaves_inactive_exports_alone(
+    tenant, other_tenant, monkeypatch, sent
+):
     other_tenant.is_active = False
     other_tenant.save(update_fields=["is_active"])
+    _job(other_tenant)
     fanned = []
     monkeypatch.setattr(outbox_sweep_tenant_task, "delay", lambda **kwargs: fanned.append(kwargs))
 
     outbox_sweep_task()
+    with tenant_context(other_tenant):
+        requeued = export_jobs_requeue(tenant=other_tenant)
 
-    assert fanned == [{"tenant_id": tenant.pk}]
+    # Every tenant's outbox is swept (a deactivated one's emails end suppressed there); its
+    # export jobs wait until it is active again.
+    assert fanned == [{"tenant_id": tenant.pk}, {"tenant_id": other_tenant.pk}]
+    assert (requeued, sent) == (0, [])

@@ -226,6 +226,8 @@ def export_jobs_requeue(*, tenant: Tenant) -> int:
     Safe to repeat: a job that a worker is running is locked and skipped by the task (SKIP
     LOCKED), a finished one is left alone, so a second message never exports twice.
     """
+    if not tenant.is_active:  # a deactivated tenant's exports wait until it is back
+        return 0
     cutoff = timezone.now() - timedelta(seconds=settings.EXPORT_REQUEUE_AFTER_SECONDS)
     job_ids = list(
         ExportJob.objects.filter(
