@@ -5,7 +5,10 @@ retries) and runs its body inside tenant_context(); a task without one fails ins
 running unscoped (research/tenancy.md §5.4).
 """
 
+import contextlib
+import importlib
 import logging
+import threading
 import time
 
 from celery import Task, signals
@@ -133,11 +136,24 @@ def _send(task_name: str, kwargs: dict, *, robust: bool) -> None:
         logger.warning("task.enqueue_failed", extra={"task": task_name}, exc_info=True)
 
 
+_import_lock = threading.Lock()
+
+
 def task_by_name(task_name: str):
     """The registered task `task_name`. A web process has not imported every app's tasks
-    module (a worker has): run Celery's autodiscovery once when the name is still unknown."""
+    module (a worker has): import the task's module when the name is still unknown — under a
+    lock, so a second thread asking meanwhile waits for the module instead of finding a
+    half-registered app (then Celery's autodiscovery, for a task named apart from its
+    module)."""
     from celery import current_app
 
-    if task_name not in current_app.tasks:
-        current_app.loader.import_default_modules()
-    return current_app.tasks[task_name]
+    tasks = current_app.tasks
+    if task_name not in tasks:
+        with _import_lock:
+            if task_name not in tasks:
+                module = task_name.rpartition(".")[0]
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(module)
+            if task_name not in tasks:
+                current_app.loader.import_default_modules()
+    return tasks[task_name]

@@ -119,6 +119,8 @@ class Ticket(TenantModel):
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     sla_breached = models.BooleanField(default=False)
     sla_paused = models.BooleanField(default=False)
+    # The SLA clock's stops: [[stopped_at, resumed_at or null], …] in ISO 8601 (tickets/sla.py).
+    sla_pauses = models.JSONField(default=list, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

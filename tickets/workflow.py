@@ -6,6 +6,7 @@ work) the pause rules and escalation — so the rules exist once.
 
 from datetime import datetime
 
+from tickets import sla
 from tickets.exceptions import InvalidStatusTransitionError
 from tickets.models import Status, Ticket
 
@@ -51,6 +52,7 @@ def _stamp(ticket: Ticket, old: str, new: str, now: datetime) -> None:
     elif old == Status.RESOLVED:  # reopened
         ticket.resolved_at = None
     ticket.sla_paused = new in SLA_PAUSED
+    sla.pauses_update(ticket, old, new, now)
 
 
 def move(ticket: Ticket, new_status: str, *, now: datetime) -> None:

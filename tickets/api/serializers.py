@@ -1,6 +1,7 @@
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,6 +12,7 @@ from tenants.context import current_tenant_id
 from tenants.models import User
 from tenants.permissions import roles_with
 from tickets.models import Channel, Customer, Priority, Status, Tier
+from tickets.sla import sla_remaining
 from tickets.validation import (
     COMMENT_BODY_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -190,10 +192,32 @@ class TicketAssignInputSerializer(InputSerializer):
 
 
 class SlaSerializer(serializers.Serializer):
-    first_response_due_at = serializers.DateTimeField(allow_null=True)
-    resolution_due_at = serializers.DateTimeField(allow_null=True)
+    first_response_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null once met, and while the clock is stopped (pending)."
+    )
+    resolution_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null while the clock is stopped (pending)."
+    )
+    first_response_remaining_minutes = serializers.SerializerMethodField(
+        help_text="Business minutes left (negative: overdue by that much); null once met."
+    )
+    resolution_remaining_minutes = serializers.SerializerMethodField(
+        help_text="Business minutes left (negative: overdue by that much); null once resolved."
+    )
     breached = serializers.BooleanField(source="sla_breached")
     paused = serializers.BooleanField(source="sla_paused")
+
+    def _remaining(self, ticket) -> dict:
+        cache = self.context.setdefault("sla_remaining", {})
+        if ticket.pk not in cache:
+            cache[ticket.pk] = sla_remaining(ticket, now=self.context.get("now") or timezone.now())
+        return cache[ticket.pk]
+
+    def get_first_response_remaining_minutes(self, ticket) -> float | None:
+        return self._remaining(ticket)["first_response"]
+
+    def get_resolution_remaining_minutes(self, ticket) -> float | None:
+        return self._remaining(ticket)["resolution"]
 
 
 class TicketOutputSerializer(serializers.Serializer):

@@ -135,7 +135,8 @@ class BenchRows:
         "id", "tenant_id", "public_id", "number", "subject", "description", "status",
         "priority", "category", "channel", "requester_id", "assignee_id", "tags", "metadata",
         "external_id", "escalated", "escalation_level", "first_response_due_at",
-        "resolution_due_at", "sla_breached", "sla_paused", "first_response_at", "resolved_at",
+        "resolution_due_at", "sla_breached", "sla_paused", "sla_pauses", "first_response_at",
+        "resolved_at",
         "closed_at", "merged_into_id", "version", "created_at", "updated_at",
     )  # fmt: skip
     COMMENT_COLUMNS = (
@@ -317,6 +318,7 @@ class BenchRows:
                 ts(res_due),
                 "t" if breached else "f",
                 "t" if status == "pending" else "f",
+                "[]",  # the clock's stops: none recorded for generated history
                 NULL if first_response is None else ts(first_response),
                 NULL if resolved is None else ts(resolved),
                 NULL if closed is None else ts(closed),

@@ -65,6 +65,7 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
             "closed_at",
             "resolved_at",
             "sla_paused",
+            "sla_pauses",
             "merged_into",
             "version",
             "updated_at",

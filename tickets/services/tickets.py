@@ -27,6 +27,7 @@ from tickets.selectors import (
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
+from tickets.sla import sla_refresh
 from tickets.validation import (
     CUSTOMER_RULES,
     TICKET_CREATE_RULES,
@@ -171,6 +172,7 @@ def ticket_create(
         follow_up_of=follow_up_of.number if follow_up_of is not None else None,
         **fields,
     )
+    sla_refresh(ticket)
     _save(ticket)
     TicketEvent.objects.bulk_create([history.ticket_opened(ticket, actor)])
     ticket_created_publish(tenant=tenant, actor=actor, ticket=ticket)
@@ -249,6 +251,8 @@ def ticket_update_locked(
         before[field] = old
     if not before:
         return ticket
+    if {"status", "priority"} & before.keys():
+        sla_refresh(ticket)
     ticket.version += 1
     _save(ticket)
     TicketEvent.objects.bulk_create(rows)
