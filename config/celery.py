@@ -28,6 +28,11 @@ app.conf.beat_schedule = {
         "task": "tenants.tasks.outbox_sweep_task",
         "schedule": crontab(minute="*"),
     },
+    # * * * * *  — SLA breaches and escalations (fan-out per active tenant)
+    "sla-sweep": {
+        "task": "tickets.tasks.sla_sweep_task",
+        "schedule": crontab(minute="*"),
+    },
     # 23 4 * * *  — delete finished outbox rows past retention (platform, then per tenant)
     "outbox-purge": {
         "task": "tenants.tasks.outbox_purge_task",

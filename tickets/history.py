@@ -45,6 +45,11 @@ def first_response(ticket: Ticket, actor: Actor, at: datetime) -> TicketEvent:
     return _row(ticket, actor, "first_response_at", None, at.isoformat())
 
 
+def sla_breached(ticket: Ticket, actor: Actor, target: str, due_at: datetime) -> TicketEvent:
+    """The ticket missed an SLA target (`first_response` or `resolution`) due at `due_at`."""
+    return _row(ticket, actor, f"{target}_breached_at", None, due_at.isoformat())
+
+
 def merged_into(source: Ticket, actor: Actor, target: Ticket) -> TicketEvent:
     """The source ticket was merged into `target`."""
     return _row(source, actor, "merged_into", None, target.number)

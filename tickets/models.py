@@ -121,6 +121,11 @@ class Ticket(TenantModel):
     sla_paused = models.BooleanField(default=False)
     # The SLA clock's stops: [[stopped_at, resumed_at or null], …] in ISO 8601 (tickets/sla.py).
     sla_pauses = models.JSONField(default=list, blank=True)
+    # When each target was missed (set once, by the breach sweep), and when the ticket was
+    # escalated for waiting unassigned too long (once).
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    unassigned_escalated_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -160,6 +165,33 @@ class Ticket(TenantModel):
             models.Index(fields=["tenant", "-updated_at"], name="tickets_ticket_updated_idx"),
             models.Index(fields=["tenant", "assignee"], name="tickets_ticket_assignee_idx"),
             models.Index(fields=["tenant", "requester"], name="tickets_ticket_requester_idx"),
+            # The breach sweep's candidates only (tickets/services/sla.py): running clocks
+            # that have not breached yet.
+            models.Index(
+                fields=["tenant", "first_response_due_at"],
+                condition=Q(
+                    first_response_at__isnull=True,
+                    first_response_breached_at__isnull=True,
+                    first_response_due_at__isnull=False,
+                ),
+                name="tickets_ticket_fr_due_idx",
+            ),
+            models.Index(
+                fields=["tenant", "resolution_due_at"],
+                condition=Q(
+                    resolution_breached_at__isnull=True,
+                    resolution_due_at__isnull=False,
+                    status__in=["open", "in_progress"],
+                ),
+                name="tickets_ticket_res_due_idx",
+            ),
+            models.Index(
+                fields=["tenant", "created_at"],
+                condition=Q(
+                    status="open", assignee__isnull=True, unassigned_escalated_at__isnull=True
+                ),
+                name="tickets_ticket_unassigned_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,3 +38,26 @@ def export_files_expire_tenant_task(*, tenant_id: int) -> int:
     from tickets.services.exports import export_files_expire
 
     return export_files_expire(tenant=Tenant.objects.get(pk=tenant_id))
+
+
+@shared_task
+def sla_sweep_task() -> int:
+    """Fan out the SLA breach and escalation sweep, one task per active tenant."""
+    from tenants.models import Tenant
+
+    tenant_ids = list(
+        Tenant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    )
+    for tenant_id in tenant_ids:
+        sla_sweep_tenant_task.delay(tenant_id=tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(base=TenantTask)
+def sla_sweep_tenant_task(*, tenant_id: int) -> dict:
+    """Store one tenant's due SLA breaches and escalate them (each once)."""
+    from tenants.models import Tenant
+    from tickets.services.sla import sla_sweep
+
+    result = sla_sweep(tenant=Tenant.objects.get(pk=tenant_id))
+    return {"breached": result.breached, "escalated": result.escalated}

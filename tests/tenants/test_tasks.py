@@ -30,6 +30,7 @@ ALLOWED_GLOBAL_TASKS = {
     "tickets.tasks.export_files_expire_task",  # fan-out as well
     "tenants.tasks.outbox_sweep_task",  # platform outbox rows, then fan-out per tenant
     "tenants.tasks.outbox_purge_task",  # the same
+    "tickets.tasks.sla_sweep_task",  # fan-out per active tenant
 }
 
 

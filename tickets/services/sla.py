@@ -1,0 +1,178 @@
+"""The SLA sweeps (DESIGN.md §6): find the tickets that just missed a target, or waited
+unassigned too long, and escalate each exactly once.
+
+Runs every minute per tenant (tickets.tasks.sla_sweep_task). Candidates come through the
+partial indexes of running, not-yet-breached clocks, so a sweep reads only tickets that are
+due; each is locked (SKIP LOCKED: two sweeps at once share the work, never do it twice), its
+state re-checked under the lock, and the breach stored with its time before anything is
+published. A target breaches once; the escalation it causes happens once.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants import events
+from tenants.access import SYSTEM
+from tenants.models import Tenant
+from tickets import history
+from tickets.events import TicketEscalated, TicketSlaBreached, ticket_changed_publish
+from tickets.models import Priority, Status, Ticket, TicketEvent
+from tickets.sla import sla_refresh
+
+# One level up; critical stays critical.
+NEXT_PRIORITY = {
+    Priority.LOW: Priority.MEDIUM,
+    Priority.MEDIUM: Priority.HIGH,
+    Priority.HIGH: Priority.CRITICAL,
+    Priority.CRITICAL: Priority.CRITICAL,
+}
+RUNNING = (Status.OPEN, Status.IN_PROGRESS)
+
+
+def _first_response_due(now: datetime) -> Q:
+    return Q(
+        first_response_at__isnull=True,
+        first_response_breached_at__isnull=True,
+        first_response_due_at__isnull=False,
+        first_response_due_at__lte=now,
+    )
+
+
+def _resolution_due(now: datetime) -> Q:
+    return Q(
+        resolution_breached_at__isnull=True,
+        resolution_due_at__isnull=False,
+        resolution_due_at__lte=now,
+        status__in=RUNNING,
+    )
+
+
+def _unassigned_too_long(tenant: Tenant, now: datetime) -> Q:
+    hours = tenant.effective_settings["unassigned_escalation_hours"]
+    return Q(
+        status=Status.OPEN,
+        assignee__isnull=True,
+        unassigned_escalated_at__isnull=True,
+        created_at__lte=now - timedelta(hours=hours),
+    )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    breached: int
+    escalated: int
+
+
+def _escalate(ticket: Ticket, *, tenant: Tenant, reason: str, rows: list, before: dict) -> None:
+    """Raise the (locked) ticket one priority level, mark it escalated, record and publish."""
+    old = {f: getattr(ticket, f) for f in ("priority", "escalated", "escalation_level")}
+    ticket.priority = NEXT_PRIORITY[ticket.priority]
+    ticket.escalated = True
+    ticket.escalation_level += 1
+    for field, old_value in old.items():
+        new_value = getattr(ticket, field)
+        if old_value != new_value:
+            rows.append(history.field_changed(ticket, SYSTEM, field, old_value, new_value))
+            before.setdefault(field, old_value)
+    events.publish(
+        TicketEscalated(
+            number=ticket.number,
+            priority=ticket.priority,
+            escalation_level=ticket.escalation_level,
+            reason=reason,
+        ),
+        tenant=tenant,
+        actor=SYSTEM,
+    )
+
+
+def _newly_breached(ticket: Ticket, now: datetime) -> list[tuple[str, datetime]]:
+    """The targets of the ticket whose running clock is past due and not yet breached."""
+    due = []
+    for target, running in (
+        ("first_response", ticket.first_response_at is None),
+        ("resolution", ticket.status in RUNNING),
+    ):
+        due_at = getattr(ticket, f"{target}_due_at")
+        already = getattr(ticket, f"{target}_breached_at") is not None
+        if running and not already and due_at is not None and due_at <= now:
+            due.append((target, due_at))
+    return due
+
+
+def _breach(ticket: Ticket, *, tenant: Tenant, target: str, due: datetime, now, rows) -> None:
+    setattr(ticket, f"{target}_breached_at", now)
+    ticket.sla_breached = True
+    rows.append(history.sla_breached(ticket, SYSTEM, target, due))
+    events.publish(
+        TicketSlaBreached(
+            number=ticket.number,
+            target=target,
+            due_at=due.isoformat().replace("+00:00", "Z"),
+            priority=ticket.priority,
+        ),
+        tenant=tenant,
+        actor=SYSTEM,
+    )
+
+
+def _sweep_one(ticket: Ticket, *, tenant: Tenant, now: datetime) -> tuple[int, int]:
+    """Breach and escalate one locked ticket as its state says, once: (breaches, escalations).
+
+    One incident escalates once. A breach raises the priority one level; the running clocks
+    then follow the new priority, and a target that is past due under it is recorded as
+    breached now too (it is) without a second escalation. A ticket that waited unassigned too
+    long escalates once for that, unless a breach escalated it in the same sweep."""
+    rows: list[TicketEvent] = []
+    before: dict = {}
+    breaches = _newly_breached(ticket, now)
+    for target, due in breaches:
+        _breach(ticket, tenant=tenant, target=target, due=due, now=now, rows=rows)
+    hours = tenant.effective_settings["unassigned_escalation_hours"]
+    waited_unassigned = (
+        ticket.status == Status.OPEN
+        and ticket.assignee_id is None
+        and ticket.unassigned_escalated_at is None
+        and ticket.created_at <= now - timedelta(hours=hours)
+    )
+    if waited_unassigned:
+        ticket.unassigned_escalated_at = now  # consumed, whichever rule escalates
+    if not breaches and not waited_unassigned:
+        return 0, 0  # picked as a candidate, but nothing is due under the lock
+    reason = "sla_breached" if breaches else "unassigned"
+    _escalate(ticket, tenant=tenant, reason=reason, rows=rows, before=before)
+    sla_refresh(ticket)  # the priority went up: the running clocks' due times follow
+    followed = _newly_breached(ticket, now)
+    for target, due in followed:
+        _breach(ticket, tenant=tenant, target=target, due=due, now=now, rows=rows)
+    ticket.version += 1
+    ticket.save()
+    TicketEvent.objects.bulk_create(rows)
+    changed = [field for field in ("priority", "escalation_level", "escalated") if field in before]
+    ticket_changed_publish(
+        tenant=tenant, actor=SYSTEM, ticket=ticket, changed=changed, before=before
+    )
+    return len(breaches) + len(followed), 1
+
+
+@transaction.atomic
+def sla_sweep(*, tenant: Tenant, now: datetime | None = None, limit: int = 500) -> SweepResult:
+    """Store every breach due in `tenant` by `now` (published once as ticket.sla_breached),
+    escalate each breach and each ticket unassigned for too long (ticket.escalated, once).
+    Tickets another sweep holds are skipped (it handles them)."""
+    now = now or timezone.now()
+    candidates = (
+        Ticket.objects.filter(tenant=tenant)
+        .filter(_first_response_due(now) | _resolution_due(now) | _unassigned_too_long(tenant, now))
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")[:limit]
+    )
+    breached = escalated = 0
+    for ticket in candidates:
+        b, e = _sweep_one(ticket, tenant=tenant, now=now)
+        breached, escalated = breached + b, escalated + e
+    return SweepResult(breached=breached, escalated=escalated)
