@@ -9,11 +9,13 @@ them to DRF's filter backend (the query parameters of the schema, the browsable 
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
 from config.api.filters import StrictBooleanFilter, StrictIsoDateTimeFilter
@@ -67,6 +69,26 @@ class CustomerFilter(TenantFilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
 
 
+SLA_STATES = ("at_risk", "breached", "met")
+SLA_AT_RISK_WITHIN = timedelta(hours=1)
+
+
+def sla_due_before(moment, *, inclusive: bool = False) -> Q:
+    """Tickets with a running SLA clock due before `moment` (or at it, when inclusive)."""
+    lookup = "lte" if inclusive else "lt"
+    first_response = Q(
+        first_response_at__isnull=True,
+        first_response_due_at__isnull=False,
+        **{f"first_response_due_at__{lookup}": moment},
+    )
+    resolution = Q(
+        status__in=[Status.OPEN, Status.IN_PROGRESS],
+        resolution_due_at__isnull=False,
+        **{f"resolution_due_at__{lookup}": moment},
+    )
+    return first_response | resolution
+
+
 _UUID = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 ASSIGNEE_PATTERN = f"^(me|none|{_UUID})$"
 
@@ -82,6 +104,11 @@ class TicketFilter(TenantFilterSet):
     requester = django_filters.UUIDFilter(field_name="requester__public_id")
     urgent = StrictBooleanFilter(method="filter_urgent")
     breached = StrictBooleanFilter(field_name="sla_breached")
+    # A running SLA clock (first response or resolution) due before this time.
+    due_before = StrictIsoDateTimeFilter(method="filter_due_before")
+    sla_state = django_filters.ChoiceFilter(
+        choices=[(state, state) for state in SLA_STATES], method="filter_sla_state"
+    )
     escalated = StrictBooleanFilter()
     created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -92,7 +119,8 @@ class TicketFilter(TenantFilterSet):
         model = Ticket
         fields = [
             "status", "priority", "channel", "category", "tag", "assignee", "requester",
-            "urgent", "breached", "escalated", "created_after", "created_before", "search",
+            "urgent", "breached", "due_before", "sla_state", "escalated", "created_after",
+            "created_before", "search",
         ]  # fmt: skip
 
     def filter_tag(self, queryset, name, value):
@@ -117,6 +145,26 @@ class TicketFilter(TenantFilterSet):
             return queryset.filter(assignee__public_id=value)
         except ValidationError as exc:
             raise ValidationError({"assignee": ["Use a user id, 'me' or 'none'."]}) from exc
+
+    def filter_due_before(self, queryset, name, value):
+        return queryset.filter(sla_due_before(value))
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "enum": list(SLA_STATES),
+            "description": "at_risk: not breached, a running clock due within the hour (or "
+            "past due, not yet swept); breached: a target was missed; met: resolved or "
+            "closed without a breach.",
+        }
+    )
+    def filter_sla_state(self, queryset, name, value):
+        if value == "breached":
+            return queryset.filter(sla_breached=True)
+        if value == "met":
+            return queryset.filter(status__in=[Status.RESOLVED, Status.CLOSED], sla_breached=False)
+        soon = timezone.now() + SLA_AT_RISK_WITHIN
+        return queryset.filter(sla_due_before(soon, inclusive=True), sla_breached=False)
 
     def filter_urgent(self, queryset, name, value):
         return queryset.filter(URGENT_Q) if value else queryset.exclude(URGENT_Q)

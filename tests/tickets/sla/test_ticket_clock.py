@@ -141,3 +141,76 @@ def test_remaining_minutes_count_down_and_go_negative(tenant, minutes, expected)
     left = sla_remaining(_stored(tenant, ticket), now=_at(minutes))
 
     assert (left["first_response"], left["resolution"]) == expected
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sla_world(tenant, member):
+    """At T0 + 3 h: a critical ticket past its first response (unswept), a high one due at
+    T0 + 4 h (in the hour: at risk), a medium one far off, a resolved one in time (met), a
+    breached one, and a pending one (clock stopped)."""
+    agent = member(Role.AGENT)
+    with time_machine.travel(T0, tick=False):
+        made = {
+            "overdue": make_ticket(tenant, priority="critical", assignee=agent.user),
+            "soon": make_ticket(tenant, priority="high", assignee=agent.user),
+            "far": make_ticket(tenant, priority="medium", assignee=agent.user),
+            "met": make_ticket(tenant, priority="low", status="resolved"),
+            "waiting": make_ticket(tenant, priority="critical", status="pending"),
+        }
+        made["breached"] = make_ticket(tenant, priority="low", assignee=agent.user)
+    with tenant_context(tenant):
+        Ticket.objects.filter(pk=made["breached"].pk).update(sla_breached=True)
+    return {ticket.number: name for name, ticket in made.items()}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sla_state=at_risk", {"overdue", "soon"}),
+        ("sla_state=breached", {"breached"}),
+        ("sla_state=met", {"met"}),
+        ("due_before=2026-12-01T13:30:00Z", {"overdue", "soon"}),
+        ("due_before=2026-12-01T09:30:00Z", set()),
+        ("due_before=2026-12-05T00:00:00Z", {"overdue", "soon", "far", "breached"}),
+    ],
+)
+def test_sla_filters(tenant, member, api_client, sla_world, query, expected):
+    client = api_client(member(Role.VIEWER))
+
+    with time_machine.travel(_at(180), tick=False):
+        response = client.get(f"/api/v1/t/{tenant.slug}/tickets/?{query}&page_size=100")
+
+    assert response.status_code == 200, response.content
+    assert {sla_world[row["number"]] for row in response.json()["results"]} == expected
+
+
+@pytest.mark.parametrize("query", ["sla_state=late", "due_before=tomorrow"])
+def test_bad_sla_filters_are_a_400(tenant, member, api_client, query):
+    response = api_client(member(Role.VIEWER)).get(f"/api/v1/t/{tenant.slug}/tickets/?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["errors"]
+
+
+def test_the_sla_object_shows_the_clock(tenant, member, api_client):
+    with time_machine.travel(T0, tick=False):
+        ticket = make_ticket(tenant, priority="critical")
+
+    with time_machine.travel(_at(90), tick=False):
+        body = (
+            api_client(member(Role.VIEWER))
+            .get(f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/")
+            .json()
+        )
+
+    assert body["sla"] == {
+        "first_response_due_at": "2026-12-01T10:00:00Z",
+        "resolution_due_at": "2026-12-01T13:00:00Z",
+        "first_response_remaining_minutes": -30.0,
+        "resolution_remaining_minutes": 150.0,
+        "breached": False,
+        "paused": False,
+    }
