@@ -78,3 +78,32 @@ def test_invitation_email_goes_through_a_real_worker(
     )
     assert accepted.status_code == 201, accepted.content
     assert Membership.objects.filter(tenant=tenant, user__email="newcomer@example.test").exists()
+
+
+def test_the_sla_sweep_runs_through_a_real_worker(real_worker, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.context import tenant_context
+    from tests.tickets.helpers import make_ticket
+    from tickets.models import Ticket
+    from tickets.tasks import sla_sweep_task
+
+    ticket = make_ticket(tenant, priority="high")
+    with tenant_context(tenant):  # opened five hours ago: its first response was due at 4 h
+        Ticket.objects.filter(pk=ticket.pk).update(
+            created_at=timezone.now() - timedelta(hours=5),
+            first_response_due_at=timezone.now() - timedelta(hours=1),
+        )
+
+    sla_sweep_task.delay()  # the beat job: fans out to the tenant's sweep on the worker
+
+    def escalated():
+        with tenant_context(tenant):
+            return Ticket.objects.get(pk=ticket.pk).escalation_level == 1
+
+    assert _wait_for(escalated), "the worker did not escalate the ticket"
+    with tenant_context(tenant):
+        stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.priority, stored.sla_breached) == ("critical", True)
