@@ -24,6 +24,7 @@ POLICY: dict[str, str] = {
     "customer.gdpr": Role.ADMIN,  # export everything held, erase
     "audit.read": Role.SUPERVISOR,
     "ticket.escalations": Role.SUPERVISOR,  # is notified of SLA breaches and escalations
+    "member.availability": Role.SUPERVISOR,  # another member's (anyone may set their own)
     "notification.read": Role.VIEWER,  # one's own in-app notifications and preferences
     "notification.deliveries": Role.SUPERVISOR,  # the tenant's email delivery log
     "admin.access": Role.SUPERVISOR,  # the Django admin, scoped to one tenant

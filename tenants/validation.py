@@ -192,6 +192,7 @@ def tenant_settings_check(field: str, value: Any) -> dict[str, Any]:
         "assignment_strategy": lambda f, v: choice_check(f, v, ASSIGNMENT_STRATEGIES),
         "unassigned_escalation_hours": _escalation_hours_check,
         "help_center_enabled": boolean_check,
+        "auto_assign": boolean_check,
     }
     try:
         return fields_clean(value, rules)

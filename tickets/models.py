@@ -96,6 +96,19 @@ class TicketCounter(TenantModel):
         ]
 
 
+class AssignmentCursor(TenantModel):
+    """Where round-robin assignment stands in a tenant (one row, locked per automatic pick, so
+    concurrent picks take turns: even and race-free)."""
+
+    last_user_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["tenant"], name="tickets_assigncursor_tenant_uniq"),
+        ]
+
+
 class Ticket(TenantModel):
     number = models.BigIntegerField()
     subject = models.CharField(max_length=255)

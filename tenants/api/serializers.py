@@ -104,6 +104,11 @@ class TenantSettingsSerializer(InputSerializer):
         min_value=1, max_value=720, required=False
     )
     help_center_enabled = serializers.BooleanField(required=False)
+    auto_assign = serializers.BooleanField(
+        required=False,
+        help_text="New tickets without an assignee are assigned by assignment_strategy "
+        "(when it is an automatic one).",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,12 +183,19 @@ class MemberUpdateInputSerializer(InputSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
+class MemberAvailabilityInputSerializer(InputSerializer):
+    is_available = serializers.BooleanField()
+
+
 class MemberOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     user = UserOutputSerializer()
     role = serializers.CharField()
     is_senior = serializers.BooleanField()
     is_active = serializers.BooleanField()
+    is_available = serializers.BooleanField(
+        help_text="Takes new tickets from automatic assignment."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -17,6 +17,7 @@ TENANT_SETTINGS_DEFAULTS: dict = {
     "assignment_strategy": "manual",
     "unassigned_escalation_hours": 48,
     "help_center_enabled": True,
+    "auto_assign": False,
 }
 
 
@@ -79,6 +80,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     is_senior = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    # Takes new tickets from automatic assignment (off: away, on leave, at capacity).
+    is_available = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -28,7 +28,12 @@ from tenants.services.invitations import (
     invitation_revoke,
     invitation_token_issue,
 )
-from tenants.services.members import member_add, member_remove, member_update
+from tenants.services.members import (
+    member_add,
+    member_availability_set,
+    member_remove,
+    member_update,
+)
 from tenants.services.tenants import tenant_create, tenant_delete, tenant_update
 
 __all__ = [
@@ -50,6 +55,7 @@ __all__ = [
     "invitation_revoke",
     "invitation_token_issue",
     "member_add",
+    "member_availability_set",
     "member_remove",
     "member_update",
     "password_reset_confirm",

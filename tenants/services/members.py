@@ -19,7 +19,7 @@ from tenants.permissions import has_capability
 from tenants.selectors import owner_count, tenant_get_for_update
 from tenants.services.api_keys import api_key_revoke_created_by
 from tenants.services.audit import audit_log_record
-from tenants.validation import MEMBER_UPDATE_RULES, fields_clean
+from tenants.validation import MEMBER_UPDATE_RULES, boolean_check, fields_clean
 
 _MEMBER_FIELDS = ("role", "is_senior", "is_active")
 
@@ -148,6 +148,36 @@ def member_update(
         api_key_revoke_created_by(
             tenant=tenant, actor=actor, user=membership.user, reason="creator_demoted"
         )
+    return membership
+
+
+@transaction.atomic
+def member_availability_set(
+    *, tenant: Tenant, actor: Actor, membership: Membership, is_available: Any
+) -> Membership:
+    """Mark a member available for automatic assignment, or not: the member themselves, or a
+    supervisor and above. Audited. Raises ValidationError (not a boolean),
+    PermissionDeniedError (someone else's, without the role), NotFoundError (removed)."""
+    fields_clean({"is_available": is_available}, {"is_available": boolean_check})
+    is_self = actor.user is not None and membership.user_id == actor.user.pk
+    if not is_self and not has_capability(actor.role, "member.availability"):
+        raise PermissionDeniedError("Only the member or a supervisor can change availability.")
+    tenant_get_for_update(tenant=tenant)  # membership changes take turns per tenant
+    membership = _reload(membership)
+    if membership.is_available == is_available:
+        return membership
+    membership.is_available = is_available
+    membership.save(update_fields=["is_available", "updated_at"])
+    audit_log_record(
+        tenant=tenant,
+        actor=actor,
+        action="member.availability_changed",
+        target_type="member",
+        target_id=str(membership.public_id),
+        target_label=membership.user.email,
+        before={"is_available": not is_available},
+        after={"is_available": is_available},
+    )
     return membership
 
 

@@ -72,6 +72,14 @@ def _member_patch(h: Harness) -> Race:
     return Race(write=h.send("PATCH", url, {"role": "viewer"}), competitor=h.delete(url))
 
 
+def _member_availability(h: Harness) -> Race:
+    url = _member_target(h)
+    return Race(
+        write=h.send("POST", f"{url}availability/", {"is_available": False}),
+        competitor=h.delete(url),
+    )
+
+
 def _member_delete(h: Harness) -> Race:
     url = _member_target(h)
     return Race(write=h.delete(url), competitor=h.delete(url), check=exactly_one(204))

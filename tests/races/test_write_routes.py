@@ -31,6 +31,7 @@ from tests.races.race_builders import (
     _invitation_resend,
     _invitation_revoke,
     _invite,
+    _member_availability,
     _member_delete,
     _member_patch,
     _merge,
@@ -146,6 +147,8 @@ HARNESS = [
     _case(("export-list", "POST"),
           "an erase of a customer it exports (export jobs are records, never deleted)",
           _export_vs_erase, {202}, {200}),
+    _case(("member-availability", "POST"), "DELETE of the member", _member_availability,
+          {200, 404}, {204}),
     # Notifications: nothing to delete through the API; each races the write it meets.
     _case(("notification-read", "POST"), "read-all of the same member (the same row)",
           _notification_read, {200}, {200}),

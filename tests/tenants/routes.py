@@ -30,6 +30,12 @@ member_detail = Endpoint(
     body={"role": "viewer"},
     attack_body={"role": "owner"},
 )
+member_availability = Endpoint(
+    "member-availability",
+    "members/{member.public_id}/availability/",
+    body={"is_available": False},
+    attack_body={"is_available": False},
+)
 invitation_list = Endpoint(
     "invitation-list",
     "invitations/",
@@ -71,6 +77,11 @@ ROUTES = [
     member_detail.row("DELETE",  "object",   (204, 204, 403, 403, 403, 204, 403, 404, 401)),
     member_detail.row("HEAD",    "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
     member_detail.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    # Another member's availability: supervisors and above (and admin keys); one's own: anyone
+    # (tests/tenants/test_member_availability.py).
+    member_availability.row("POST",    "object",   (200, 200, 200, 403, 403, 200, 403, 404, 401)),
+    member_availability.row("HEAD",    "describe", (405, 405, 405, 405, 405, 405, 405, 404, 401)),
+    member_availability.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
 
     invitation_list.row("GET",     "list",     (200, 200, 403, 403, 403, 200, 403, 404, 401)),
     invitation_list.row("POST",    "create",   (201, 201, 403, 403, 403, 201, 403, 404, 401)),

@@ -24,6 +24,7 @@ from tests.notifications.recipes import (
 )
 from tests.tenants.recipes import audit_entry_recipe, idempotency_record_recipe
 from tests.tickets.recipes import (
+    assignment_cursor_recipe,
     attachment_recipe,
     comment_recipe,
     customer_recipe,
@@ -33,6 +34,7 @@ from tests.tickets.recipes import (
     ticket_recipe,
 )
 from tickets.models import (
+    AssignmentCursor,
     Attachment,
     Comment,
     Customer,
@@ -48,6 +50,7 @@ RECIPES = {
     IdempotencyRecord: idempotency_record_recipe,
     Customer: customer_recipe,
     TicketCounter: ticket_counter_recipe,
+    AssignmentCursor: assignment_cursor_recipe,
     Ticket: ticket_recipe,
     Comment: comment_recipe,
     TicketEvent: ticket_event_recipe,
@@ -61,7 +64,7 @@ RECIPES = {
     InboundSecret: inbound_secret_recipe,
 }
 # How many rows a model gets per tenant (one counter row and one inbound secret per tenant).
-QUANTITY = {TicketCounter: 1, InboundSecret: 1}
+QUANTITY = {TicketCounter: 1, InboundSecret: 1, AssignmentCursor: 1}
 TENANT_MODELS = sorted(
     (m for m in apps.get_models() if issubclass(m, TenantModel)), key=lambda m: m._meta.label
 )

@@ -64,8 +64,8 @@ TENANT_BAD = [
     ),
     (
         "settings",
-        {"assignment_strategy": "round_robin"},
-        'assignment_strategy: "round_robin" is not a valid choice.',
+        {"assignment_strategy": "seniors_first"},
+        'assignment_strategy: "seniors_first" is not a valid choice.',
     ),
 ]
 

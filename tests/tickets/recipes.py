@@ -6,6 +6,7 @@ import uuid
 from model_bakery.recipe import Recipe, foreign_key, seq
 
 from tickets.models import (
+    AssignmentCursor,
     Attachment,
     Comment,
     Customer,
@@ -17,6 +18,7 @@ from tickets.models import (
 
 customer_recipe = Recipe(Customer, email=seq("customer", suffix="@example.test"), name=seq("C "))
 ticket_counter_recipe = Recipe(TicketCounter, last_number=0)
+assignment_cursor_recipe = Recipe(AssignmentCursor)
 ticket_recipe = Recipe(
     Ticket, number=seq(1000), subject=seq("Subject "), requester=foreign_key(customer_recipe)
 )

@@ -128,8 +128,6 @@ def test_assign_null_unassigns(tenant, client, tickets_url, agent):
 @pytest.mark.parametrize(
     "body",
     [
-        pytest.param({"strategy": "round_robin"}, id="round-robin-not-yet"),
-        pytest.param({"strategy": "least_loaded"}, id="least-loaded-not-yet"),
         pytest.param({"strategy": "manual"}, id="manual-needs-an-assignee"),
         pytest.param({"strategy": "bogus"}, id="unknown"),
         pytest.param({}, id="empty"),

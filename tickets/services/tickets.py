@@ -24,6 +24,7 @@ from tickets.selectors import (
     ticket_get_for_update,
     ticket_list_for_update,
 )
+from tickets.services.assignment import STRATEGIES, NoCandidateError, assignee_pick
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
@@ -172,11 +173,29 @@ def ticket_create(
         follow_up_of=follow_up_of.number if follow_up_of is not None else None,
         **fields,
     )
+    if assignee is None:
+        ticket.assignee = _auto_assignee(tenant, ticket)
     sla_refresh(ticket)
     _save(ticket)
     TicketEvent.objects.bulk_create([history.ticket_opened(ticket, actor)])
     ticket_created_publish(tenant=tenant, actor=actor, ticket=ticket)
     return ticket
+
+
+def _auto_assignee(tenant: Tenant, ticket: Ticket) -> User | None:
+    """The assignee the tenant's automatic strategy picks for a new ticket, when the tenant
+    has auto-assignment on; None when it is off, manual, or no one is available (the ticket
+    is created unassigned: creating never fails for want of an agent)."""
+    settings = tenant.effective_settings
+    if not settings["auto_assign"] or settings["assignment_strategy"] not in STRATEGIES:
+        return None
+    try:
+        with transaction.atomic():
+            return assignee_pick(
+                tenant=tenant, ticket=ticket, strategy=settings["assignment_strategy"]
+            )
+    except NoCandidateError:
+        return None
 
 
 def _later(field: str, value: Any) -> Any:
@@ -262,10 +281,9 @@ def ticket_update_locked(
     return ticket
 
 
-# Automatic strategies this build can run: none yet (the SLA/assignment work adds round_robin
-# and least_loaded, with the code that picks for them). "manual" is a person choosing, so it
-# cannot pick anyone by itself: a manual assignment names the assignee.
-ASSIGNMENT_STRATEGIES: tuple[str, ...] = ()
+# Automatic strategies this build can run (tickets/services/assignment.py). "manual" is a
+# person choosing, so it cannot pick anyone by itself: a manual assignment names the assignee.
+ASSIGNMENT_STRATEGIES: tuple[str, ...] = STRATEGIES
 
 
 @transaction.atomic
@@ -277,16 +295,18 @@ def ticket_assign(
     assignee: User | None = None,
     strategy: str | None = None,
 ) -> Ticket:
-    """Assign a ticket to a member (or unassign with None).
+    """Assign a ticket to a member (or unassign with None), or let `strategy` pick one
+    (round_robin, least_loaded; critical tickets to senior agents first).
 
-    `strategy` is the seam for automatic assignment (round-robin, least-loaded, seniors
-    first), which the SLA/assignment work fills in; today only explicit assignees exist.
-    """
+    Raises ValidationError on strategy (manual, unknown, no one available) or assignee."""
     if strategy == "manual":
         raise ValidationError({"strategy": "Manual assignment takes an explicit assignee."})
     if strategy is not None:
-        # Until a strategy can pick, falling through would unassign the ticket.
-        raise ValidationError({"strategy": f"Unknown or unavailable strategy {strategy!r}."})
+        locked = ticket_get_for_update(tenant=tenant, pk=ticket.pk)
+        if workflow.is_final(locked.status):
+            raise TicketClosedError()
+        assignee = assignee_pick(tenant=tenant, ticket=locked, strategy=strategy)
+        ticket = locked
     return ticket_update(tenant=tenant, actor=actor, ticket=ticket, assignee=assignee)
 
 

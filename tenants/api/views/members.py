@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from tenants import selectors, services
@@ -17,13 +18,18 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     filterset_class = MemberFilter
     serializer_class = s.MemberOutputSerializer
     # No create: people join by accepting an invitation (POST answers 405).
-    input_serializers = {"partial_update": s.MemberUpdateInputSerializer}
     permission_map = {
         "list": "member.read",
         "retrieve": "member.read",
         "partial_update": "member.manage",
         # Anyone may leave; removing others is checked by the service (member.manage).
         "destroy": "member.read",
+        # Anyone may set their own; others' is checked by the service (member.availability).
+        "availability": "member.read",
+    }
+    input_serializers = {
+        "partial_update": s.MemberUpdateInputSerializer,
+        "availability": s.MemberAvailabilityInputSerializer,
     }
 
     @extend_schema(request=s.MemberUpdateInputSerializer, responses={200: s.MemberOutputSerializer})
@@ -33,6 +39,21 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         data.is_valid(raise_exception=True)
         membership = services.member_update(
             tenant=request.tenant, actor=self.actor, membership=membership, **data.validated_data
+        )
+        return Response(s.MemberOutputSerializer(membership).data)
+
+    @extend_schema(
+        request=s.MemberAvailabilityInputSerializer, responses={200: s.MemberOutputSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def availability(self, request, id=None):
+        data = s.MemberAvailabilityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_availability_set(
+            tenant=request.tenant,
+            actor=self.actor,
+            membership=self.get_object(),
+            is_available=data.validated_data["is_available"],
         )
         return Response(s.MemberOutputSerializer(membership).data)
 
