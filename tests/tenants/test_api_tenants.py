@@ -8,6 +8,7 @@ DEFAULT_SETTINGS = {
     "assignment_strategy": "manual",
     "unassigned_escalation_hours": 48,
     "help_center_enabled": True,
+    "auto_assign": False,
 }
 
 
@@ -140,6 +141,7 @@ def test_patch_settings_merges_key_by_key(owner_client, tenant):
         "assignment_strategy": "manual",
         "unassigned_escalation_hours": 12,
         "help_center_enabled": False,
+        "auto_assign": False,
     }
     tenant.refresh_from_db()
     assert tenant.settings == {"help_center_enabled": False, "unassigned_escalation_hours": 12}
