@@ -127,10 +127,21 @@ class TicketAdmin(TenantScopedAdmin):
     # Tickets are opened in the API; the admin changes them through ticket_update, so status
     # moves are checked and every change leaves a history row.
     capabilities = {"view": "ticket.read", "change": "ticket.write"}
-    list_display = ("number", "subject", "status", "priority", "assignee", "created_at")
+    list_display = (
+        "number",
+        "subject",
+        "status",
+        "priority",
+        "assignee",
+        "first_response_due_at",
+        "resolution_due_at",
+        "sla_breached",
+        "escalation_level",
+        "created_at",
+    )
     list_display_links = ("number", "subject")
     list_select_related = ("assignee",)
-    list_filter = ("status", "priority", "channel")
+    list_filter = ("status", "priority", "channel", "sla_breached", "escalated")
     search_fields = ("number__exact", "subject", "requester__email")
     ordering = ("-created_at", "-id")
     fields = (
@@ -145,7 +156,13 @@ class TicketAdmin(TenantScopedAdmin):
         "assignee",
         "tags",
         "escalated",
+        "escalation_level",
+        "first_response_due_at",
         "first_response_at",
+        "first_response_breached_at",
+        "resolution_due_at",
+        "resolution_breached_at",
+        "sla_paused",
         "resolved_at",
         "closed_at",
         "merged_into",
@@ -158,6 +175,12 @@ class TicketAdmin(TenantScopedAdmin):
         "requester",
         "tags",
         "escalated",
+        "escalation_level",
+        "first_response_due_at",
+        "first_response_breached_at",
+        "resolution_due_at",
+        "resolution_breached_at",
+        "sla_paused",
         "first_response_at",
         "resolved_at",
         "closed_at",
