@@ -44,6 +44,17 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _results_may_be_awaited():
+    """An in-process Celery worker (the integration tests) marks the process as one where
+    waiting on a task result would block, a global flag that can outlive it (its pool may set
+    it after the worker reported ready): every test starts with eager results awaitable."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _broker_breaker_closed():
     """A test that takes the broker down trips the process's breaker; the next test starts
     with it closed."""

@@ -7,7 +7,6 @@ import logging
 import time
 
 import pytest
-from celery._state import _set_task_join_will_block
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db import connections
@@ -37,9 +36,6 @@ def real_worker(monkeypatch):
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         yield worker
     app.conf.task_always_eager = eager
-    # A worker marks the process as one where waiting on a result would block (a global flag
-    # Celery never resets): later eager tests in this process call .get() again.
-    _set_task_join_will_block(False)
 
 
 def _wait_for(predicate, timeout=15.0):

@@ -51,7 +51,7 @@ def test_two_workers_with_the_same_row_send_it_once(tenant, row, slow_send, mail
         try:
             return email_delivery_send_task.apply(
                 kwargs={"tenant_id": tenant.pk, "row_id": row.pk}
-            ).get()
+            ).get(disable_sync_subtasks=False)  # eager, in a thread: nothing blocks
         finally:
             claimed_elsewhere.set()  # the worker that found nothing to do lets the other go on
 
@@ -68,7 +68,7 @@ def test_ten_messages_for_one_row_send_it_once(tenant, row, mailoutbox):
         *[
             lambda: email_delivery_send_task.apply(
                 kwargs={"tenant_id": tenant.pk, "row_id": row.pk}
-            ).get()
+            ).get(disable_sync_subtasks=False)  # eager, in a thread: nothing blocks
         ]
         * 10
     )
