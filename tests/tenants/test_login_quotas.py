@@ -1,9 +1,11 @@
 """Login quotas count failed attempts only, per normalized account and per client address, and
 the API and the HTML login forms (admin, browsable API) share them."""
 
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from config.api.throttling import LoginAccountThrottle, login_identifier
@@ -17,6 +19,14 @@ FORMS = ["/admin/login/", "/api-auth/login/"]
 
 @pytest.fixture
 def rates(settings):
+    # Quotas count in fixed windows (config/api/throttling.py): a test's requests must not
+    # straddle a window boundary, so each test starts one second into a fresh minute.
+    now = datetime.now(UTC)
+    with time_machine.travel(now.replace(second=1, microsecond=0) + timedelta(minutes=1)):
+        yield _rates(settings)
+
+
+def _rates(settings):
     def apply(num_proxies: int = 0, **rates):
         with_throttle_rates(settings, **rates)
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
