@@ -25,6 +25,8 @@ POLICY: dict[str, str] = {
     "audit.read": Role.SUPERVISOR,
     "ticket.escalations": Role.SUPERVISOR,  # is notified of SLA breaches and escalations
     "member.availability": Role.SUPERVISOR,  # another member's (anyone may set their own)
+    "sla.read": Role.VIEWER,  # SLA policies and business hours
+    "sla.manage": Role.ADMIN,
     "notification.read": Role.VIEWER,  # one's own in-app notifications and preferences
     "notification.deliveries": Role.SUPERVISOR,  # the tenant's email delivery log
     "admin.access": Role.SUPERVISOR,  # the Django admin, scoped to one tenant

@@ -109,6 +109,72 @@ class AssignmentCursor(TenantModel):
         ]
 
 
+class SlaPolicy(TenantModel):
+    """SLA targets in minutes per priority: the tenant's default policy (`tier` null, one per
+    tenant) or one customer tier's override (one per tier). tickets/sla.py reads them."""
+
+    name = models.CharField(max_length=100)
+    tier = models.CharField(max_length=16, choices=Tier.choices, null=True, blank=True)
+    first_response_critical = models.PositiveIntegerField()
+    first_response_high = models.PositiveIntegerField()
+    first_response_medium = models.PositiveIntegerField()
+    first_response_low = models.PositiveIntegerField()
+    resolution_critical = models.PositiveIntegerField()
+    resolution_high = models.PositiveIntegerField()
+    resolution_medium = models.PositiveIntegerField()
+    resolution_low = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["tenant", "tier"],
+                condition=Q(tier__isnull=False),
+                name="tickets_slapolicy_tier_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(tier__isnull=True),
+                name="tickets_slapolicy_default_uniq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_default(self) -> bool:
+        return self.tier is None
+
+
+class BusinessHours(TenantModel):
+    """The tenant's business calendar (one row, created on first change; none means 24/7 UTC):
+    the timezone, weekly open intervals [{weekday 0-6, start "HH:MM", end "HH:MM"}] and
+    holidays [{date "YYYY-MM-DD", name}], validated by tickets.services.sla_settings."""
+
+    timezone = models.CharField(max_length=64, default="UTC")
+    intervals = models.JSONField(default=list, blank=True)
+    holidays = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "business hours"
+        verbose_name_plural = "business hours"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["tenant"], name="tickets_businesshours_tenant_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Business hours ({self.timezone})"
+
+
 class Ticket(TenantModel):
     number = models.BigIntegerField()
     subject = models.CharField(max_length=255)
@@ -134,6 +200,10 @@ class Ticket(TenantModel):
     sla_paused = models.BooleanField(default=False)
     # The SLA clock's stops: [[stopped_at, resumed_at or null], …] in ISO 8601 (tickets/sla.py).
     sla_pauses = models.JSONField(default=list, blank=True)
+    # The targets (minutes) the due times were computed from: the policy for the ticket's
+    # priority and requester tier at the last recomputation (null on tickets older than them).
+    first_response_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_target_minutes = models.PositiveIntegerField(null=True, blank=True)
     # When each target was missed (set once, by the breach sweep), and when the ticket was
     # escalated for waiting unassigned too long (once).
     first_response_breached_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,15 @@ from config.errors import NotFoundError
 from tenants.models import Tenant, User
 from tickets.exceptions import TicketBusyError
 from tickets.filters import CustomerFilter, TicketFilter, filterset_apply
-from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Comment,
+    Customer,
+    ExportJob,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
 from tickets.search import ticket_search_narrow
 
 
@@ -107,6 +115,11 @@ def attachment_list(*, tenant: Tenant, ticket: Ticket | None = None) -> QuerySet
     if ticket is not None:
         queryset = queryset.filter(ticket=ticket)
     return queryset.order_by("created_at", "id")
+
+
+def sla_policy_list(*, tenant: Tenant) -> QuerySet[SlaPolicy]:
+    """Return the tenant's SLA policies (the default first: it is always the oldest)."""
+    return SlaPolicy.objects.filter(tenant=tenant)
 
 
 def export_job_list(*, tenant: Tenant) -> QuerySet[ExportJob]:

@@ -8,10 +8,20 @@ its target. Due times are always recomputed from that timeline (tickets.sla_cale
 so a change of priority or of the policy gives the same answer however often it is replayed.
 """
 
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from tickets.models import Priority, Status, Ticket
-from tickets.sla_calendar import BusinessCalendar, Pause, always_open, due_at, remaining_minutes
+from tickets.models import BusinessHours, Priority, SlaPolicy, Status, Ticket
+from tickets.sla_calendar import (
+    BusinessCalendar,
+    CalendarNeverOpensError,
+    OpenInterval,
+    Pause,
+    always_open,
+    due_at,
+    remaining_minutes,
+)
 
 # Targets in minutes (DESIGN.md §6 defaults; per-tenant policies override them).
 DEFAULT_TARGETS: dict[str, dict[str, int]] = {
@@ -28,6 +38,65 @@ DEFAULT_TARGETS: dict[str, dict[str, int]] = {
         Priority.LOW: 168 * 60,
     },
 }
+
+TARGETS = ("first_response", "resolution")
+PRIORITIES = (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW)
+
+Targets = Mapping[str, Mapping[str, int]]  # target -> priority -> minutes
+
+
+def policy_targets(policy: SlaPolicy) -> dict[str, dict[str, int]]:
+    """The policy's targets as {target: {priority: minutes}}."""
+    return {
+        target: {str(p): getattr(policy, f"{target}_{p}") for p in PRIORITIES} for target in TARGETS
+    }
+
+
+def clock_minutes(value: str) -> int:
+    """Minutes after midnight of "HH:MM" ("24:00" is the midnight that ends the day)."""
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def business_calendar(hours: BusinessHours | None) -> BusinessCalendar:
+    """The calendar a BusinessHours row describes (24/7 UTC without one)."""
+    if hours is None:
+        return always_open()
+    return BusinessCalendar(
+        timezone=hours.timezone,
+        intervals=tuple(
+            OpenInterval(item["weekday"], clock_minutes(item["start"]), clock_minutes(item["end"]))
+            for item in hours.intervals
+        ),
+        holidays=frozenset(date.fromisoformat(item["date"]) for item in hours.holidays),
+    )
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    """What a tenant's due times depend on besides the ticket: the calendar and the targets
+    of the default policy (key None) and of each tier's override."""
+
+    calendar: BusinessCalendar = field(default_factory=always_open)
+    policies: Mapping[str | None, Targets] = field(default_factory=dict)
+
+    def target_minutes(self, target: str, priority: str, tier: str | None) -> int:
+        policy = self.policies.get(tier) or self.policies.get(None) or DEFAULT_TARGETS
+        return policy[target][priority]
+
+
+def sla_calendar_load() -> BusinessCalendar:
+    """The current tenant's business calendar (inside its tenant context)."""
+    return business_calendar(BusinessHours.objects.first())
+
+
+def sla_config_load() -> SlaConfig:
+    """The current tenant's SLA configuration (inside its tenant context): two queries."""
+    return SlaConfig(
+        calendar=sla_calendar_load(),
+        policies={policy.tier: policy_targets(policy) for policy in SlaPolicy.objects.all()},
+    )
+
 
 # Statuses in which the clocks stand still: waiting on the customer, or done (a reopened
 # ticket's clock goes on from where it stopped).
@@ -56,25 +125,50 @@ def _pauses(ticket: Ticket) -> list[Pause]:
     ]
 
 
-def sla_refresh(ticket: Ticket, *, calendar: BusinessCalendar | None = None) -> None:
-    """Recompute the ticket's due times from its timeline (unsaved). A met target keeps the due
-    time it was met against; a stopped clock has no due time until it resumes."""
-    calendar = calendar or always_open()
+def _due_at(calendar: BusinessCalendar, **clock) -> datetime | None:
+    # A calendar closed for over a year (holidays on every open day) cannot carry a target:
+    # the clock runs without a due time rather than failing the ticket's write.
+    try:
+        return due_at(calendar, **clock)
+    except CalendarNeverOpensError:
+        return None
+
+
+def sla_refresh(
+    ticket: Ticket, *, config: SlaConfig | None = None, tier: str | None = None
+) -> None:
+    """Recompute the ticket's targets and due times from its timeline, its priority, its
+    requester's tier (`tier`, else read from the requester) and the tenant's SLA configuration
+    (`config`, else loaded); unsaved. A met target keeps the target and due time it was met
+    against; a stopped clock has no due time until it resumes."""
+    config = config or sla_config_load()
+    tier = tier if tier is not None else ticket.requester.tier
     pauses = _pauses(ticket)
     if ticket.first_response_at is None:
-        ticket.first_response_due_at = due_at(
-            calendar,
+        ticket.first_response_target_minutes = config.target_minutes(
+            "first_response", ticket.priority, tier
+        )
+        ticket.first_response_due_at = _due_at(
+            config.calendar,
             started=ticket.created_at,
-            target_minutes=DEFAULT_TARGETS["first_response"][ticket.priority],
+            target_minutes=ticket.first_response_target_minutes,
             pauses=pauses,
         )
     if ticket.status not in FINISHED:
-        ticket.resolution_due_at = due_at(
-            calendar,
+        ticket.resolution_target_minutes = config.target_minutes(
+            "resolution", ticket.priority, tier
+        )
+        ticket.resolution_due_at = _due_at(
+            config.calendar,
             started=ticket.created_at,
-            target_minutes=DEFAULT_TARGETS["resolution"][ticket.priority],
+            target_minutes=ticket.resolution_target_minutes,
             pauses=pauses,
         )
+
+
+def _target(ticket: Ticket, target: str) -> int:
+    stored = getattr(ticket, f"{target}_target_minutes")
+    return stored if stored is not None else DEFAULT_TARGETS[target][ticket.priority]
 
 
 def sla_remaining(
@@ -96,7 +190,7 @@ def sla_remaining(
                 remaining_minutes(
                     calendar,
                     started=ticket.created_at,
-                    target_minutes=DEFAULT_TARGETS[target][ticket.priority],
+                    target_minutes=_target(ticket, target),
                     pauses=pauses,
                     now=now,
                 ),
@@ -104,3 +198,22 @@ def sla_remaining(
             )
         )
     return left
+
+
+def sla_timeline(ticket: Ticket) -> list[dict]:
+    """The ticket's SLA clock as events in time order: started, paused, resumed, and each
+    target met or breached (derived from the ticket's own fields: no query)."""
+    events = [{"event": "started", "at": ticket.created_at}]
+    for stopped, resumed in ticket.sla_pauses or []:
+        events.append({"event": "paused", "at": datetime.fromisoformat(stopped)})
+        if resumed is not None:
+            events.append({"event": "resumed", "at": datetime.fromisoformat(resumed)})
+    for name, at in (
+        ("first_response_met", ticket.first_response_at),
+        ("first_response_breached", ticket.first_response_breached_at),
+        ("resolution_met", ticket.resolved_at if ticket.status in FINISHED else None),
+        ("resolution_breached", ticket.resolution_breached_at),
+    ):
+        if at is not None:
+            events.append({"event": name, "at": at})
+    return sorted(events, key=lambda item: item["at"])

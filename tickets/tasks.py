@@ -61,3 +61,13 @@ def sla_sweep_tenant_task(*, tenant_id: int) -> dict:
 
     result = sla_sweep(tenant=Tenant.objects.get(pk=tenant_id))
     return {"breached": result.breached, "escalated": result.escalated}
+
+
+@shared_task(base=TenantTask, atomic=False)
+def sla_recompute_task(*, tenant_id: int, requester_id: int | None = None) -> int:
+    """Recompute the due times of one tenant's unfinished tickets (or one requester's) after
+    an SLA policy, the business hours or a tier changed; batches commit on their own."""
+    from tenants.models import Tenant
+    from tickets.services.sla_settings import sla_recompute
+
+    return sla_recompute(tenant=Tenant.objects.get(pk=tenant_id), requester_id=requester_id)

@@ -12,7 +12,7 @@ from tenants.context import current_tenant_id
 from tenants.models import User
 from tenants.permissions import roles_with
 from tickets.models import Channel, Customer, Priority, Status, Tier
-from tickets.sla import sla_remaining
+from tickets.sla import sla_calendar_load, sla_remaining, sla_timeline
 from tickets.validation import (
     COMMENT_BODY_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -191,6 +191,21 @@ class TicketAssignInputSerializer(InputSerializer):
         return attrs
 
 
+class SlaTimelineEntrySerializer(serializers.Serializer):
+    event = serializers.ChoiceField(
+        choices=[
+            "started",
+            "paused",
+            "resumed",
+            "first_response_met",
+            "first_response_breached",
+            "resolution_met",
+            "resolution_breached",
+        ]
+    )
+    at = serializers.DateTimeField()
+
+
 class SlaSerializer(serializers.Serializer):
     first_response_due_at = serializers.DateTimeField(
         allow_null=True, help_text="Null once met, and while the clock is stopped (pending)."
@@ -204,14 +219,36 @@ class SlaSerializer(serializers.Serializer):
     resolution_remaining_minutes = serializers.SerializerMethodField(
         help_text="Business minutes left (negative: overdue by that much); null once resolved."
     )
+    first_response_target_minutes = serializers.IntegerField(
+        allow_null=True,
+        help_text="The target in business minutes: the tenant's SLA policy for the priority "
+        "and the requester's tier (null on tickets older than SLA policies).",
+    )
+    resolution_target_minutes = serializers.IntegerField(
+        allow_null=True, help_text="The resolution target in business minutes."
+    )
     breached = serializers.BooleanField(source="sla_breached")
     paused = serializers.BooleanField(source="sla_paused")
+    timeline = serializers.SerializerMethodField(
+        help_text="The clock's events in order: started, paused, resumed, first_response_met, "
+        "first_response_breached, resolution_met, resolution_breached."
+    )
 
     def _remaining(self, ticket) -> dict:
         cache = self.context.setdefault("sla_remaining", {})
         if ticket.pk not in cache:
-            cache[ticket.pk] = sla_remaining(ticket, now=self.context.get("now") or timezone.now())
+            if "sla_calendar" not in self.context:  # once per response
+                self.context["sla_calendar"] = sla_calendar_load()
+            cache[ticket.pk] = sla_remaining(
+                ticket,
+                now=self.context.get("now") or timezone.now(),
+                calendar=self.context["sla_calendar"],
+            )
         return cache[ticket.pk]
+
+    @extend_schema_field(SlaTimelineEntrySerializer(many=True))
+    def get_timeline(self, ticket) -> list:
+        return SlaTimelineEntrySerializer(sla_timeline(ticket), many=True).data
 
     def get_first_response_remaining_minutes(self, ticket) -> float | None:
         return self._remaining(ticket)["first_response"]

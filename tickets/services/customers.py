@@ -16,6 +16,7 @@ from tickets.exceptions import CustomerHasTicketsError
 from tickets.models import Customer, Ticket
 from tickets.selectors import customer_get_for_update
 from tickets.services.gdpr import customer_ensure_not_erased, customer_tickets_lock
+from tickets.services.sla_settings import sla_recompute_schedule
 from tickets.services.versions import ExpectedVersion, version_check
 from tickets.validation import CUSTOMER_RULES
 
@@ -112,6 +113,8 @@ def customer_update(
             customer.save(update_fields=[*changed, "version", "updated_at"])
     except IntegrityError as exc:  # the same email was taken concurrently
         raise ValidationError({"email": _EMAIL_TAKEN}) from exc
+    if "tier" in changed:  # the requester's tier picks the SLA policy of their open tickets
+        sla_recompute_schedule(tenant=tenant, requester_id=customer.pk)
     events.publish(
         CustomerUpdated(id=str(customer.public_id), tier=customer.tier, changed=changed),
         tenant=tenant,

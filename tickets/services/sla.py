@@ -21,7 +21,7 @@ from tenants.models import Tenant
 from tickets import history
 from tickets.events import TicketEscalated, TicketSlaBreached, ticket_changed_publish
 from tickets.models import Priority, Status, Ticket, TicketEvent
-from tickets.sla import sla_refresh
+from tickets.sla import SlaConfig, sla_config_load, sla_refresh
 
 # One level up; critical stays critical.
 NEXT_PRIORITY = {
@@ -120,7 +120,9 @@ def _breach(ticket: Ticket, *, tenant: Tenant, target: str, due: datetime, now, 
     )
 
 
-def _sweep_one(ticket: Ticket, *, tenant: Tenant, now: datetime) -> tuple[int, int]:
+def _sweep_one(
+    ticket: Ticket, *, tenant: Tenant, now: datetime, config: SlaConfig
+) -> tuple[int, int]:
     """Breach and escalate one locked ticket as its state says, once: (breaches, escalations).
 
     One incident escalates once. A breach raises the priority one level; the running clocks
@@ -145,7 +147,7 @@ def _sweep_one(ticket: Ticket, *, tenant: Tenant, now: datetime) -> tuple[int, i
         return 0, 0  # picked as a candidate, but nothing is due under the lock
     reason = "sla_breached" if breaches else "unassigned"
     _escalate(ticket, tenant=tenant, reason=reason, rows=rows, before=before)
-    sla_refresh(ticket)  # the priority went up: the running clocks' due times follow
+    sla_refresh(ticket, config=config)  # the priority went up: the running clocks' due times follow
     followed = _newly_breached(ticket, now)
     for target, due in followed:
         _breach(ticket, tenant=tenant, target=target, due=due, now=now, rows=rows)
@@ -168,11 +170,14 @@ def sla_sweep(*, tenant: Tenant, now: datetime | None = None, limit: int = 500) 
     candidates = (
         Ticket.objects.filter(tenant=tenant)
         .filter(_first_response_due(now) | _resolution_due(now) | _unassigned_too_long(tenant, now))
+        .select_related("requester")
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")[:limit]
     )
     breached = escalated = 0
+    config = None
     for ticket in candidates:
-        b, e = _sweep_one(ticket, tenant=tenant, now=now)
+        config = config or sla_config_load()  # once per run, and only when something is due
+        b, e = _sweep_one(ticket, tenant=tenant, now=now, config=config)
         breached, escalated = breached + b, escalated + e
     return SweepResult(breached=breached, escalated=escalated)

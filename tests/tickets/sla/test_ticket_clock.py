@@ -211,6 +211,9 @@ def test_the_sla_object_shows_the_clock(tenant, member, api_client):
         "resolution_due_at": "2026-12-01T13:00:00Z",
         "first_response_remaining_minutes": -30.0,
         "resolution_remaining_minutes": 150.0,
+        "first_response_target_minutes": 60,
+        "resolution_target_minutes": 240,
         "breached": False,
         "paused": False,
+        "timeline": [{"event": "started", "at": "2026-12-01T09:00:00Z"}],
     }
