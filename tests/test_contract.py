@@ -29,7 +29,7 @@ from tenants.context import tenant_context
 from tenants.models import Role
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.tenants.recipes import tenant_recipe
-from tests.tickets.worlds import ticket_with_attachment_and_export
+from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
 
 # Raw emails (the inbound endpoint's message/rfc822 bodies) go out as bytes, like any binary.
 schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
@@ -98,6 +98,7 @@ def contract_world(db, member, settings, tmp_path):
         "api-keys": api_key.public_id,
         "attachments": attachment.public_id,
         "exports": job.public_id,
+        "sla-policies": tier_policy(tenant).public_id,
     }
     return {"admin": admin, "viewer": viewer, "ticket": ticket.number, "ids": ids}
 

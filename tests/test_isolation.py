@@ -23,9 +23,9 @@ from tests.route_table import resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
 from tests.tenant_routes import tenant_routes_by_app
 from tests.tenants.recipes import audit_entry_recipe, membership_recipe
-from tests.tickets.worlds import ticket_with_attachment_and_export
+from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
 from tickets import services as ticket_services
-from tickets.models import Attachment, Comment, Customer, ExportJob, Ticket
+from tickets.models import Attachment, Comment, Customer, ExportJob, SlaPolicy, Ticket
 
 # (url name, method) -> how it is attacked (tests/route_table.py: "tenant", "list",
 # "create", "object", "describe"); rows from tests/<app>/routes.py.
@@ -87,6 +87,7 @@ def _populate(tenant, member):
         notification = notification_recipe.make(tenant=tenant, user=owner.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     return {
+        "sla_policy": tier_policy(tenant),
         "notification": notification,
         "delivery": delivery,
         "attachment": attachment,
@@ -270,6 +271,7 @@ MISSING = {
         "invitation",
         "notification",
         "delivery",
+        "sla_policy",
     )
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
@@ -311,6 +313,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
             )
         }
         own_deliveries = {str(x) for x in EmailDelivery.objects.values_list("public_id", flat=True)}
+        own_policies = {str(x) for x in SlaPolicy.objects.values_list("public_id", flat=True)}
     own = {
         "notification-list": own_notifications,
         "email-delivery-list": own_deliveries,
@@ -321,6 +324,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         "customer-list": own_customers,
         "ticket-list": own_tickets,
         "export-list": own_exports,
+        "sla-policy-list": own_policies,
     }[route]
 
     response = client.get(_url(tenant.slug, route, {}), {"page_size": 100})

@@ -20,7 +20,7 @@ from tests.notifications.recipes import email_delivery_recipe, notification_reci
 from tests.route_table import ACTORS, Upload, resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes_by_app
-from tests.tickets.worlds import ticket_with_attachment_and_export
+from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
 from tickets import services as ticket_services
 
 # (url name, method) -> its row of tests/<app>/routes.py (expected: one status per ACTORS).
@@ -61,6 +61,7 @@ def world(tenant, other_tenant, member):
         notification = notification_recipe.make(tenant=tenant, user=target.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     return {
+        "sla_policy": tier_policy(tenant),
         "notification": notification,
         "delivery": delivery,
         "member": target,

@@ -26,9 +26,11 @@ from tests.tenants.recipes import audit_entry_recipe, idempotency_record_recipe
 from tests.tickets.recipes import (
     assignment_cursor_recipe,
     attachment_recipe,
+    business_hours_recipe,
     comment_recipe,
     customer_recipe,
     export_job_recipe,
+    sla_policy_recipe,
     ticket_counter_recipe,
     ticket_event_recipe,
     ticket_recipe,
@@ -36,9 +38,11 @@ from tests.tickets.recipes import (
 from tickets.models import (
     AssignmentCursor,
     Attachment,
+    BusinessHours,
     Comment,
     Customer,
     ExportJob,
+    SlaPolicy,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -51,6 +55,8 @@ RECIPES = {
     Customer: customer_recipe,
     TicketCounter: ticket_counter_recipe,
     AssignmentCursor: assignment_cursor_recipe,
+    SlaPolicy: sla_policy_recipe,
+    BusinessHours: business_hours_recipe,
     Ticket: ticket_recipe,
     Comment: comment_recipe,
     TicketEvent: ticket_event_recipe,
@@ -64,7 +70,7 @@ RECIPES = {
     InboundSecret: inbound_secret_recipe,
 }
 # How many rows a model gets per tenant (one counter row and one inbound secret per tenant).
-QUANTITY = {TicketCounter: 1, InboundSecret: 1, AssignmentCursor: 1}
+QUANTITY = {TicketCounter: 1, InboundSecret: 1, AssignmentCursor: 1, BusinessHours: 1}
 TENANT_MODELS = sorted(
     (m for m in apps.get_models() if issubclass(m, TenantModel)), key=lambda m: m._meta.label
 )

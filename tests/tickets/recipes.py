@@ -2,15 +2,18 @@
 (RLS refuses rows for any other tenant); the foreign keys follow the given tenant."""
 
 import uuid
+from itertools import cycle
 
 from model_bakery.recipe import Recipe, foreign_key, seq
 
 from tickets.models import (
     AssignmentCursor,
     Attachment,
+    BusinessHours,
     Comment,
     Customer,
     ExportJob,
+    SlaPolicy,
     Ticket,
     TicketCounter,
     TicketEvent,
@@ -19,6 +22,8 @@ from tickets.models import (
 customer_recipe = Recipe(Customer, email=seq("customer", suffix="@example.test"), name=seq("C "))
 ticket_counter_recipe = Recipe(TicketCounter, last_number=0)
 assignment_cursor_recipe = Recipe(AssignmentCursor)
+sla_policy_recipe = Recipe(SlaPolicy, name=seq("Policy "), tier=cycle(["basic", "premium"]))
+business_hours_recipe = Recipe(BusinessHours, timezone="Europe/Berlin")
 ticket_recipe = Recipe(
     Ticket, number=seq(1000), subject=seq("Subject "), requester=foreign_key(customer_recipe)
 )

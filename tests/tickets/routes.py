@@ -7,7 +7,7 @@ tenants.permissions. A new tickets route gets its rows here (HEAD and OPTIONS to
 
 World names the paths and bodies use: ticket, attachment (on the ticket), export (a finished
 CSV export), customer (one without tickets), merge_target (a second ticket), member (an
-agent's Membership).
+agent's Membership), sla_policy (the "basic" tier's override).
 """
 
 from tests.route_table import Endpoint, Upload
@@ -83,6 +83,31 @@ export_list = Endpoint(
 )
 export_detail = Endpoint("export-detail", "exports/{export.public_id}/")
 export_download = Endpoint("export-download", "exports/{export.public_id}/download/")
+sla_policy_list = Endpoint(
+    "sla-policy-list",
+    "sla-policies/",
+    body={"tier": "premium", "first_response_minutes": {"critical": 30}},
+    attack_body={"tier": "enterprise"},
+)
+sla_policy_detail = Endpoint(
+    "sla-policy-detail",
+    "sla-policies/{sla_policy.public_id}/",
+    body={"resolution_minutes": {"low": 600}},
+    attack_body={"first_response_minutes": {"critical": 1}},
+)
+_WEEKDAYS_9_TO_5 = [{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(5)]
+business_hours = Endpoint(
+    "business-hours",
+    "business-hours/",
+    body={"timezone": "Europe/Berlin", "intervals": _WEEKDAYS_9_TO_5, "holidays": []},
+    attack_body={"timezone": "Pacific/Kiritimati", "intervals": [], "holidays": []},
+)
+holiday_import = Endpoint(
+    "business-hours-import-holidays",
+    "business-hours/import-holidays/",
+    body={"country": "DE", "years": [2026]},
+    attack_body={"country": "US", "years": [2027]},
+)
 
 # HEAD answers like GET (405 where there is no GET); OPTIONS describes a route to any member.
 # Isolation kinds: tests/route_table.py.
@@ -166,4 +191,25 @@ ROUTES = [
     customer_erase.row("POST",    "object",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),
     customer_erase.row("HEAD",    "describe", (405, 405, 405, 405, 405, 405, 405, 404, 401)),
     customer_erase.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    sla_policy_list.row("GET",     "list",     (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    sla_policy_list.row("POST",    "create",   (201, 201, 403, 403, 403, 201, 403, 404, 401)),
+    sla_policy_list.row("HEAD",    "list",     (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    sla_policy_list.row("OPTIONS", "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    sla_policy_detail.row("GET",     "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    sla_policy_detail.row("PATCH",   "object",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),
+    sla_policy_detail.row("DELETE",  "object",   (204, 204, 403, 403, 403, 204, 403, 404, 401)),
+    sla_policy_detail.row("HEAD",    "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    sla_policy_detail.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    business_hours.row("GET",     "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    business_hours.row("PUT",     "tenant",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),
+    business_hours.row("PATCH",   "tenant",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),
+    business_hours.row("HEAD",    "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    business_hours.row("OPTIONS", "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    holiday_import.row("POST",    "tenant",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),
+    holiday_import.row("HEAD",    "tenant",   (405, 405, 405, 405, 405, 405, 405, 404, 401)),
+    holiday_import.row("OPTIONS", "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
 ]  # fmt: skip

@@ -28,3 +28,11 @@ def ticket_with_attachment_and_export(tenant, *, subject: str, customer_email: s
         export = services.export_job_create(tenant=tenant, actor=Actor(), filters={})
         services.ticket_export(tenant=tenant, job_id=export.pk)
     return SimpleNamespace(ticket=ticket, attachment=attachment, export=export)
+
+
+def tier_policy(tenant, tier: str = "basic"):
+    """A tier's SLA policy override (the default policy comes with it), made by the service."""
+    from tickets.services.sla_settings import sla_policy_create
+
+    with tenant_context(tenant):
+        return sla_policy_create(tenant=tenant, actor=Actor(), tier=tier)
