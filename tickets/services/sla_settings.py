@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from config.errors import ConflictError, NotFoundError
 from tenants.access import Actor
+from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services.audit import audit_log_record
 from tenants.tasks_base import enqueue_on_commit
@@ -387,11 +388,13 @@ def sla_recompute(*, tenant: Tenant, requester_id: int | None = None) -> int:
     """Recompute targets and due times of every unfinished ticket (or one requester's) from
     its timeline under the current policies and calendar; each batch locks its tickets in id
     order and commits on its own. Return how many tickets changed."""
-    unfinished = Ticket.objects.filter(tenant=tenant).exclude(
-        status__in=[Status.RESOLVED, Status.CLOSED]
-    )
-    if requester_id is not None:
-        unfinished = unfinished.filter(requester_id=requester_id)
+
+    def unfinished():
+        rows = Ticket.objects.filter(tenant=tenant).exclude(
+            status__in=[Status.RESOLVED, Status.CLOSED]
+        )
+        return rows if requester_id is None else rows.filter(requester_id=requester_id)
+
     fields = [
         "first_response_target_minutes",
         "first_response_due_at",
@@ -400,10 +403,11 @@ def sla_recompute(*, tenant: Tenant, requester_id: int | None = None) -> int:
     ]
     changed, after = 0, 0
     while True:
-        with transaction.atomic():
+        with tenant_context(tenant):  # a transaction per batch
             config = sla_config_load()
             batch = list(
-                unfinished.filter(pk__gt=after)
+                unfinished()
+                .filter(pk__gt=after)
                 .select_related("requester")
                 .select_for_update(of=("self",))
                 .order_by("pk")[:RECOMPUTE_BATCH]
