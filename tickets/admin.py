@@ -3,12 +3,27 @@ only; the conversation and history are read-only inlines."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
 from tenants.admin import TenantScopedAdmin
 from tenants.admin_site import admin_site
 from tenants.permissions import has_capability
+from tenants.validation import timezone_names
 from tickets import services
-from tickets.models import Attachment, Comment, Customer, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    BusinessHours,
+    Comment,
+    Customer,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+)
+from tickets.services import sla_settings
+from tickets.sla import PRIORITIES, TARGETS, sla_timeline
 
 
 def _changes(form) -> dict:
@@ -163,6 +178,8 @@ class TicketAdmin(TenantScopedAdmin):
         "resolution_due_at",
         "resolution_breached_at",
         "sla_paused",
+        "sla_targets",
+        "sla_clock",
         "resolved_at",
         "closed_at",
         "merged_into",
@@ -171,6 +188,8 @@ class TicketAdmin(TenantScopedAdmin):
         "updated_at",
     )
     readonly_fields = (
+        "sla_targets",
+        "sla_clock",
         "number",
         "requester",
         "tags",
@@ -191,5 +210,204 @@ class TicketAdmin(TenantScopedAdmin):
     )
     inlines = (CommentInline, AttachmentInline, TicketEventInline)
 
+    @admin.display(description="SLA targets")
+    def sla_targets(self, obj):
+        first, resolution = obj.first_response_target_minutes, obj.resolution_target_minutes
+        if first is None and resolution is None:
+            return "-"
+        return f"first response {first} min, resolution {resolution} min (business time)"
+
+    @admin.display(description="SLA timeline")
+    def sla_clock(self, obj):
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {}",
+            (
+                (
+                    date_format(localtime(item["at"]), "DATETIME_FORMAT"),
+                    item["event"].replace("_", " "),
+                )
+                for item in sla_timeline(obj)
+            ),
+        )
+
     def save_model(self, request, obj, form, change):
         self._run_service(request, services.ticket_update, ticket=obj, **_changes(form))
+
+
+# --- SLA settings -----------------------------------------------------------------------------
+
+_TARGET_FIELDS = tuple(f"{target}_{p}" for target in TARGETS for p in PRIORITIES)
+
+
+class SlaPolicyAdminForm(forms.ModelForm):
+    class Meta:
+        model = SlaPolicy
+        fields = ("name", "tier", *_TARGET_FIELDS)
+        help_texts = {field: "Business minutes." for field in _TARGET_FIELDS}
+
+
+@admin.register(SlaPolicy, site=admin_site)
+class SlaPolicyAdmin(TenantScopedAdmin):
+    """The tenant's SLA targets (the default policy and per-tier overrides), changed through
+    the SLA settings services: audited, and unfinished tickets are recomputed."""
+
+    form = SlaPolicyAdminForm
+    capabilities = {
+        "view": "sla.read",
+        "add": "sla.manage",
+        "change": "sla.manage",
+        "delete": "sla.manage",
+    }
+    list_display = ("name", "tier", "first_response_critical", "resolution_critical", "version")
+    ordering = ("created_at", "id")
+    fieldsets = (
+        (None, {"fields": ("name", "tier")}),
+        ("First response (minutes)", {"fields": _TARGET_FIELDS[:4]}),
+        ("Resolution (minutes)", {"fields": _TARGET_FIELDS[4:]}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("tier",) if obj is not None else ()  # a policy's tier is what identifies it
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        if getattr(request, "acting_tenant", None) is not None:
+            sla_settings.sla_policy_default(tenant=request.acting_tenant)
+        return super().get_queryset(request)
+
+    @staticmethod
+    def _targets(form) -> dict:
+        data = form.cleaned_data
+        return {
+            f"{target}_minutes": {
+                str(p): data[f"{target}_{p}"]
+                for p in PRIORITIES
+                if f"{target}_{p}" in form.changed_data or form.instance.pk is None
+            }
+            for target in TARGETS
+        }
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = self._targets(form)
+            if "name" in form.changed_data:
+                changes["name"] = form.cleaned_data["name"]
+            self._run_service(request, sla_settings.sla_policy_update, policy=obj, **changes)
+        else:
+            created = self._run_service(
+                request,
+                sla_settings.sla_policy_create,
+                tier=form.cleaned_data["tier"],
+                name=form.cleaned_data["name"],
+                **self._targets(form),
+            )
+            obj.pk = created.pk  # the admin's redirect and log entry name the stored row
+
+    def delete_model(self, request, obj):
+        self._run_service(request, sla_settings.sla_policy_delete, policy=obj)
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _intervals_text(intervals: list[dict]) -> str:
+    return "\n".join(f"{_DAYS[i['weekday']]} {i['start']}-{i['end']}" for i in intervals)
+
+
+def _holidays_text(holidays: list[dict]) -> str:
+    return "\n".join(f"{h['date']} {h['name']}".rstrip() for h in holidays)
+
+
+class BusinessHoursAdminForm(forms.ModelForm):
+    """Intervals and holidays as lines a person can type: "mon 09:00-17:00", "2026-12-25
+    Christmas"; the service checks them like the API's."""
+
+    intervals_text = forms.CharField(
+        label="Open intervals",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text='One per line: "mon 09:00-12:00" (mon … sun, local time, "24:00" is '
+        "midnight); several a day allowed. Empty: open around the clock.",
+    )
+    holidays_text = forms.CharField(
+        label="Holidays",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text='One per line: "2026-12-25 Christmas Day" (closed all day, local date).',
+    )
+
+    class Meta:
+        model = BusinessHours
+        fields = ("timezone",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].widget = forms.Select(
+            choices=[(name, name) for name in sorted(timezone_names())]
+        )
+        if self.instance.pk is not None:
+            self.initial["intervals_text"] = _intervals_text(self.instance.intervals)
+            self.initial["holidays_text"] = _holidays_text(self.instance.holidays)
+
+    def clean_intervals_text(self):
+        intervals = []
+        for number, line in enumerate(self.cleaned_data["intervals_text"].splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split()
+            times = parts[1].split("-") if len(parts) == 2 else []
+            if len(times) != 2 or parts[0].lower()[:3] not in _DAYS:
+                raise forms.ValidationError(f'Line {number}: write "mon 09:00-17:00".')
+            day = _DAYS.index(parts[0].lower()[:3])
+            intervals.append({"weekday": day, "start": times[0], "end": times[1]})
+        return intervals
+
+    def clean_holidays_text(self):
+        holidays = []
+        for line in self.cleaned_data["holidays_text"].splitlines():
+            if line.strip():
+                day, _, name = line.strip().partition(" ")
+                holidays.append({"date": day, "name": name.strip()})
+        return holidays
+
+
+@admin.register(BusinessHours, site=admin_site)
+class BusinessHoursAdmin(TenantScopedAdmin):
+    """The tenant's business calendar (one per tenant), through the SLA settings services."""
+
+    form = BusinessHoursAdminForm
+    capabilities = {"view": "sla.read", "add": "sla.manage", "change": "sla.manage"}
+    list_display = ("__str__", "open_intervals", "holiday_count", "version", "updated_at")
+    fields = ("timezone", "intervals_text", "holidays_text")
+
+    @admin.display(description="open intervals")
+    def open_intervals(self, obj):
+        return len(obj.intervals) or "24/7"
+
+    @admin.display(description="holidays")
+    def holiday_count(self, obj):
+        return len(obj.holidays)
+
+    def has_add_permission(self, request):
+        tenant = getattr(request, "acting_tenant", None)
+        if tenant is None or BusinessHours.objects.filter(tenant=tenant).exists():
+            return False  # one calendar per tenant: change it
+        return super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # clear the intervals for 24/7
+
+    def save_model(self, request, obj, form, change):
+        saved = self._run_service(
+            request,
+            sla_settings.business_hours_update,
+            timezone=form.cleaned_data["timezone"],
+            intervals=form.cleaned_data["intervals_text"],
+            holidays=form.cleaned_data["holidays_text"],
+        )
+        obj.pk = saved.pk
