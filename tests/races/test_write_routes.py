@@ -51,6 +51,14 @@ from tests.races.race_builders_notifications import (
     _preferences_patch,
     _redeliver,
 )
+from tests.races.race_builders_sla import (
+    _holiday_import,
+    _hours_patch,
+    _hours_put,
+    _policy_create,
+    _policy_delete,
+    _policy_patch,
+)
 from tests.races.race_harness import Case, Harness, assert_invariants
 from tests.tenant_routes import tenant_routes
 
@@ -158,6 +166,21 @@ HARNESS = [
           _preferences_patch, {200}, {200}),
     _case(("email-delivery-redeliver", "POST"), "the same redeliver",
           _redeliver, {202, 409}, {202, 409}),
+    # --- SLA settings
+    _case(("sla-policy-list", "POST"), "the same POST (one tier's override twice)",
+          _policy_create, {201, 409}, {201, 409}),
+    _case(("sla-policy-detail", "PATCH"), "DELETE of the policy", _policy_patch,
+          {200, 404}, {204}),
+    _case(("sla-policy-detail", "DELETE"), "DELETE of the policy", _policy_delete,
+          {204, 404}, {204, 404}),
+    _case(("business-hours", "PUT"),
+          "a PUT with the same If-Match (the calendar is changed, never deleted)", _hours_put,
+          {200, 412}, {200, 412}),
+    _case(("business-hours", "PATCH"),
+          "a PATCH with the same If-Match (the calendar is changed, never deleted)",
+          _hours_patch, {200, 412}, {200, 412}),
+    _case(("business-hours-import-holidays", "POST"), "a PATCH of the holidays",
+          _holiday_import, {200}, {200}),
     # --- Inbound email
     _case(("inbound-email", "POST"),
           "the same message delivered again (creates; nothing to delete)", _inbound_email,

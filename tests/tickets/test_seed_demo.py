@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, Membership, Tenant, User
-from tickets.models import Ticket
+from tickets.models import BusinessHours, SlaPolicy, Ticket
 
 DEMO_PASSWORD = "demo-password-1"
 ALL_ROLES = ["admin", "agent", "owner", "supervisor", "viewer"]
@@ -28,11 +28,15 @@ def test_seed_demo_refuses_with_debug_off_without_force(db):
 
 def _state() -> dict:
     tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")
-    audit, tickets = {}, {}
+    audit, tickets, sla = {}, {}, {}
     for tenant in tenants:
         with tenant_context(tenant):
             audit[tenant.slug] = AuditLogEntry.objects.count()
             tickets[tenant.slug] = sorted(Ticket.objects.values_list("number", "status"))
+            sla[tenant.slug] = (
+                list(BusinessHours.objects.values_list("timezone", flat=True)),
+                sorted(SlaPolicy.objects.values_list("tier", flat=True), key=str),
+            )
     return {
         "tenants": [(t.slug, t.timezone) for t in tenants],
         "users": User.objects.count(),
@@ -42,6 +46,7 @@ def _state() -> dict:
         },
         "audit": audit,
         "tickets": tickets,
+        "sla": sla,
     }
 
 
@@ -52,11 +57,14 @@ def test_seed_demo_creates_tenants_members_and_staff(db, django_capture_on_commi
         "tenants": [("acme", "Europe/Berlin"), ("globex", "America/New_York")],
         "users": 11,
         "memberships": {"acme": ALL_ROLES, "globex": ALL_ROLES},
-        "audit": {"acme": 6, "globex": 6},
+        # Acme's business hours and its enterprise policy are audited changes too.
+        "audit": {"acme": 8, "globex": 6},
         "tickets": {
             slug: [(1, "open"), (2, "in_progress"), (3, "open"), (4, "resolved"), (5, "pending")]
             for slug in ("acme", "globex")
         },
+        # Office hours and an enterprise override (with the default) in Acme; Globex is 24/7.
+        "sla": {"acme": (["Europe/Berlin"], [None, "enterprise"]), "globex": ([], [])},
     }
     staff = User.objects.get(email="staff@tenantdesk.test")
     assert (staff.is_staff, staff.is_superuser) == (True, True)

@@ -283,7 +283,18 @@ def sla_policy_delete(
 
 def business_hours_get(*, tenant: Tenant) -> BusinessHours:
     """The tenant's business hours; an unsaved 24/7 UTC row when none was ever set."""
-    return BusinessHours.objects.filter(tenant=tenant).first() or BusinessHours(tenant=tenant)
+    return BusinessHours.objects.filter(tenant=tenant).first() or BusinessHours(
+        tenant=tenant, timezone=tenant.timezone or "UTC"
+    )
+
+
+def _business_hours_lock(tenant: Tenant) -> BusinessHours:
+    """The tenant's business hours row, created 24/7 in the tenant's time zone if missing
+    (INSERT … ON CONFLICT DO NOTHING: two first writers meet on one row), locked."""
+    BusinessHours.objects.bulk_create(
+        [BusinessHours(tenant=tenant, timezone=tenant.timezone or "UTC")], ignore_conflicts=True
+    )
+    return BusinessHours.objects.select_for_update().get(tenant=tenant)
 
 
 def _hours_state(hours: BusinessHours) -> dict:
@@ -302,8 +313,7 @@ def business_hours_update(
     running tickets are recomputed in the background. Raises ValidationError,
     PreconditionFailedError."""
     cleaned = fields_clean(changes, HOURS_RULES)
-    BusinessHours.objects.bulk_create([BusinessHours(tenant=tenant)], ignore_conflicts=True)
-    hours = BusinessHours.objects.select_for_update().get(tenant=tenant)
+    hours = _business_hours_lock(tenant)
     version_check(hours, expected_version)
     before = _hours_state(hours)
     changed = [name for name, value in cleaned.items() if getattr(hours, name) != value]
@@ -364,7 +374,9 @@ def business_hours_import_holidays(
     """Add a country's public holidays for `years` to the tenant's holidays (dates already
     listed keep their name). Raises ValidationError."""
     found = holidays_for_country(country=country, years=years, subdivision=subdivision)
-    current = business_hours_get(tenant=tenant).holidays
+    # Read under the lock the update takes too: a holiday list changed meanwhile is merged,
+    # never overwritten with the list read before.
+    current = _business_hours_lock(tenant).holidays
     listed = {item["date"] for item in current}
     merged = [*current, *(item for item in found if item["date"] not in listed)]
     return business_hours_update(tenant=tenant, actor=actor, holidays=merged)

@@ -41,6 +41,34 @@ DEMO_TICKETS = [
 ]
 
 
+def _seed_sla(tenant: Tenant, owner: User) -> None:
+    """Acme works office hours (Mon-Fri 09:00-17:00 local) with a faster policy for enterprise
+    customers; Globex keeps the 24/7 default. Once (skipped when hours are set)."""
+    from tenants.context import tenant_context
+    from tickets.models import BusinessHours
+    from tickets.services import sla_settings
+
+    if tenant.slug != DEMO_TENANTS[0][0]:
+        return
+    with tenant_context(tenant):
+        if BusinessHours.objects.exists():
+            return
+        actor = Actor(user=owner, role=Role.OWNER)
+        sla_settings.business_hours_update(
+            tenant=tenant,
+            actor=actor,
+            timezone=tenant.timezone,
+            intervals=[{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(5)],
+        )
+        sla_settings.sla_policy_create(
+            tenant=tenant,
+            actor=actor,
+            tier="enterprise",
+            name="Enterprise",
+            first_response_minutes={"critical": 30, "high": 120},
+        )
+
+
 def _seed_tickets(tenant: Tenant, owner: User) -> int:
     """A handful of tickets with comments, once per tenant (skipped when any exist)."""
     from tenants.context import tenant_context
@@ -113,6 +141,7 @@ class Command(BaseCommand):
                         role=role,
                         is_senior=role == Role.SUPERVISOR,
                     )
+            _seed_sla(tenant, owner)
             tickets = _seed_tickets(tenant, owner)
             self.stdout.write(
                 f"tenant {slug}: {tenant.memberships.count()} members, {tickets} tickets"
