@@ -220,7 +220,8 @@ def test_filter_values_are_documented(spec):
     params = {p["name"]: p for p in _op(spec, "tickets/", "get")["parameters"]}
 
     assert params["ordering"]["schema"]["pattern"] == (
-        "^-?(created_at|updated_at|number)(,-?(created_at|updated_at|number))*$"
+        "^(-?(first_response_due_at|resolution_due_at|sla_due)"
+        "|-?(created_at|updated_at|number)(,-?(created_at|updated_at|number))*)$"
     )
     assert params["page_size"]["schema"] == {"type": "integer", "minimum": 1}
     assert "me|none" in params["assignee"]["schema"]["pattern"]

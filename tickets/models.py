@@ -1,8 +1,10 @@
 """Customers, tickets, comments, attachments, history and export jobs (all tenant-owned)."""
 
+from datetime import UTC, datetime
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -175,6 +177,46 @@ class BusinessHours(TenantModel):
         return f"Business hours ({self.timezone})"
 
 
+# --- Ordering by SLA due time (the ticket list's `ordering`, tickets/api/filters.py) ----------
+# A due time counts only while its clock runs, as for the `due_before` filter and the breach
+# sweep: first response until it is made, resolution while the ticket is open or in progress
+# (a met target keeps its due time in the column, and is ignored here). The sort keys are never
+# null — no running clock sorts as a sentinel past every real time, last in both directions —
+# so the cursor can compare positions; the indexes on Ticket serve the ascending keys ("what
+# breaches next").
+#
+# The keys are plain CASEs on purpose: under row-level security PostgreSQL uses a condition on
+# an index only when it is leakproof, and COALESCE counts as leaky; with it the cursor's
+# `(key, number) >= (…)` became a filter over every row before the position.
+NO_DUE_ASCENDING = datetime(9999, 1, 1, tzinfo=UTC)
+NO_DUE_DESCENDING = datetime(1, 1, 2, tzinfo=UTC)
+
+
+def due_sort_key(target: str, *, descending: bool = False) -> Case:
+    """The never-null key the list sorts `target` by (first_response, resolution, or sla: the
+    earlier running one): the running clock's due time, else a sentinel that sorts last."""
+    first_response_runs = Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
+    resolution_runs = Q(
+        status__in=[Status.OPEN.value, Status.IN_PROGRESS.value], resolution_due_at__isnull=False
+    )
+    first_response = When(first_response_runs, then=F("first_response_due_at"))
+    resolution = When(resolution_runs, then=F("resolution_due_at"))
+    if target == "first_response":
+        whens = [first_response]
+    elif target == "resolution":
+        whens = [resolution]
+    elif target == "sla":
+        earlier = ~resolution_runs | Q(first_response_due_at__lte=F("resolution_due_at"))
+        whens = [When(first_response_runs & earlier, then=F("first_response_due_at")), resolution]
+    else:
+        raise ValueError(f"unknown due target {target!r}")
+    return Case(
+        *whens,
+        default=Value(NO_DUE_DESCENDING if descending else NO_DUE_ASCENDING),
+        output_field=models.DateTimeField(),
+    )
+
+
 class Ticket(TenantModel):
     number = models.BigIntegerField()
     subject = models.CharField(max_length=255)
@@ -274,6 +316,23 @@ class Ticket(TenantModel):
                     status="open", assignee__isnull=True, unassigned_escalated_at__isnull=True
                 ),
                 name="tickets_ticket_unassigned_idx",
+            ),
+            # The list ordered by a due time, ascending (see due_sort_key): a page reads the
+            # next rows of the index instead of sorting the tenant's tickets.
+            models.Index(
+                F("tenant"),
+                due_sort_key("first_response"),
+                F("number"),
+                name="tickets_ticket_fr_due_ord_idx",
+            ),
+            models.Index(
+                F("tenant"),
+                due_sort_key("resolution"),
+                F("number"),
+                name="tickets_ticket_res_due_ord_idx",
+            ),
+            models.Index(
+                F("tenant"), due_sort_key("sla"), F("number"), name="tickets_ticket_sla_due_ord_idx"
             ),
         ]
 

@@ -1,5 +1,7 @@
 """Ticket and customer reads cost a fixed number of queries, whatever the page holds."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -77,6 +79,26 @@ def test_filtered_ticket_list_costs_the_same(tenant, agents, client):
 
     assert len(response.json()["results"]) == 11  # the first ticket and every fifth of the 49
     assert small == large == LIST_QUERIES
+
+
+@pytest.mark.parametrize("ordering", ["sla_due", "-sla_due", "first_response_due_at"])
+def test_ordering_by_due_time_costs_what_ordering_by_created_at_costs(
+    tenant, agents, client, ordering
+):
+    tickets = _add_tickets(tenant, agents, 30)
+    with tenant_context(tenant):  # some with a running clock, the rest without
+        for i, ticket in enumerate(tickets[:10]):
+            ticket.first_response_due_at = ticket.created_at + timedelta(hours=i % 3)
+            ticket.save(update_fields=["first_response_due_at"])
+    url = f"/api/v1/t/{tenant.slug}/tickets/?page_size=8&ordering="
+    reference, _ = _count(client, url + "created_at")
+
+    first, response = _count(client, url + ordering)
+    later, response = _count(client, response.json()["next"])
+    back, _ = _count(client, response.json()["previous"])
+
+    assert len(response.json()["results"]) == 8
+    assert first == later == back == reference == LIST_QUERIES
 
 
 def test_ticket_detail_costs_a_fixed_number_of_queries(tenant, agents, client):

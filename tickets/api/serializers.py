@@ -208,10 +208,14 @@ class SlaTimelineEntrySerializer(serializers.Serializer):
 
 class SlaSerializer(serializers.Serializer):
     first_response_due_at = serializers.DateTimeField(
-        allow_null=True, help_text="Null once met, and while the clock is stopped (pending)."
+        allow_null=True,
+        help_text="When the first response is due; once met, the due time it was met against. "
+        "Null while the clock is stopped (pending) before the first response.",
     )
     resolution_due_at = serializers.DateTimeField(
-        allow_null=True, help_text="Null while the clock is stopped (pending)."
+        allow_null=True,
+        help_text="When resolution is due; once resolved, the due time it was met against. "
+        "Null while the clock is stopped (pending).",
     )
     first_response_remaining_minutes = serializers.SerializerMethodField(
         help_text="Business minutes left (negative: overdue by that much); null once met."
