@@ -21,6 +21,7 @@ import itertools
 import random
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from httpbench import (
@@ -62,6 +63,33 @@ def _cursor_at(position: str) -> str:
     return base64.b64encode(urlencode({"p": position}).encode()).decode()
 
 
+PLAIN = "GET tickets/ (plain first page)"
+
+
+def _sla_scenarios(tickets: str, auth: dict) -> list:
+    """`--sla`: the SLA filters of the list, each right after a plain first page (so the ratio
+    compares neighbours in time). due_before is an hour from now, as at_risk's horizon."""
+    soon = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    filters = ("sla_state=at_risk", "sla_state=breached", "breached=true", f"due_before={soon}")
+    scenarios = []
+    for query in filters:
+        scenarios.append(Scenario(PLAIN, tickets, headers=auth))
+        scenarios.append(Scenario(f"GET tickets/?{query}", f"{tickets}?{query}", headers=auth))
+    return scenarios
+
+
+def _sla_ratios(names: list[str], results: list) -> None:
+    """Each filter's p50 and req/s against the plain list measured just before it."""
+    print("\n| filter | p50 / plain p50 | p95 / plain p95 | req/s / plain req/s |")
+    print("|---|---:|---:|---:|")
+    for index in range(1, len(names), 2):
+        plain, filtered = results[index - 1], results[index]
+        print(
+            f"| {names[index]} | {filtered.p50 / plain.p50:.2f}x | {filtered.p95 / plain.p95:.2f}x "
+            f"| {filtered.rps / plain.rps:.2f}x |"
+        )
+
+
 def _scenarios(base, tenant: str, email: str, password: str, args) -> tuple[list, list, int]:
     """Log in as the tenant's owner and build its scenarios (setup requests, not measured)."""
     auth = {"Authorization": f"Bearer {login(base, email, password)}"}
@@ -86,6 +114,8 @@ def _scenarios(base, tenant: str, email: str, password: str, args) -> tuple[list
             "tags": ["bench-probe"],
         }
 
+    if args.sla:
+        return _sla_scenarios(tickets, auth), [], top
     scenarios = [
         Scenario("GET tickets/ (first page, 25)", tickets, headers=auth),
         Scenario(f"GET tickets/ (page {followed + 1} via next)", deep_path, headers=auth),
@@ -137,6 +167,11 @@ def main() -> None:
     parser.add_argument("--deep-pages", type=int, default=200)
     parser.add_argument("--filter", default="status=open&priority=high&tag=bug")
     parser.add_argument("--search", action="append", default=None, help="words (repeatable)")
+    parser.add_argument(
+        "--sla",
+        action="store_true",
+        help="only the SLA filters of the list, each after a plain first page (bench/SLA.md)",
+    )
     args = parser.parse_args()
     args.words = args.search or ["invoice", "e1234"]
     tenants = args.tenant or ["bench-1"]
@@ -177,6 +212,10 @@ def main() -> None:
         for index, name in enumerate(names):
             ratios = [results[t][index].p50 / results[first][index].p50 for t in tenants[1:]]
             print(f"| {name} | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
+    if args.sla:
+        for tenant in tenants:
+            print(f"\n#### {tenant}: SLA filters against the plain list")
+            _sla_ratios(names, results[tenant])
     for line in [note for setup in setups.values() for note in setup[1]] + failures:
         print(f"\n- {line}")
     if failures:

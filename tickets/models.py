@@ -334,6 +334,16 @@ class Ticket(TenantModel):
             models.Index(
                 F("tenant"), due_sort_key("sla"), F("number"), name="tickets_ticket_sla_due_ord_idx"
             ),
+            # The list's sla_state=at_risk (tickets/filters.py) in list order: unbreached tickets
+            # with a clock that can run, a few hundred per tenant. Without it the planner
+            # counts on thousands of matches and walks the tenant's tickets by created_at for
+            # the few dozen (bench/SLA.md).
+            models.Index(
+                fields=["tenant", "-created_at", "-id"],
+                condition=Q(sla_breached=False)
+                & (Q(first_response_at__isnull=True) | Q(status__in=["open", "in_progress"])),
+                name="tickets_ticket_sla_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:

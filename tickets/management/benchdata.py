@@ -7,11 +7,15 @@ here contains a tab or a backslash other than the `\\n` escapes COPY reads as ne
 no value needs escaping.
 """
 
+import math
 import os
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tickets.sla import DEFAULT_TARGETS
 
 NULL = r"\N"
 YEAR = 365 * 24 * 3600.0
@@ -64,8 +68,17 @@ STATUS_WEIGHTS_BY_AGE = (
     (14 * 86400, (20, 25, 20, 25, 10)),
     (float("inf"), (3, 3, 4, 15, 75)),
 )
-# DESIGN.md §6 SLA targets in hours: first response, resolution.
-SLA_HOURS = {"critical": (1, 4), "high": (4, 24), "medium": (24, 72), "low": (72, 168)}
+# The SLA targets in seconds, from the real rules (tickets.sla.DEFAULT_TARGETS, on the 24/7
+# calendar a tenant without business hours has): first response, resolution.
+SLA_SECONDS = {
+    str(priority): (
+        DEFAULT_TARGETS["first_response"][priority] * 60,
+        DEFAULT_TARGETS["resolution"][priority] * 60,
+    )
+    for priority in DEFAULT_TARGETS["first_response"]
+}
+NEXT_PRIORITY = {"low": "medium", "medium": "high", "high": "critical", "critical": "critical"}
+SWEEP_EVERY = 60.0  # the breach sweep runs every minute (tickets.tasks.sla_sweep_task)
 
 AGENT_REPLIES = (
     "Thanks for reporting this, we are looking into the {f} issue.",
@@ -106,6 +119,11 @@ def ts(epoch: float) -> str:
     )
 
 
+def iso(epoch: float) -> str:
+    """A UNIX time as the ISO 8601 text tickets/sla.py stores in sla_pauses."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
 def copy_line(values: Sequence[object]) -> str:
     return "\t".join(map(str, values)) + "\n"
 
@@ -114,6 +132,108 @@ def customer_email(number: int, slug: str) -> str:
     first = FIRST_NAMES[number % len(FIRST_NAMES)]
     last = LAST_NAMES[(number // len(FIRST_NAMES)) % len(LAST_NAMES)]
     return f"{first}.{last}.{number}@customer.{slug}.test"
+
+
+@dataclass
+class SlaState:
+    """The SLA columns of a ticket as the minute-by-minute breach sweep left them."""
+
+    priority: str
+    escalations: int
+    first_response_due: float
+    resolution_due: float | None
+    first_response_breached: float | None
+    resolution_breached: float | None
+    unassigned_escalated: float | None
+    changed_at: float | None  # the last sweep that changed the ticket
+
+    @property
+    def breached(self) -> bool:
+        return self.first_response_breached is not None or self.resolution_breached is not None
+
+
+def _tick(moment: float) -> float:
+    """The first sweep at or after `moment` (the sweep runs on the minute)."""
+    return math.ceil(moment / SWEEP_EVERY) * SWEEP_EVERY
+
+
+def sla_timeline(
+    *,
+    created: float,
+    priority: str,
+    waits_unassigned: bool,
+    first_response: float | None,
+    stopped: float | None,
+    paused: bool,
+    swept_until: float,
+    unassigned_after: float,
+) -> SlaState:
+    """Replay the breach sweep (tickets.services.sla._sweep_one) over one ticket's life, a run
+    every minute up to `swept_until`, on the 24/7 calendar with DEFAULT_TARGETS.
+
+    `first_response`: when the first response came (None: not yet); `stopped`: when the
+    resolution clock stopped for good (None: still running), `paused` if by going pending
+    (else by a resolution);
+    `waits_unassigned`: open and unassigned since it was created. A target breaches at the
+    first sweep after its due time while its clock still runs; the breach (or a wait past
+    `unassigned_after`) raises the priority one level, once per sweep, and the running clocks
+    follow the new priority (sla_refresh), a target past due under it breaching in the same
+    sweep. Due times after `swept_until` stay unbreached: the next real sweep finds them.
+    """
+    fr_target, res_target = SLA_SECONDS[priority]
+    fr_due, res_due = created + fr_target, created + res_target
+    fr_breached = res_breached = unassigned_at = changed = None
+    escalations = 0
+
+    def fr_running(moment: float) -> bool:
+        return first_response is None or first_response > moment
+
+    def res_running(moment: float) -> bool:
+        return stopped is None or stopped > moment
+
+    while True:
+        ticks = []
+        if fr_breached is None and fr_running(_tick(fr_due)):
+            ticks.append(_tick(fr_due))
+        if res_breached is None and res_running(_tick(res_due)):
+            ticks.append(_tick(res_due))
+        if waits_unassigned and unassigned_at is None:
+            ticks.append(_tick(created + unassigned_after))
+        if not ticks or min(ticks) > swept_until:
+            break
+        at = changed = min(ticks)
+        for _followed in (False, True):  # the breaches due, then those under the new priority
+            if fr_breached is None and fr_running(at) and fr_due <= at:
+                fr_breached = at
+            if res_breached is None and res_running(at) and res_due <= at:
+                res_breached = at
+            if _followed:
+                break
+            if waits_unassigned and unassigned_at is None and created + unassigned_after <= at:
+                unassigned_at = at
+            priority = NEXT_PRIORITY[priority]
+            escalations += 1
+            fr_target, res_target = SLA_SECONDS[priority]
+            if fr_running(at):
+                fr_due = created + fr_target
+            if res_running(at):
+                res_due = created + res_target
+    # Going pending stops the resolution clock: no due time while stopped, unless it had run
+    # out already (sla_refresh, tickets.sla_calendar.due_at). A resolved ticket keeps the due
+    # time it was resolved against.
+    resolution_due = res_due
+    if paused and stopped is not None and stopped < res_due:
+        resolution_due = None
+    return SlaState(
+        priority=priority,
+        escalations=escalations,
+        first_response_due=fr_due,
+        resolution_due=resolution_due,
+        first_response_breached=fr_breached,
+        resolution_breached=res_breached,
+        unassigned_escalated=unassigned_at,
+        changed_at=changed,
+    )
 
 
 @dataclass
@@ -135,8 +255,9 @@ class BenchRows:
         "id", "tenant_id", "public_id", "number", "subject", "description", "status",
         "priority", "category", "channel", "requester_id", "assignee_id", "tags", "metadata",
         "external_id", "escalated", "escalation_level", "first_response_due_at",
-        "resolution_due_at", "sla_breached", "sla_paused", "sla_pauses", "first_response_at",
-        "resolved_at",
+        "resolution_due_at", "sla_breached", "sla_paused", "sla_pauses",
+        "first_response_breached_at", "resolution_breached_at", "unassigned_escalated_at",
+        "first_response_at", "resolved_at",
         "closed_at", "merged_into_id", "version", "created_at", "updated_at",
     )  # fmt: skip
     COMMENT_COLUMNS = (
@@ -159,6 +280,8 @@ class BenchRows:
         tickets_total: int,
         comments_per_ticket: int,
         agent_ids: Sequence[int],
+        unassigned_escalation_hours: int = 48,
+        swept_until: float | None = None,
     ):
         self.rng = random.Random(seed)  # noqa: S311 — test data, not secrets
         self.tenant_id = tenant_id
@@ -169,6 +292,12 @@ class BenchRows:
         self.comments_per_ticket = comments_per_ticket
         self.agent_ids = list(agent_ids)
         self.customer_ids: list[int] = []
+        # The SLA columns are as if the breach sweep had run every minute until the last whole
+        # minute before `now` (tickets due after that are the next sweep's work).
+        self.unassigned_after = unassigned_escalation_hours * 3600.0
+        self.swept_until = (
+            swept_until if swept_until is not None else math.floor(now / SWEEP_EVERY) * SWEEP_EVERY
+        )
 
     # --- customers ---------------------------------------------------------------------------
 
@@ -287,11 +416,24 @@ class BenchRows:
                 if status == "closed":
                     closed = min(resolved + rng.uniform(3600, 7 * 86400), now)
                     latest = closed
-            fr_hours, res_hours = SLA_HOURS[priority]
-            fr_due = created + fr_hours * 3600
-            res_due = created + res_hours * 3600
-            breached = (first_response or now) > fr_due or (resolved or now) > res_due
-            escalated = breached and rng.random() < 0.3
+            paused_at = None  # pending: the clock stopped when the ticket went pending
+            if status == "pending":
+                paused_at = min(latest + rng.uniform(600, 2 * 86400), now)
+                latest = paused_at
+            sla = sla_timeline(
+                created=created,
+                priority=priority,
+                waits_unassigned=status == "open" and assignee is None,
+                first_response=first_response,
+                stopped=resolved if resolved is not None else paused_at,
+                paused=paused_at is not None,
+                swept_until=self.swept_until,
+                unassigned_after=self.unassigned_after,
+            )
+            stopped_at = resolved if resolved is not None else paused_at
+            pauses = "[]" if stopped_at is None else f'[["{iso(stopped_at)}", null]]'
+            if sla.changed_at is not None:
+                latest = max(latest, sla.changed_at)
             tags = rng.choices(TAGS, TAG_WEIGHTS, k=rng.choice((0, 1, 1, 2, 2, 3)))
             tags_literal = "{" + ",".join(dict.fromkeys(tags)) + "}"
             category = rng.choice(CATEGORIES)
@@ -304,7 +446,7 @@ class BenchRows:
                 self._subject(feature),
                 self._description(feature),
                 status,
-                priority,
+                sla.priority,
                 category,
                 channel,
                 requester,
@@ -312,18 +454,21 @@ class BenchRows:
                 tags_literal,
                 '{"plan": "pro"}' if rng.random() < 0.1 else "{}",
                 f"mail-{number}" if channel == "email" else NULL,
-                "t" if escalated else "f",
-                1 if escalated else 0,
-                ts(fr_due),
-                ts(res_due),
-                "t" if breached else "f",
+                "t" if sla.escalations else "f",
+                sla.escalations,
+                ts(sla.first_response_due),
+                NULL if sla.resolution_due is None else ts(sla.resolution_due),
+                "t" if sla.breached else "f",
                 "t" if status == "pending" else "f",
-                "[]",  # the clock's stops: none recorded for generated history
+                pauses,  # the clock's last stop (pending, resolved), still stopped
+                NULL if sla.first_response_breached is None else ts(sla.first_response_breached),
+                NULL if sla.resolution_breached is None else ts(sla.resolution_breached),
+                NULL if sla.unassigned_escalated is None else ts(sla.unassigned_escalated),
                 NULL if first_response is None else ts(first_response),
                 NULL if resolved is None else ts(resolved),
                 NULL if closed is None else ts(closed),
                 NULL,
-                1,
+                1 + sla.escalations,  # each escalation saved the ticket once
                 ts(created),
                 ts(latest),
             )

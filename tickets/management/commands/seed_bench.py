@@ -214,6 +214,9 @@ class Command(BaseCommand):
                     tickets_total=per_tenant,
                     comments_per_ticket=comments_k,
                     agent_ids=agent_ids,
+                    unassigned_escalation_hours=tenant.effective_settings[
+                        "unassigned_escalation_hours"
+                    ],
                 )
                 seeded = self._seed_tenant(
                     pool, tenant, rows, per_tenant, customers_n, options["batch_size"]
