@@ -282,3 +282,21 @@ def test_a_bad_holiday_import_is_a_400_naming_the_field(tenant, admin, body, fie
     assert field in response.json()["errors"]
     with tenant_context(tenant):
         assert not BusinessHours.objects.exists()
+
+
+def test_the_browsable_api_edits_business_hours_as_json_from_the_current_state(
+    tenant, member, client
+):
+    admin_member = member(Role.ADMIN)
+    client.force_login(admin_member.user)
+    client.patch(
+        _url(tenant, "business-hours/"),
+        {"timezone": "Asia/Tokyo", "intervals": NINE_TO_FIVE[:1]},
+        content_type="application/json",
+    )
+
+    page = client.get(_url(tenant, "business-hours/"), HTTP_ACCEPT="text/html").content.decode()
+
+    assert "Lists are not currently supported in HTML input" not in page
+    assert "&quot;timezone&quot;: &quot;Asia/Tokyo&quot;" in page  # the JSON form, prefilled
+    assert "&quot;version&quot;" not in page.split('name="_content"')[1].split("</textarea>")[0]

@@ -108,6 +108,14 @@ class BusinessHoursSerializer(InputSerializer):
         }
 
 
+class BusinessHoursEditSerializer(BusinessHoursSerializer):
+    """What a PUT sends back: the current calendar without the read-only fields."""
+
+    def to_representation(self, hours):
+        shown = super().to_representation(hours)
+        return {key: shown[key] for key in ("timezone", "intervals", "holidays")}
+
+
 class HolidayImportInputSerializer(InputSerializer):
     country = serializers.CharField(
         max_length=3, help_text="ISO 3166-1 alpha-2 code, e.g. DE, US, FR."

@@ -91,6 +91,11 @@ class BusinessHoursApi(TenantAPIView):
     serializer_class = s.BusinessHoursSerializer
     if_match = {"put", "patch"}
     etag = {"get", "put", "patch"}
+    html_form = False  # intervals and holidays are lists: the browsable API edits JSON
+
+    def get_serializer(self, *args, **kwargs):
+        # The browsable API's JSON form starts from the current calendar, writable fields only.
+        return s.BusinessHoursEditSerializer(*args, **kwargs)
 
     def _answer(self, hours) -> Response:
         response = Response(s.BusinessHoursSerializer(hours).data)
@@ -126,6 +131,11 @@ class BusinessHoursHolidayImportApi(TenantAPIView):
     the tenant's holidays; dates already listed keep their name."""
 
     name = "Import public holidays"
+    html_form = False  # `years` is a list: the browsable API edits JSON
+
+    def get_serializer(self, *args, **kwargs):
+        return s.HolidayImportInputSerializer(*args, **kwargs)
+
     permission_map = {"post": "sla.manage"}
     serializer_class = s.HolidayImportInputSerializer
 
