@@ -1,0 +1,1 @@
+"""HubSpot CRM client (no models): see client.py."""

@@ -1,0 +1,1 @@
+"""Salesforce CRM client (no models): see client.py."""
