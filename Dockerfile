@@ -15,7 +15,8 @@ COPY scripts ./scripts
 COPY manage.py ./
 
 RUN pip install . && useradd --create-home app && \
-    SECRET_KEY=collectstatic-only DJANGO_SETTINGS_MODULE=config.settings.base \
+    SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEYS=unused-at-build-time \
+    DJANGO_SETTINGS_MODULE=config.settings.base \
     python manage.py collectstatic --noinput
 USER app
 EXPOSE 8000

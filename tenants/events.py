@@ -205,6 +205,17 @@ def subscribe(event_type: str | type[Event]) -> Callable[[Handler], Handler]:
     return add
 
 
+_all_subscribers: list[Handler] = []
+
+
+def subscribe_all(handler: Handler) -> Handler:
+    """Register `handler(envelope)` for every tenant event, after the per-type handlers (the
+    webhooks fan-out: endpoints choose their types themselves)."""
+    if handler not in _all_subscribers:
+        _all_subscribers.append(handler)
+    return handler
+
+
 def unsubscribe(event_type: str | type[Event], handler: Handler) -> None:
     """Remove a handler (tests)."""
     name = event_type if isinstance(event_type, str) else event_type.type
@@ -259,7 +270,11 @@ def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, custome
         data=event.data(),
         event=event,
     )
-    handlers = [] if _silenced.get() else list(_subscribers[cls.type])
+    handlers = (
+        []
+        if _silenced.get()
+        else [*_subscribers[cls.type], *(_all_subscribers if cls.scope == "tenant" else ())]
+    )
     if tenant is None or not handlers:
         for handler in handlers:
             handler(envelope)

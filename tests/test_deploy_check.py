@@ -1,3 +1,4 @@
+import base64
 import os
 import secrets
 import subprocess
@@ -21,6 +22,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
+        FIELD_ENCRYPTION_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="api.example.com",
     )
     env.update(overrides)

@@ -3,6 +3,8 @@
 Production differences are env values, not another module (see README "Environment").
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +81,24 @@ TEMPLATES = [
 #   owner   — owns the schema; runs migrations and creates the test database.
 # Row-level security policies apply to every role but superusers/BYPASSRLS; tables are FORCEd
 # so even the owner sees no tenant rows without a tenant context.
+# Fernet keys for secrets at rest (tenants.crypto), newest first; generate one with
+# `python3 -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set FIELD_ENCRYPTION_KEYS (or DEBUG=1 for local development): secrets are "
+            "encrypted at rest with it."
+        )
+    # Local development only: a key derived from the (development) SECRET_KEY.
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+    ]
+
+# Webhooks: an endpoint whose deliveries keep failing this many days is disabled (its admins
+# are told); 410 Gone disables it at once.
+WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
+
 DATABASES = {
     "default": env.db(
         "DATABASE_URL",

@@ -11,6 +11,8 @@ import uuid
 os.environ.setdefault(
     "SECRET_KEY", "test-secret-key-that-is-long-enough-for-hmac-and-not-used-anywhere-else"
 )
+# A fixed Fernet key for secrets at rest in tests (never a real one).
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=")
 
 from config.env import email_settings
 

@@ -1,0 +1,67 @@
+"""Events → webhook deliveries: every tenant event becomes one outbox row per active endpoint
+that subscribed to its type, written in the event's own transaction (tenants.events runs this
+inside the publisher's transaction and tenant context) and sent after the commit."""
+
+import json
+
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from tenants.events import INTERNAL, Envelope
+from tenants.outbox import outbox_enqueue_on_commit
+
+ALL_EVENTS = "*"
+
+
+def webhook_body(envelope: Envelope) -> str:
+    """The Standard Webhooks payload `{type, timestamp, data}`, as the exact text that is
+    signed and sent (ASCII JSON without spaces). `data` carries the event's payload and the
+    envelope's id, tenant, actor and contract version."""
+    envelope_fields = envelope.as_dict()
+    return json.dumps(
+        {
+            "type": envelope.type,
+            "timestamp": envelope_fields["occurred_at"],
+            "data": {
+                **envelope.data,
+                "event": {
+                    "id": envelope.id,
+                    "tenant": envelope.tenant,
+                    "actor": envelope_fields["actor"],
+                    "version": envelope.version,
+                },
+            },
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def _ticket_number(envelope: Envelope) -> int | None:
+    data = envelope.data
+    value = data.get("number") if envelope.type.startswith("ticket.") else data.get("ticket")
+    return value if isinstance(value, int) else None
+
+
+def webhook_fanout(envelope: Envelope) -> None:
+    """Write a delivery of `envelope` for each active endpoint that takes it."""
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(active=True).order_by("pk")
+        if (ALL_EVENTS in endpoint.event_types or envelope.type in endpoint.event_types)
+        and (envelope.visibility != INTERNAL or endpoint.include_internal)
+    ]
+    if not endpoints:
+        return
+    body = webhook_body(envelope)
+    rows = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            tenant_id=envelope.tenant_id,
+            endpoint=endpoint,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            body=body,
+            ticket_number=_ticket_number(envelope),
+        )
+        for endpoint in endpoints
+    )
+    for row in rows:
+        outbox_enqueue_on_commit(row)
