@@ -26,6 +26,10 @@ class CustomerCreated(Event):
 
     id: str = payload("The customer's id.")
     tier: str = payload("free, basic, premium or enterprise.")
+    version: int = payload(
+        "The customer's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -37,6 +41,10 @@ class CustomerUpdated(Event):
     id: str = payload("The customer's id.")
     tier: str = payload("The customer's tier after the change.")
     changed: list[str] = payload("Names of the fields that changed.")
+    version: int = payload(
+        "The customer's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -68,6 +76,10 @@ class TicketCreated(Event):
     channel: str = payload("api, email, web or phone.")
     requester: str = payload("The requesting customer's id.")
     assignee: str | None = payload("The assignee's user id, or null.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -80,6 +92,10 @@ class TicketUpdated(Event):
     status: str = payload("The ticket's status after the change.")
     priority: str = payload("The ticket's priority after the change.")
     changed: list[str] = payload("Names of the fields that changed.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -92,6 +108,10 @@ class TicketStatusChanged(Event):
     status: str = payload("The new status.")
     previous_status: str = payload("The status before the move.")
     priority: str = payload("The ticket's priority.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -105,6 +125,10 @@ class TicketAssigned(Event):
     previous_assignee: str | None = payload("The previous assignee's user id, or null.")
     status: str = payload("The ticket's status.")
     priority: str = payload("The ticket's priority.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -120,6 +144,10 @@ class TicketMerged(Event):
     into: int = payload("The number of the ticket it was merged into.")
     status: str = payload("The source's status after the merge (closed).")
     moved: dict[str, int] = payload("How many comments, events and attachments moved.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -131,6 +159,10 @@ class TicketDeleted(Event):
     number: int = payload("The deleted ticket's number.")
     status: str = payload("Its status when deleted.")
     priority: str = payload("Its priority when deleted.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -146,6 +178,10 @@ class TicketEscalated(Event):
     priority: str = payload("The priority after the escalation.")
     escalation_level: int = payload("How many times the ticket has been escalated.")
     reason: str = payload("sla_breached or unassigned.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -158,6 +194,10 @@ class TicketSlaBreached(Event):
     target: str = payload("first_response or resolution.")
     due_at: str = payload("When the target was due (ISO 8601, UTC).")
     priority: str = payload("The ticket's priority when it breached.")
+    version: int = payload(
+        "The ticket's version after this change: a receiver drops anything older than a "
+        "version it has seen."
+    )
 
 
 @register
@@ -195,6 +235,7 @@ def ticket_created_publish(*, tenant, actor: Actor, ticket) -> None:
             channel=ticket.channel,
             requester=str(ticket.requester.public_id),
             assignee=_user_id(ticket.assignee),
+            version=ticket.version,
         ),
         tenant=tenant,
         actor=actor,
@@ -207,6 +248,7 @@ def ticket_created_publish(*, tenant, actor: Actor, ticket) -> None:
                 previous_assignee=None,
                 status=ticket.status,
                 priority=ticket.priority,
+                version=ticket.version,
             ),
             tenant=tenant,
             actor=actor,
@@ -228,6 +270,7 @@ def ticket_changed_publish(
             status=ticket.status,
             priority=ticket.priority,
             changed=list(changed),
+            version=ticket.version,
         ),
         tenant=tenant,
         actor=actor,
@@ -239,6 +282,7 @@ def ticket_changed_publish(
                 status=ticket.status,
                 previous_status=before["status"],
                 priority=ticket.priority,
+                version=ticket.version,
             ),
             tenant=tenant,
             actor=actor,
@@ -251,6 +295,7 @@ def ticket_changed_publish(
                 previous_assignee=_user_id(before["assignee"]),
                 status=ticket.status,
                 priority=ticket.priority,
+                version=ticket.version,
             ),
             tenant=tenant,
             actor=actor,

@@ -185,13 +185,18 @@ def test_supervisors_hear_of_breaches_and_escalations(tenant, committed, mailout
                 target="first_response",
                 due_at="2026-11-30T10:00:00Z",
                 priority="high",
+                version=2,
             ),
             tenant=tenant,
             actor=Actor(),
         )
         publish(
             TicketEscalated(
-                number=ticket.number, priority="critical", escalation_level=1, reason="sla_breached"
+                number=ticket.number,
+                priority="critical",
+                escalation_level=1,
+                reason="sla_breached",
+                version=2,
             ),
             tenant=tenant,
             actor=Actor(),

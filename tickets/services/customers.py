@@ -52,7 +52,7 @@ def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) 
     except IntegrityError as exc:  # a concurrent create won
         raise ValidationError({"email": _EMAIL_TAKEN}) from exc
     events.publish(
-        CustomerCreated(id=str(customer.public_id), tier=customer.tier),
+        CustomerCreated(id=str(customer.public_id), tier=customer.tier, version=customer.version),
         tenant=tenant,
         actor=actor,
     )
@@ -116,7 +116,12 @@ def customer_update(
     if "tier" in changed:  # the requester's tier picks the SLA policy of their open tickets
         sla_recompute_schedule(tenant=tenant, requester_id=customer.pk)
     events.publish(
-        CustomerUpdated(id=str(customer.public_id), tier=customer.tier, changed=changed),
+        CustomerUpdated(
+            id=str(customer.public_id),
+            tier=customer.tier,
+            changed=changed,
+            version=customer.version,
+        ),
         tenant=tenant,
         actor=actor,
     )

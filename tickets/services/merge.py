@@ -91,7 +91,13 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
         after={"status": Status.CLOSED, "merged_into": target.number},
     )
     events.publish(
-        TicketMerged(number=source.number, into=target.number, status=source.status, moved=moved),
+        TicketMerged(
+            number=source.number,
+            into=target.number,
+            status=source.status,
+            moved=moved,
+            version=source.version,
+        ),
         tenant=tenant,
         actor=actor,
     )

@@ -84,6 +84,7 @@ def _escalate(ticket: Ticket, *, tenant: Tenant, reason: str, rows: list, before
             priority=ticket.priority,
             escalation_level=ticket.escalation_level,
             reason=reason,
+            version=ticket.version,
         ),
         tenant=tenant,
         actor=SYSTEM,
@@ -114,6 +115,7 @@ def _breach(ticket: Ticket, *, tenant: Tenant, target: str, due: datetime, now, 
             target=target,
             due_at=due.isoformat().replace("+00:00", "Z"),
             priority=ticket.priority,
+            version=ticket.version,
         ),
         tenant=tenant,
         actor=SYSTEM,
@@ -132,8 +134,6 @@ def _sweep_one(
     rows: list[TicketEvent] = []
     before: dict = {}
     breaches = _newly_breached(ticket, now)
-    for target, due in breaches:
-        _breach(ticket, tenant=tenant, target=target, due=due, now=now, rows=rows)
     hours = tenant.effective_settings["unassigned_escalation_hours"]
     waited_unassigned = (
         ticket.status == Status.OPEN
@@ -141,17 +141,19 @@ def _sweep_one(
         and ticket.unassigned_escalated_at is None
         and ticket.created_at <= now - timedelta(hours=hours)
     )
-    if waited_unassigned:
-        ticket.unassigned_escalated_at = now  # consumed, whichever rule escalates
     if not breaches and not waited_unassigned:
         return 0, 0  # picked as a candidate, but nothing is due under the lock
+    ticket.version += 1  # one change of the ticket: every event below names its new version
+    if waited_unassigned:
+        ticket.unassigned_escalated_at = now  # consumed, whichever rule escalates
+    for target, due in breaches:
+        _breach(ticket, tenant=tenant, target=target, due=due, now=now, rows=rows)
     reason = "sla_breached" if breaches else "unassigned"
     _escalate(ticket, tenant=tenant, reason=reason, rows=rows, before=before)
     sla_refresh(ticket, config=config)  # the priority went up: the running clocks' due times follow
     followed = _newly_breached(ticket, now)
     for target, due in followed:
         _breach(ticket, tenant=tenant, target=target, due=due, now=now, rows=rows)
-    ticket.version += 1
     ticket.save()
     TicketEvent.objects.bulk_create(rows)
     changed = [field for field in ("priority", "escalation_level", "escalated") if field in before]

@@ -342,6 +342,11 @@ def ticket_delete(
         target_id=str(ticket.number),
         target_label=f"#{ticket.number}",  # the append-only log keeps no subjects (PII)
     )
-    deleted = TicketDeleted(number=ticket.number, status=ticket.status, priority=ticket.priority)
+    deleted = TicketDeleted(
+        number=ticket.number,
+        status=ticket.status,
+        priority=ticket.priority,
+        version=ticket.version,
+    )
     ticket.delete()
     events.publish(deleted, tenant=tenant, actor=actor)
