@@ -328,6 +328,16 @@ ATTACHMENT_CONTENT_TYPES = env.list(
     ],
 )
 
+# --- Outbound HTTP: webhooks, CRM sync (integrations/http.py) ---------------------------------
+# Every request to a tenant's URL goes through one guarded client (SSRF: research/reliability.md
+# §1.5). Both switches are for local development and tests only, never production.
+OUTBOUND_ALLOW_HTTP = env.bool("OUTBOUND_ALLOW_HTTP", default=False)  # else https only
+# Opens 127.0.0.0/8 and ::1 (on any port); never a private range, never ::ffff:127.0.0.1.
+OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=False)
+OUTBOUND_ALLOWED_PORTS = env.list("OUTBOUND_ALLOWED_PORTS", cast=int, default=[443, 8443, 80])
+# Request bodies above this are refused before anything is sent (target < 20 KB: thin events).
+OUTBOUND_MAX_BODY_BYTES = env.int("OUTBOUND_MAX_BODY_BYTES", default=256 * 1024)
+
 # --- i18n, static ----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
