@@ -55,7 +55,9 @@ class Event:
     description: ClassVar[str]
     # PUBLIC, INTERNAL, or PER_EVENT (then the subclass overrides `visibility_of`).
     visibility: ClassVar[str] = PUBLIC
-    version: ClassVar[int] = 1
+    # The payload contract's version (the envelope's `version`); a payload field may be named
+    # `version` too (the resource's version).
+    contract_version: ClassVar[int] = 1
     # Tenant events are listed and reach webhooks/notifications settings; platform events
     # (scope "platform") have no tenant.
     scope: ClassVar[str] = "tenant"
@@ -172,7 +174,7 @@ def event_types() -> list[dict[str, Any]]:
                 "type": cls.type,
                 "description": cls.description,
                 "visibility": cls.visibility,
-                "version": cls.version,
+                "version": cls.contract_version,
                 "fields": [
                     {
                         "name": f.name,
@@ -266,7 +268,7 @@ def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, custome
         occurred_at=timezone.now(),
         actor=actor_ref(actor, customer=customer),
         visibility=event.visibility_of(),
-        version=cls.version,
+        version=cls.contract_version,
         data=event.data(),
         event=event,
     )

@@ -59,6 +59,7 @@ def test_a_payload_field_says_its_json_type():
         ("previous_assignee", "string or null"),
         ("status", "string"),
         ("priority", "string"),
+        ("version", "integer"),
     ]
 
 
@@ -72,7 +73,7 @@ def test_event_types_route_serves_the_registry_to_any_member(tenant, member, api
     assert (body["next"], body["previous"]) == (None, None)
     assert {e["type"]: e["visibility"] for e in body["results"]} == TENANT_EVENT_TYPES
     [merged] = [e for e in body["results"] if e["type"] == "ticket.merged"]
-    assert [f["name"] for f in merged["fields"]] == ["number", "into", "status", "moved"]
+    assert [f["name"] for f in merged["fields"]] == ["number", "into", "status", "moved", "version"]
 
 
 def test_event_types_route_does_not_take_writes(tenant, member, api_client):

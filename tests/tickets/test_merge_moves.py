@@ -149,6 +149,7 @@ def test_merge_publishes_ticket_merged_with_both_numbers(supervisor_client, tena
         "status": "closed",
         "previous_status": source.status,
         "priority": source.priority,
+        "version": source.version + 1,  # the merge's change of the source
     }
 
 

@@ -44,7 +44,7 @@ def test_ticket_create_publishes_customer_and_ticket_created(tenant, actor, publ
         (
             "customer.created",
             tenant.pk,
-            {"id": str(ticket.requester.public_id), "tier": "free"},
+            {"id": str(ticket.requester.public_id), "tier": "free", "version": 1},
         ),
         (
             "ticket.created",
@@ -56,6 +56,7 @@ def test_ticket_create_publishes_customer_and_ticket_created(tenant, actor, publ
                 "channel": "api",
                 "requester": str(ticket.requester.public_id),
                 "assignee": None,
+                "version": 1,
             },
         ),
     ]
@@ -79,6 +80,7 @@ def test_ticket_create_with_an_assignee_also_publishes_assigned(tenant, actor, a
         "previous_assignee": None,
         "status": "open",
         "priority": "medium",
+        "version": 1,
     }
 
 

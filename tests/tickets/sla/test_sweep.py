@@ -115,7 +115,10 @@ def test_a_breach_is_stored_published_and_escalated_once(tenant):
         "priority": "critical",
         "escalation_level": 1,
         "reason": "sla_breached",
+        "version": stored.version,
     }
+    # One sweep, one change: its events all name the version it produced.
+    assert {e.data["version"] for e in seen} == {stored.version}
     assert seen[1].actor == {"type": "system", "id": None}
     assert (stored.priority, stored.escalated, stored.escalation_level) == ("critical", True, 1)
     assert stored.first_response_breached_at == _at(4.5)
