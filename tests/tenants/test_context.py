@@ -125,6 +125,19 @@ def test_bulk_create_stamps_the_current_tenant_and_fails_closed_outside(tenant):
     assert count == 3
 
 
+def test_bulk_create_takes_a_generator_too(tenant):
+    rows = (
+        AuditLogEntry(actor_label="a", action=f"g{i}", target_type="t", target_id=str(i))
+        for i in range(2)
+    )
+
+    with tenant_context(tenant):
+        created = AuditLogEntry.objects.bulk_create(rows)
+        stored = AuditLogEntry.objects.filter(action__startswith="g").count()
+
+    assert (len(created), stored) == (2, 2)
+
+
 def test_save_update_carries_a_literal_tenant_predicate(tenant):
     with tenant_context(tenant):
         entry = audit_entry_recipe.make(tenant=tenant)
