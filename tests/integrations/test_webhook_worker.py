@@ -25,7 +25,7 @@ pytestmark = [
 class _Receiver(BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]] = []
 
-    def do_POST(self):  # noqa: N802 (http.server's name)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(({k.lower(): v for k, v in self.headers.items()}, body))
         self.send_response(204)
