@@ -112,3 +112,85 @@ class WebhookAttempt(TenantModel):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+# --- CRM sync ---------------------------------------------------------------------------------
+
+
+class CrmProvider(models.TextChoices):
+    HUBSPOT = "hubspot", "HubSpot"
+    SALESFORCE = "salesforce", "Salesforce"
+
+
+class CrmConnection(TenantModel):
+    """The tenant's CRM: customers are upserted there (and deleted on erasure), optionally the
+    customer's tier is read back from a CRM property. One per tenant."""
+
+    provider = models.CharField(max_length=16, choices=CrmProvider.choices)
+    base_url = models.URLField(max_length=500)
+    # JSON text, e.g. {"access_token": "..."}; never shown again after it is written.
+    credentials = EncryptedTextField()
+    enabled = models.BooleanField(default=True)
+    # The CRM property (HubSpot) or Contact field (Salesforce) holding the customer's tier;
+    # blank: the tier is not read from the CRM.
+    tier_property = models.CharField(max_length=100, blank=True)
+    # Salesforce: the Contact's External ID field that holds our customer id.
+    external_id_field = models.CharField(max_length=100, blank=True, default="Tenantdesk_Id__c")
+    last_sync_status = models.CharField(max_length=16, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["tenant"], name="integ_crm_one_per_tenant_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} ({self.base_url})"
+
+
+class CrmAction(models.TextChoices):
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+class CrmSync(TenantOutboxRow):
+    """One customer change to send to the CRM (the sync log): upsert the contact, or delete it
+    after an erasure. The customer is named by ids only (an erased customer's data is gone;
+    the delete carries the CRM id captured by the erasure's event)."""
+
+    connection = models.ForeignKey(
+        CrmConnection, on_delete=models.CASCADE, db_constraint=False, related_name="syncs"
+    )
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=64)
+    action = models.CharField(max_length=16, choices=CrmAction.choices)
+    customer_id = models.BigIntegerField()  # no constraint: the customer may be gone
+    customer_public_id = models.UUIDField()
+    crm_id = models.CharField(max_length=100, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    outbox_task = "integrations.tasks.crm_sync_task"
+    outbox_max_attempts = 8
+    outbox_backoff_base = 30.0
+    outbox_backoff_max = 3600.0
+
+    class Meta(TenantOutboxRow.Meta):
+        constraints = [
+            *TenantOutboxRow.Meta.constraints,
+            CompositeTenantFK(name="integ_crmsync_connection_tfk", field="connection"),
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "event_id"], name="integ_crmsync_dedupe_uniq"
+            ),
+        ]
+        indexes = [
+            *outbox_indexes("integ_crmsync"),
+            models.Index(fields=["tenant", "connection", "-created_at"], name="integ_crmsync_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.customer_public_id} ({self.status})"

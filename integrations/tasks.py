@@ -26,3 +26,15 @@ def webhook_delivery_send_task(*, tenant_id: int, row_id: int) -> str | None:
         prepare=webhook_delivery_prepare,
         send=webhook_send,
     )
+
+
+@shared_task(base=TenantTask, atomic=False, **DELIVERY)
+def crm_sync_task(*, tenant_id: int, row_id: int) -> str | None:
+    """Send one customer change to the tenant's CRM (no-op if not due or taken)."""
+    from integrations.crm_sync import crm_sync_prepare, crm_sync_send
+    from integrations.models import CrmSync
+    from tenants.outbox import outbox_deliver
+
+    return outbox_deliver(
+        CrmSync, row_id=row_id, tenant_id=tenant_id, prepare=crm_sync_prepare, send=crm_sync_send
+    )

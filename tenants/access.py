@@ -24,6 +24,9 @@ class Actor:
     role: str | None = None
     ip: str | None = None
     request_id: str = ""
+    # A connected system writing on the tenant's behalf (a CRM connection's id): its changes
+    # are not echoed back to it.
+    integration: str | None = None
 
     @property
     def label(self) -> str:
@@ -31,6 +34,8 @@ class Actor:
             return self.user.email
         if self.api_key is not None:
             return f"api-key:{self.api_key.name} ({self.api_key.prefix})"
+        if self.integration is not None:
+            return f"integration:{self.integration}"
         return "system"
 
 

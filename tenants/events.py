@@ -227,13 +227,15 @@ def unsubscribe(event_type: str | type[Event], handler: Handler) -> None:
 
 def actor_ref(actor: Actor | None, *, customer=None) -> dict[str, str | None]:
     """Who caused an event, as the envelope names it: a member (their user id), an API key,
-    a customer (their id), or the system."""
+    a customer (their id), an integration (a CRM connection's id), or the system."""
     if customer is not None:
         return {"type": "customer", "id": str(customer.public_id)}
     if actor is not None and actor.api_key is not None:
         return {"type": "api_key", "id": str(actor.api_key.public_id)}
     if actor is not None and actor.user is not None:
         return {"type": "member", "id": str(actor.user.public_id)}
+    if actor is not None and actor.integration is not None:
+        return {"type": "integration", "id": actor.integration}
     return {"type": "system", "id": None}
 
 
