@@ -5,6 +5,7 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self):
+        from integrations import checks  # noqa: F401 (registers the deploy checks)
         from integrations.crm_sync import crm_customer_changed, crm_customer_erased
         from integrations.webhooks.fanout import webhook_fanout
         from tenants import events

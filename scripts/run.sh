@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DEBUG="${DEBUG:-1}"
+# Local development: webhooks and CRM calls may reach a receiver on this machine over plain
+# http (production never allows either; `manage.py check --deploy` refuses them).
+export OUTBOUND_ALLOW_LOOPBACK="${OUTBOUND_ALLOW_LOOPBACK:-1}"
+export OUTBOUND_ALLOW_HTTP="${OUTBOUND_ALLOW_HTTP:-1}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Settings whose production values come from DEBUG unless the environment overrides them.
 _SECURITY_OVERRIDES = (
@@ -13,6 +15,8 @@ _SECURITY_OVERRIDES = (
     "CSRF_COOKIE_SECURE",
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
+    "OUTBOUND_ALLOW_LOOPBACK",
+    "OUTBOUND_ALLOW_HTTP",
 )
 
 
@@ -73,3 +77,11 @@ def test_deploy_check_fails_with_a_weak_secret_key():
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+
+
+@pytest.mark.parametrize("setting", ["OUTBOUND_ALLOW_LOOPBACK", "OUTBOUND_ALLOW_HTTP"])
+def test_deploy_check_refuses_outbound_development_switches(setting):
+    result = _deploy_check(_production_env(**{setting: "1"}))
+
+    assert result.returncode != 0
+    assert setting in result.stderr

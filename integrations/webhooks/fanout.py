@@ -4,11 +4,32 @@ inside the publisher's transaction and tenant context) and sent after the commit
 
 import json
 
+from django.conf import settings
+
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tenants.events import INTERNAL, Envelope
 from tenants.outbox import outbox_enqueue_on_commit
 
 ALL_EVENTS = "*"
+
+
+def _capped(body: str, envelope: Envelope) -> str:
+    """The body, or a thin one (ids only) when it exceeds the payload cap."""
+    if len(body.encode()) <= settings.OUTBOUND_MAX_BODY_BYTES:
+        return body
+    thin = {key: value for key, value in envelope.data.items() if key in _THIN_KEYS}
+    return json.dumps(
+        {
+            "type": envelope.type,
+            "timestamp": envelope.as_dict()["occurred_at"],
+            "data": {**thin, "truncated": True, "event": {"id": envelope.id}},
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+_THIN_KEYS = frozenset({"id", "number", "ticket", "comment", "version"})
 
 
 def webhook_body(envelope: Envelope) -> str:
@@ -51,7 +72,7 @@ def webhook_fanout(envelope: Envelope) -> None:
     ]
     if not endpoints:
         return
-    body = webhook_body(envelope)
+    body = _capped(webhook_body(envelope), envelope)
     rows = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(

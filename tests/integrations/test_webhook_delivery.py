@@ -3,6 +3,7 @@ receiver mocked by `responses`: signatures the reference library accepts, the sa
 retry, the Standard Webhooks schedule, redirects not followed, 410 and long failure disable
 the endpoint, Retry-After honoured, refused destinations never contacted."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -255,3 +256,28 @@ def test_during_a_rotation_the_old_secret_verifies_until_it_expires(tenant, rece
             Webhook(old).verify(request.body, dict(request.headers))
 
     assert len(request.headers["webhook-signature"].split(" ")) == 1
+
+
+def test_an_event_over_the_payload_cap_goes_out_thin(tenant, settings):
+    settings.OUTBOUND_MAX_BODY_BYTES = 200
+    endpoint = _endpoint(tenant)
+
+    row = _delivery(tenant, endpoint)
+
+    body = json.loads(row.body)
+    assert len(row.body) <= 200
+    assert body["data"] == {
+        "number": 1,
+        "version": 1,
+        "truncated": True,
+        "event": {"id": str(row.event_id)},
+    }
+    assert body["type"] == "ticket.created"
+
+
+def test_an_event_under_the_cap_goes_out_whole(tenant):
+    row = _delivery(tenant, _endpoint(tenant))
+
+    body = json.loads(row.body)
+    assert "truncated" not in body["data"]
+    assert body["data"]["requester"]
