@@ -118,6 +118,8 @@ def email_delivery_prepare(row: EmailDelivery) -> EmailMessage:
         message = invitation_email_build(row=row, tenant=tenant)
     elif row.kind == EmailKind.MEMBER_ADDED:
         message = _member_added(row, tenant)
+    elif row.kind == EmailKind.WEBHOOK_DISABLED:
+        message = _webhook_disabled(row, tenant)
     else:
         message = _ticket_email(row, tenant)
     row.subject = message.subject[:255]
@@ -143,6 +145,33 @@ def _member_added(row: EmailDelivery, tenant: Tenant) -> EmailMessage:
             "tenant_name": one_line(tenant.name),
             "recipient_name": _name(membership.user),
             "role": membership.role,
+        },
+        to=row.recipient,
+        from_name="Tenantdesk",
+        message_id=row.message_id,
+    )
+
+
+def _webhook_disabled(row: EmailDelivery, tenant: Tenant) -> EmailMessage:
+    membership = (
+        Membership.objects.filter(tenant=tenant, user_id=row.recipient_user_id, is_active=True)
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise Skip("the recipient is no longer a member")
+    reason = {
+        "gone": "it answered 410 Gone (the receiver says it no longer exists)",
+        "failing": "its deliveries kept failing for days",
+    }.get(row.context.get("reason", ""), "its deliveries kept failing")
+    return build(
+        kind=EmailKind.WEBHOOK_DISABLED,
+        subject=f"Webhook endpoint disabled: {one_line(row.context.get('host', ''))}",
+        context={
+            "tenant_name": one_line(tenant.name),
+            "recipient_name": _name(membership.user),
+            "host": one_line(row.context.get("host", "")),
+            "reason": reason,
         },
         to=row.recipient,
         from_name="Tenantdesk",

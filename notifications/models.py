@@ -24,6 +24,7 @@ class EmailKind(models.TextChoices):
     TICKET_ESCALATED = "ticket_escalated"  # supervisors
     INVITATION = "invitation"  # invitee (token minted at send time)
     MEMBER_ADDED = "member_added"  # the new member
+    WEBHOOK_DISABLED = "webhook_disabled"  # admins: an endpoint was switched off
 
 
 class EmailDelivery(TenantOutboxRow):

@@ -27,6 +27,7 @@ from tenants.domain_events import (
     InvitationResent,
     MemberAdded,
     PasswordResetRequested,
+    WebhookEndpointDisabled,
 )
 from tenants.events import Envelope
 from tenants.models import Membership, User
@@ -204,6 +205,19 @@ def ticket_escalated(envelope: Envelope) -> None:
     )
 
 
+def webhook_endpoint_disabled(envelope: Envelope) -> None:
+    """Tell the admins (who manage webhooks) that Tenantdesk switched an endpoint off."""
+    host, reason = envelope.data["host"], envelope.data["reason"]
+    members_notify(
+        envelope=envelope,
+        kind=EmailKind.WEBHOOK_DISABLED,
+        users=_active_members(envelope, roles=roles_with("webhook.manage")),
+        ticket_number=None,
+        title=f"Webhook endpoint {host} was disabled ({reason})",
+        data={"endpoint": envelope.data["endpoint"], "host": host, "reason": reason},
+    )
+
+
 def invitation_pending(envelope: Envelope) -> None:
     """Email an invitee their link, on a new invitation and on every resend (the token is
     minted when the email is sent)."""
@@ -271,6 +285,7 @@ SUBSCRIPTIONS = (
     (CustomerErased, customer_erased),
     (TicketSlaBreached, ticket_sla_breached),
     (TicketEscalated, ticket_escalated),
+    (WebhookEndpointDisabled, webhook_endpoint_disabled),
     # --- Inbound email
     (CustomerErased, inbound_customer_erased),
 )

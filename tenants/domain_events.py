@@ -44,6 +44,21 @@ class InvitationResent(Event):
     role: str = payload("The role the invitee will get.")
 
 
+@register
+@dataclass(frozen=True)
+class WebhookEndpointDisabled(Event):
+    type = "webhook.endpoint_disabled"
+    description = (
+        "A webhook endpoint was switched off by Tenantdesk: it answered 410 Gone, or its "
+        "deliveries kept failing (admins are told by email and in the app)."
+    )
+    visibility = INTERNAL
+
+    endpoint: str = payload("The endpoint's id.")
+    host: str = payload("The endpoint URL's host (the full URL may carry a token).")
+    reason: str = payload("gone (410) or failing (failing for too long).")
+
+
 # --- Platform events (accounts) ---------------------------------------------------------------
 
 

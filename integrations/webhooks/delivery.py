@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,7 +20,11 @@ from django.utils import timezone
 from integrations.http import DeliveryFailed, DestinationRefused, HttpResult, safe_request
 from integrations.models import DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.signing import signed_headers
+from tenants import events
+from tenants.access import SYSTEM
 from tenants.context import tenant_context
+from tenants.domain_events import WebhookEndpointDisabled
+from tenants.models import Tenant
 from tenants.outbox import PermanentError, Skip, TransientError
 
 RESPONSE_LOG_CAP = 2000  # characters of a response body kept in the attempt log
@@ -93,6 +98,16 @@ def _endpoint_outcome(prepared: Prepared, *, ok: bool, gone: bool = False) -> bo
         endpoint.active, endpoint.disabled_reason, endpoint.disabled_at = False, reason, now
         fields += ["active", "disabled_reason", "disabled_at"]
     endpoint.save(update_fields=fields)
+    if disabled:
+        events.publish(
+            WebhookEndpointDisabled(
+                endpoint=str(endpoint.public_id),
+                host=urlsplit(endpoint.url).hostname or "",
+                reason=str(reason),
+            ),
+            tenant=Tenant.objects.get(pk=endpoint.tenant_id),
+            actor=SYSTEM,
+        )
     return disabled
 
 

@@ -32,6 +32,7 @@ TENANT_EVENT_TYPES = {
     "ticket.sla_breached": "public",
     "ticket.status_changed": "public",
     "ticket.updated": "public",
+    "webhook.endpoint_disabled": "internal",
 }
 
 
