@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.http import DeliveryFailed, DestinationRefused, HttpResult, safe_request
@@ -28,6 +29,7 @@ from tenants.models import Tenant
 from tenants.outbox import PermanentError, Skip, TransientError
 
 RESPONSE_LOG_CAP = 2000  # characters of a response body kept in the attempt log
+SUCCESS_STAMP_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,17 @@ def _log(row: WebhookDelivery, *, status: int | None, latency: int, error: str, 
 def _endpoint_outcome(prepared: Prepared, *, ok: bool, gone: bool = False) -> bool:
     """Record success or failure on the endpoint; return True when it was just disabled."""
     now = timezone.now()
+    if ok:
+        # One statement, and only when something changes (a failure streak ends, or the last
+        # success is over a minute old): deliveries to a busy endpoint do not queue on its row.
+        WebhookEndpoint.objects.filter(pk=prepared.endpoint_id).filter(
+            Q(failing_since__isnull=False)
+            | Q(last_success_at__isnull=True)
+            | Q(last_success_at__lt=now - SUCCESS_STAMP_EVERY)
+        ).update(last_success_at=now, failing_since=None, updated_at=now)
+        return False
     endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=prepared.endpoint_id).first()
     if endpoint is None:
-        return False
-    if ok:
-        endpoint.last_success_at, endpoint.failing_since = now, None
-        endpoint.save(update_fields=["last_success_at", "failing_since", "updated_at"])
         return False
     endpoint.last_failure_at = now
     endpoint.failing_since = endpoint.failing_since or now

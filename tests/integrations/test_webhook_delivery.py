@@ -281,3 +281,27 @@ def test_an_event_under_the_cap_goes_out_whole(tenant):
     body = json.loads(row.body)
     assert "truncated" not in body["data"]
     assert body["data"]["requester"]
+
+
+def test_a_success_does_not_rewrite_an_endpoint_stamped_a_moment_ago(tenant, receiver):
+    endpoint = _endpoint(tenant, event_types=["*"])
+    receiver.post(URL, status=200)
+    with time_machine.travel(T0, tick=False):
+        _send(_delivery(tenant, endpoint))
+    stamped = _endpoint_now(tenant, endpoint)
+    make_ticket(tenant, customer_email="next@example.test")
+    with tenant_context(tenant):
+        later = WebhookDelivery.objects.filter(endpoint=endpoint, status="pending").first()
+
+    with time_machine.travel(T0 + timedelta(seconds=30), tick=False):
+        _send(later)
+    unchanged = _endpoint_now(tenant, endpoint)
+    with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
+        make_ticket(tenant, customer_email="much-later@example.test")
+        with tenant_context(tenant):
+            last = WebhookDelivery.objects.filter(endpoint=endpoint, status="pending").first()
+        _send(last)
+
+    assert stamped.last_success_at == T0
+    assert (unchanged.last_success_at, unchanged.version) == (T0, stamped.version)
+    assert _endpoint_now(tenant, endpoint).last_success_at == T0 + timedelta(minutes=2)
