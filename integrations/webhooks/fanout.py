@@ -53,15 +53,17 @@ def webhook_fanout(envelope: Envelope) -> None:
         return
     body = webhook_body(envelope)
     rows = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(
-            tenant_id=envelope.tenant_id,
-            endpoint=endpoint,
-            event_id=envelope.id,
-            event_type=envelope.type,
-            body=body,
-            ticket_number=_ticket_number(envelope),
-        )
-        for endpoint in endpoints
+        [
+            WebhookDelivery(
+                tenant_id=envelope.tenant_id,
+                endpoint=endpoint,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                body=body,
+                ticket_number=_ticket_number(envelope),
+            )
+            for endpoint in endpoints
+        ]
     )
     for row in rows:
         outbox_enqueue_on_commit(row)

@@ -13,6 +13,7 @@ from tenants.models.tenants import Tenant
 class TenantQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         tenant_id = require_tenant_id()
+        objs = list(objs)  # an iterator would be used up here, and nothing created
         for obj in objs:
             if obj.tenant_id is None:
                 obj.tenant_id = tenant_id
