@@ -65,7 +65,10 @@ class WebhookEndpointOutputSerializer(serializers.ModelSerializer):
 class WebhookEndpointSecretOutputSerializer(WebhookEndpointOutputSerializer):
     secret = serializers.CharField(
         read_only=True,
-        help_text="The signing secret (whsec_…), in this response only: store it now.",
+        allow_null=True,
+        help_text="The signing secret (whsec_…), in this response only: store it now. Never "
+        "kept for replays: an Idempotency-Key replay of this response has null here and the "
+        "header `Idempotent-Redacted: secret`.",
     )
 
     class Meta(WebhookEndpointOutputSerializer.Meta):

@@ -15,15 +15,17 @@ from tenants import idempotency
 from tenants.api.base import TenantViewSet
 from tickets.api.views import _expected_version, _with_etag
 
-# The secret is in one response only: Idempotency-Key records keep it as null.
-_SECRET_REPLAYED = OpenApiParameter(
-    idempotency.REDACTED_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="On an Idempotency-Key replay: `secret`, which the first response alone "
-    "showed (the replay has `secret: null`; rotate again if it was lost).",
-)
+
+def _secret_replayed(answer: int) -> OpenApiParameter:
+    """The response header of an Idempotency-Key replay, which never holds the secret."""
+    return OpenApiParameter(
+        idempotency.REDACTED_HEADER,
+        str,
+        OpenApiParameter.HEADER,
+        response=[answer],
+        description="On an Idempotency-Key replay: `secret`, which the first response alone "
+        "showed (the replay has `secret: null`; rotate again if it was lost).",
+    )
 
 
 class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
@@ -64,7 +66,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
     @extend_schema(
         request=s.WebhookEndpointCreateInputSerializer,
         responses={201: s.WebhookEndpointSecretOutputSerializer},
-        parameters=[_SECRET_REPLAYED],
+        parameters=[_secret_replayed(201)],
         description="Add an endpoint. The answer carries its signing secret, once.",
     )
     def create(self, request):
@@ -104,7 +106,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
     @extend_schema(
         request=s.EmptyInputSerializer,
         responses={200: s.WebhookEndpointSecretOutputSerializer},
-        parameters=[_SECRET_REPLAYED],
+        parameters=[_secret_replayed(200)],
         description="Replace the signing secret; the answer carries the new one, once. The "
         "previous secret keeps signing beside it for 24 hours (secret_rotation_ends_at).",
     )
