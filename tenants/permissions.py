@@ -34,6 +34,7 @@ POLICY: dict[str, str] = {
     "member.manage": Role.ADMIN,
     "api_key.manage": Role.ADMIN,
     "inbound.manage": Role.ADMIN,  # the inbound-email secret (integrations, like API keys)
+    "webhook.manage": Role.ADMIN,  # webhook endpoints, their secrets and delivery log
     "tenant.delete": Role.OWNER,
     "owner.manage": Role.OWNER,
 }

@@ -27,6 +27,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.integrations.worlds import webhook_with_dead_delivery
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.tenants.recipes import tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
@@ -89,7 +90,10 @@ def contract_world(db, member, settings, tmp_path):
     with tenant_context(tenant):
         notification = notification_recipe.make(tenant=tenant, user=admin.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
+    webhooks = webhook_with_dead_delivery(tenant)
     ids = {
+        "webhooks": webhooks.webhook.public_id,
+        "webhook-deliveries": webhooks.webhook_delivery.public_id,
         "notifications": notification.public_id,
         "deliveries": delivery.public_id,
         "invitations": invitation.public_id,
@@ -112,7 +116,10 @@ def _aim(case, world) -> None:
     if str(params.get("number", "1"))[-1:] in "02468":
         params["number"] = world["ticket"]
     if "id" in params and str(params["id"])[-1:] in "02468acegikmoqsuwy":
-        collection = next(part for part in reversed(case.path.split("/")) if part in world["ids"])
+        # The collection is the path segment just before {id} (webhooks/{id}/deliveries/ is
+        # a webhook's id, notifications/deliveries/{id}/ an email delivery's).
+        parts = case.path.split("/")
+        collection = parts[parts.index("{id}") - 1]
         params["id"] = world["ids"][collection]
 
 

@@ -12,12 +12,14 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.test import APIClient
 
+from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from notifications.models import EmailDelivery, Notification, NotificationPreference
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
 from tests.errors import field_errors
+from tests.integrations.worlds import webhook_with_dead_delivery
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
@@ -86,7 +88,10 @@ def _populate(tenant, member):
     with tenant_context(tenant):
         notification = notification_recipe.make(tenant=tenant, user=owner.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
+    webhooks = webhook_with_dead_delivery(tenant)
     return {
+        "webhook": webhooks.webhook,
+        "webhook_delivery": webhooks.webhook_delivery,
         "sla_policy": tier_policy(tenant),
         "notification": notification,
         "delivery": delivery,
@@ -124,7 +129,24 @@ def _snapshot(tenant):
         preferences = sorted(
             NotificationPreference.objects.values_list("user_id", "kind", "enabled")
         )
+        webhooks = sorted(
+            WebhookEndpoint.objects.values_list(
+                "public_id", "url", "event_types", "active", "include_internal", "version"
+            )
+        )
+        webhook_secrets = sorted(
+            (endpoint.secret, endpoint.previous_secret)
+            for endpoint in WebhookEndpoint.objects.all()
+        )
+        webhook_deliveries = sorted(
+            WebhookDelivery.objects.values_list("public_id", "status", "attempts")
+        )
+        webhook_attempts = WebhookAttempt.objects.count()
     return {
+        "webhooks": webhooks,
+        "webhook_secrets": webhook_secrets,
+        "webhook_deliveries": webhook_deliveries,
+        "webhook_attempts": webhook_attempts,
         "notifications": notifications,
         "deliveries": deliveries,
         "preferences": preferences,
@@ -272,6 +294,8 @@ MISSING = {
         "notification",
         "delivery",
         "sla_policy",
+        "webhook",
+        "webhook_delivery",
     )
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
@@ -314,6 +338,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         }
         own_deliveries = {str(x) for x in EmailDelivery.objects.values_list("public_id", flat=True)}
         own_policies = {str(x) for x in SlaPolicy.objects.values_list("public_id", flat=True)}
+        own_webhooks = {str(x) for x in WebhookEndpoint.objects.values_list("public_id", flat=True)}
     own = {
         "notification-list": own_notifications,
         "email-delivery-list": own_deliveries,
@@ -325,6 +350,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         "ticket-list": own_tickets,
         "export-list": own_exports,
         "sla-policy-list": own_policies,
+        "webhook-list": own_webhooks,
     }[route]
 
     response = client.get(_url(tenant.slug, route, {}), {"page_size": 100})

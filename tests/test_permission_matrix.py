@@ -16,6 +16,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
+from tests.integrations.worlds import webhook_with_dead_delivery
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import ACTORS, Upload, resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
@@ -35,8 +36,9 @@ def test_every_tenant_route_is_in_the_permission_matrix():
 @pytest.fixture
 def world(tenant, other_tenant, member):
     """A tenant with a target member, a target API key, a pending invitation, a customer
-    without tickets, a ticket (with an attachment), a second ticket to merge into and a
-    finished export: the objects the routes' paths and bodies name."""
+    without tickets, a ticket (with an attachment), a second ticket to merge into, a
+    finished export and a webhook endpoint with a dead delivery: the objects the routes'
+    paths and bodies name."""
     target = member(Role.AGENT)
     admin = member(Role.ADMIN)
     admin_actor = Actor(user=admin.user, role=admin.role)
@@ -60,7 +62,10 @@ def world(tenant, other_tenant, member):
     with tenant_context(tenant):
         notification = notification_recipe.make(tenant=tenant, user=target.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
+    webhooks = webhook_with_dead_delivery(tenant)
     return {
+        "webhook": webhooks.webhook,
+        "webhook_delivery": webhooks.webhook_delivery,
         "sla_policy": tier_policy(tenant),
         "notification": notification,
         "delivery": delivery,
@@ -148,7 +153,7 @@ def _fingerprint(tenant) -> str:
         _DIGEST.format(model._meta.db_table, "")
         for model in apps.get_models()
         if issubclass(model, TenantModel)
-        and model._meta.app_label in ("tenants", "tickets", "notifications")
+        and model._meta.app_label in ("tenants", "tickets", "notifications", "integrations")
     ]
     digests += [
         _DIGEST.format(model._meta.db_table, " WHERE x.tenant_id = %(tenant)s")

@@ -98,6 +98,10 @@ if not FIELD_ENCRYPTION_KEYS:
 # Webhooks: an endpoint whose deliveries keep failing this many days is disabled (its admins
 # are told); 410 Gone disables it at once.
 WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
+# Whether saving an outbound URL (a webhook endpoint) resolves its host and refuses private,
+# loopback and link-local addresses then too (integrations.http.url_check); every connection
+# checks the address again anyway. Tests switch it off: their example hosts need no DNS.
+OUTBOUND_RESOLVE_ON_SAVE = env.bool("OUTBOUND_RESOLVE_ON_SAVE", default=True)
 
 DATABASES = {
     "default": env.db(
@@ -291,6 +295,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "tenants.models.Role.choices",
         "InvitationStatusEnum": "tenants.models.InvitationStatus.choices",
         "StatusEnum": "tickets.models.Status.choices",  # the ticket status keeps its name
+        # Email and webhook deliveries share the outbox's statuses.
+        "DeliveryStatusEnum": "tenants.models.outbox.OutboxStatus.choices",
     },
 }
 

@@ -36,6 +36,8 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+# Saving a webhook URL checks its shape and literal address only (no DNS lookups in tests).
+OUTBOUND_RESOLVE_ON_SAVE = False
 
 # Unit tests run tasks in-process; the integration layer (tests/test_celery_integration.py)
 # starts a real worker on the real Redis broker.

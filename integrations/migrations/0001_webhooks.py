@@ -72,27 +72,6 @@ class Migration(migrations.Migration):
                 'default_manager_name': 'objects',
             },
         ),
-        migrations.CreateModel(
-            name='WebhookAttempt',
-            fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('number', models.PositiveSmallIntegerField()),
-                ('attempted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('latency_ms', models.PositiveIntegerField(default=0)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('response_body', models.TextField(blank=True)),
-                ('tenant', models.ForeignKey(db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.tenant')),
-                ('delivery', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='integrations.webhookdelivery')),
-            ],
-            options={
-                'abstract': False,
-                'default_manager_name': 'objects',
-                'indexes': [models.Index(fields=['tenant', 'delivery', 'number'], name='integ_attempt_idx')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'id'), name='integrations_webhookattempt_tenant_id_uniq'), models.UniqueConstraint(fields=('tenant', 'public_id'), name='integrations_webhookattempt_tenant_pub_uniq'), tenants.db.TenantRLS(name='integrations_webhookattempt_rls'), tenants.db.CompositeTenantFK(field='delivery', name='integ_attempt_delivery_tfk')],
-            },
-        ),
         migrations.AddIndex(
             model_name='webhookendpoint',
             index=models.Index(fields=['tenant', '-created_at'], name='integ_endpoint_created_idx'),
@@ -140,5 +119,28 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='webhookdelivery',
             constraint=models.UniqueConstraint(fields=('tenant', 'endpoint', 'event_id'), name='integ_delivery_dedupe_uniq'),
+        ),
+        # Last: its composite key needs the deliveries' (tenant, id) key, and unapplying
+        # drops it first (before that key), which the database requires.
+        migrations.CreateModel(
+            name='WebhookAttempt',
+            fields=[
+                ('id', models.BigAutoField(primary_key=True, serialize=False)),
+                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False)),
+                ('number', models.PositiveSmallIntegerField()),
+                ('attempted_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
+                ('latency_ms', models.PositiveIntegerField(default=0)),
+                ('error', models.CharField(blank=True, max_length=500)),
+                ('response_body', models.TextField(blank=True)),
+                ('tenant', models.ForeignKey(db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.tenant')),
+                ('delivery', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='integrations.webhookdelivery')),
+            ],
+            options={
+                'abstract': False,
+                'default_manager_name': 'objects',
+                'indexes': [models.Index(fields=['tenant', 'delivery', 'number'], name='integ_attempt_idx')],
+                'constraints': [models.UniqueConstraint(fields=('tenant', 'id'), name='integrations_webhookattempt_tenant_id_uniq'), models.UniqueConstraint(fields=('tenant', 'public_id'), name='integrations_webhookattempt_tenant_pub_uniq'), tenants.db.TenantRLS(name='integrations_webhookattempt_rls'), tenants.db.CompositeTenantFK(field='delivery', name='integ_attempt_delivery_tfk')],
+            },
         ),
     ]

@@ -45,6 +45,14 @@ from tests.races.race_builders import (
     _ticket_write_vs_erase,
     _upload,
 )
+from tests.races.race_builders_integrations import (
+    _webhook_create,
+    _webhook_delete,
+    _webhook_patch,
+    _webhook_ping,
+    _webhook_redeliver,
+    _webhook_rotate,
+)
 from tests.races.race_builders_notifications import (
     _notification_read,
     _notification_read_all,
@@ -188,6 +196,21 @@ HARNESS = [
     _case(("inbound-email-secret", "POST"),
           "the same POST (rotates; the secret is replaced, never deleted)",
           _inbound_secret_rotate, {201}, {201}),
+    # --- Webhooks
+    _case(("webhook-list", "POST"),
+          "the same POST (creates; nothing to delete: endpoints may share a URL)",
+          _webhook_create, {201}, {201}),
+    _case(("webhook-detail", "PATCH"), "DELETE of the endpoint", _webhook_patch,
+          {200, 404}, {204}),
+    _case(("webhook-detail", "DELETE"), "DELETE of the endpoint", _webhook_delete,
+          {204, 404}, {204, 404}),
+    _case(("webhook-rotate-secret", "POST"),
+          "another rotation (the secret is replaced, never deleted: both land, in turn)",
+          _webhook_rotate, {200}, {200}),
+    _case(("webhook-ping", "POST"), "DELETE of the endpoint", _webhook_ping,
+          {202, 404}, {204}),
+    _case(("webhook-delivery-redeliver", "POST"), "the same redeliver",
+          _webhook_redeliver, {202, 409}, {202, 409}),
 ]  # fmt: skip
 
 

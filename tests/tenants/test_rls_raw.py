@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, ProgrammingError, connections, transaction
 
+from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from notifications.models import (
     EmailDelivery,
     EmailSuppression,
@@ -14,6 +15,11 @@ from notifications.models import (
 )
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
+from tests.integrations.recipes import (
+    webhook_attempt_recipe,
+    webhook_delivery_recipe,
+    webhook_endpoint_recipe,
+)
 from tests.notifications.recipes import (
     email_delivery_recipe,
     inbound_email_recipe,
@@ -68,6 +74,9 @@ RECIPES = {
     NotificationPreference: preference_recipe,
     InboundEmail: inbound_email_recipe,
     InboundSecret: inbound_secret_recipe,
+    WebhookEndpoint: webhook_endpoint_recipe,
+    WebhookDelivery: webhook_delivery_recipe,
+    WebhookAttempt: webhook_attempt_recipe,
 }
 # How many rows a model gets per tenant (one counter row and one inbound secret per tenant).
 QUANTITY = {TicketCounter: 1, InboundSecret: 1, AssignmentCursor: 1, BusinessHours: 1}
