@@ -24,6 +24,25 @@ in a rolled-back transaction) before 1, before 2 and at the first trickle offset
 Celery messages the escalations' outbox rows send after COMMIT go to `--redis-db` of the local
 Redis (default 12, must be empty at the start) and are deleted at the end, so no worker of the
 shared Redis picks them up; the outbox rows themselves stay in the bench database.
+
+`--recompute` (instead of the above): the recomputation of due times after an SLA setting
+changes (tickets.services.sla_settings.sla_recompute, batches of 500, each committed), on ONE
+tenant (`--recompute-tenant`, default <prefix>-4, so the list benchmark's <prefix>-1 keeps its
+settings), COMMITTED, in this order:
+
+    backfill   sla_recompute as found (seeded tickets have no target columns: manage.py
+               sla_recompute's first run; on a rerun it finds them filled)
+    again      sla_recompute with nothing changed (the floor: read, replay, compare)
+    policy     sla_policy_update: default policy, medium first response 1440 -> 720 min
+    hours      business_hours_update: Mon-Fri 09:00-17:00 Europe/Berlin
+    restore    policy back to the tenant's previous targets, then hours back (unless
+               `--keep-hours`: the hours stay, for the list benchmark with business hours)
+
+Each change is applied as the API applies it (in tenant_context, actor SYSTEM; its background
+task message goes to the private Redis db) and then sla_recompute is run in the foreground, as
+the task runs it. Reported per step: wall time, tickets examined (unfinished) and changed,
+statements by kind and per batch, time in the database (execute_wrapper) and so in Python.
+`--profile` also writes a cProfile of the business-hours recompute (bench/sla_hours.prof).
 """
 
 import argparse
@@ -65,6 +84,161 @@ def _kinds(queries) -> str:
     return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
 
 
+class _Statements:
+    """execute_wrapper: statements by kind and the time spent in them (the database's side,
+    plus the driver)."""
+
+    def __init__(self):
+        self.kinds: dict[str, int] = {}
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        text = sql.lstrip()
+        if text.startswith("SELECT set_config"):
+            kind = "ctx"
+        elif "FOR UPDATE" in text:
+            kind = "SELECT FOR UPDATE"
+        else:
+            kind = text.split(None, 1)[0].upper()
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def recompute_main(args) -> None:
+    """`--recompute`: see the module docstring."""
+    import cProfile
+
+    import redis
+    from django.db import connection
+
+    from tenants.access import SYSTEM
+    from tenants.context import tenant_context
+    from tenants.models import Tenant
+    from tickets.models import Status, Ticket
+    from tickets.services.sla_settings import (
+        business_hours_get,
+        business_hours_update,
+        sla_policy_default,
+        sla_policy_update,
+        sla_recompute,
+    )
+    from tickets.sla import policy_targets
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    if broker.dbsize():
+        raise SystemExit(f"Redis db {args.redis_db} is not empty: pick another --redis-db")
+    slug = args.recompute_tenant or f"{args.prefix}-4"
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise SystemExit(f"no tenant {slug}: run manage.py seed_bench first")
+
+    def state() -> dict:
+        with tenant_context(tenant):
+            unfinished = Ticket.objects.exclude(status__in=[Status.RESOLVED, Status.CLOSED])
+            return {
+                "tickets": Ticket.objects.count(),
+                "unfinished": unfinished.count(),
+                "no_targets": unfinished.filter(resolution_target_minutes__isnull=True).count(),
+            }
+
+    def settings_now() -> tuple[dict, dict]:
+        with tenant_context(tenant):
+            hours = business_hours_get(tenant=tenant)
+            return (
+                policy_targets(sla_policy_default(tenant=tenant)),
+                {"timezone": hours.timezone, "intervals": hours.intervals},
+            )
+
+    def change(apply) -> float:
+        started = time.perf_counter()
+        with tenant_context(tenant):
+            apply()
+        return time.perf_counter() - started
+
+    rows = []
+
+    def recompute(label: str, setting_seconds: float = 0.0, profile: bool = False) -> None:
+        examined = state()["unfinished"]
+        statements = _Statements()
+        profiler = cProfile.Profile() if profile else None
+        with connection.execute_wrapper(statements):
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            changed = sla_recompute(tenant=Tenant.objects.get(pk=tenant.pk))
+            if profiler:
+                profiler.disable()
+            seconds = time.perf_counter() - started
+        if profiler:
+            out = ROOT / "bench" / "sla_hours.prof"
+            profiler.dump_stats(out)
+            print(f"profile of '{label}' written to {out}")
+        batches = statements.kinds.get("SELECT FOR UPDATE", 1)
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(statements.kinds.items()))
+        per_batch = sum(statements.kinds.values()) / batches
+        rows.append(
+            f"| {label} | {setting_seconds * 1000:.0f} | {examined:,} | {changed:,} | "
+            f"{batches} | {kinds} | {per_batch:.1f} | {seconds:.2f} | "
+            f"{statements.seconds:.2f} | {seconds - statements.seconds:.2f} | "
+            f"{seconds / max(examined, 1) * 1e6:.0f} |"
+        )
+        print(rows[-1], file=sys.stderr, flush=True)
+
+    print(f"load: {os.getloadavg()}  tenant: {slug}  {state()}")
+    policy_before, hours_before = settings_now()
+    print(f"settings before: policy {policy_before}, hours {hours_before}")
+    medium = policy_before["first_response"]["medium"]
+    halved = 720 if medium != 720 else 360
+    berlin = {
+        "timezone": "Europe/Berlin",
+        "intervals": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)],
+    }
+
+    def policy_set(minutes: int):
+        def apply():
+            policy = sla_policy_default(tenant=tenant)
+            sla_policy_update(
+                tenant=tenant,
+                actor=SYSTEM,
+                policy=policy,
+                first_response_minutes={"medium": minutes},
+            )
+
+        return apply
+
+    def hours_set(hours: dict):
+        return lambda: business_hours_update(tenant=tenant, actor=SYSTEM, **hours)
+
+    recompute("backfill (as found)")
+    recompute("again, nothing changed")
+    recompute(f"policy: medium first response {medium} -> {halved}", change(policy_set(halved)))
+    recompute(
+        "hours: Mon-Fri 09-17 Europe/Berlin",
+        change(hours_set(berlin)),
+        profile=args.profile,
+    )
+    recompute("again, nothing changed (business hours)")
+    recompute(f"restore policy: medium first response -> {medium}", change(policy_set(medium)))
+    if not args.keep_hours:
+        recompute("restore hours (24/7)", change(hours_set(hours_before)))
+    print(
+        "\n| step | setting ms | examined (unfinished) | changed | batches | statements | "
+        "per batch | wall s | in db s | python s | µs / ticket |"
+    )
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    policy_after, hours_after = settings_now()
+    print(f"\nsettings after: policy {policy_after}, hours {hours_after}")
+    assert policy_after == policy_before, "policy not restored"
+    left = broker.dbsize()
+    broker.flushdb()  # only this run's task messages: the db was empty at the start
+    print(f"load: {os.getloadavg()}; {left} Redis keys of this run's messages deleted")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefix", default="bench1m")
@@ -73,6 +247,16 @@ def main() -> None:
     parser.add_argument("--trickle", type=int, action="append", default=None, help="minutes")
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--max-first-runs", type=int, default=50)
+    parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="instead of the sweep: due-time recomputation after policy / hours changes",
+    )
+    parser.add_argument("--recompute-tenant", default=None, help="default <prefix>-4")
+    parser.add_argument(
+        "--keep-hours", action="store_true", help="--recompute: leave the business hours set"
+    )
+    parser.add_argument("--profile", action="store_true", help="--recompute: cProfile hours")
     args = parser.parse_args()
     trickles = args.trickle or [1, 5, 15, 60]
     _environment(args.redis_db)
@@ -80,6 +264,9 @@ def main() -> None:
     import django
 
     django.setup()
+    if args.recompute:
+        recompute_main(args)
+        return
     import redis
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext

@@ -13,6 +13,10 @@ the reads measure beyond a few newer tickets). Prints a markdown table per tenan
 for each tenant in turn (interleaved), and a last table compares their p50 with the first's:
 on a shared machine that is a fairer "does it stay flat as the tenant grows" than two runs
 minutes apart.
+
+`--sla` measures only the SLA filters of the list, `--sla-order` only the list ordered by SLA due
+time (`?ordering=sla_due` first page, a page `--order-pages` on via `next`, `-sla_due`), each
+right after a plain first page, with their ratios to it (bench/SLA.md).
 """
 
 import argparse
@@ -78,6 +82,23 @@ def _sla_scenarios(tickets: str, auth: dict) -> list:
     return scenarios
 
 
+def _sla_order_scenarios(base, tickets: str, auth: dict, pages: int) -> list:
+    """`--sla-order`: the list ordered by SLA due time (first page, the page `pages` pages on
+    via `next`, and descending), each right after a plain first page."""
+    ordered = f"{tickets}?ordering=sla_due"
+    later, followed = _follow_next(base, ordered, pages, auth)
+    paths = [
+        ("GET tickets/?ordering=sla_due (first page)", ordered),
+        (f"GET tickets/?ordering=sla_due (page {followed + 1} via next)", later),
+        ("GET tickets/?ordering=-sla_due (first page)", f"{tickets}?ordering=-sla_due"),
+    ]
+    scenarios = []
+    for name, path in paths:
+        scenarios.append(Scenario(PLAIN, tickets, headers=auth))
+        scenarios.append(Scenario(name, path, headers=auth))
+    return scenarios
+
+
 def _sla_ratios(names: list[str], results: list) -> None:
     """Each filter's p50 and req/s against the plain list measured just before it."""
     print("\n| filter | p50 / plain p50 | p95 / plain p95 | req/s / plain req/s |")
@@ -116,6 +137,8 @@ def _scenarios(base, tenant: str, email: str, password: str, args) -> tuple[list
 
     if args.sla:
         return _sla_scenarios(tickets, auth), [], top
+    if args.sla_order:
+        return _sla_order_scenarios(base, tickets, auth, args.order_pages), [], top
     scenarios = [
         Scenario("GET tickets/ (first page, 25)", tickets, headers=auth),
         Scenario(f"GET tickets/ (page {followed + 1} via next)", deep_path, headers=auth),
@@ -172,6 +195,14 @@ def main() -> None:
         action="store_true",
         help="only the SLA filters of the list, each after a plain first page (bench/SLA.md)",
     )
+    parser.add_argument(
+        "--sla-order",
+        action="store_true",
+        help="only the list ordered by SLA due time, each after a plain first page",
+    )
+    parser.add_argument(
+        "--order-pages", type=int, default=20, help="--sla-order: pages to follow via next"
+    )
     args = parser.parse_args()
     args.words = args.search or ["invoice", "e1234"]
     tenants = args.tenant or ["bench-1"]
@@ -212,9 +243,9 @@ def main() -> None:
         for index, name in enumerate(names):
             ratios = [results[t][index].p50 / results[first][index].p50 for t in tenants[1:]]
             print(f"| {name} | " + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
-    if args.sla:
+    if args.sla or args.sla_order:
         for tenant in tenants:
-            print(f"\n#### {tenant}: SLA filters against the plain list")
+            print(f"\n#### {tenant}: against the plain list just before")
             _sla_ratios(names, results[tenant])
     for line in [note for setup in setups.values() for note in setup[1]] + failures:
         print(f"\n- {line}")

@@ -20,6 +20,8 @@ MINUTES_PER_DAY = 24 * 60
 # A calendar must open at least once in this many days from any moment (a year of holidays
 # plus a week): beyond it, adding time is refused instead of looping for ever.
 _SEARCH_DAYS = 366 + 7
+# Days whose open spans a calendar keeps (about eleven years); beyond, it starts over.
+_CACHED_DAYS = 4096
 
 
 class CalendarNeverOpensError(ValueError):
@@ -47,6 +49,12 @@ class BusinessCalendar:
     timezone: str = "UTC"
     intervals: tuple[OpenInterval, ...] = ()
     holidays: frozenset[date] = field(default_factory=frozenset)
+    # The open spans of each local day asked for so far (not part of the value). The clocks
+    # of a list page or of a recomputation batch walk the same days again and again: a
+    # ticket open for a year is ~365 days per clock (bench/SLA.md).
+    _spans: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def always_open(self) -> bool:
@@ -66,19 +74,30 @@ class BusinessCalendar:
 
     def open_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         """The open spans of local `day`, in UTC, in order (none on a holiday)."""
+        return list(self._day_spans(day))
+
+    def _day_spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        spans = self._spans.get(day)
+        if spans is None:
+            if len(self._spans) >= _CACHED_DAYS:
+                self._spans.clear()
+            spans = self._spans[day] = self._spans_of(day)
+        return spans
+
+    def _spans_of(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         if day in self.holidays:
-            return []
+            return ()
         spans = [
             (self._at(day, interval.start), self._at(day, interval.end))
             for interval in sorted(self.intervals, key=lambda i: i.start)
             if interval.weekday == day.weekday()
         ]
-        return [(start, end) for start, end in spans if end > start]
+        return tuple((start, end) for start, end in spans if end > start)
 
     def _spans_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
         day = moment.astimezone(self._zone()).date() - timedelta(days=1)  # spans reach back
         for offset in range(_SEARCH_DAYS + 1):
-            yield from self.open_spans(day + timedelta(days=offset))
+            yield from self._day_spans(day + timedelta(days=offset))
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """The moment `minutes` of business time after `start`."""

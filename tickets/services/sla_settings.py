@@ -11,7 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from config.errors import ConflictError, NotFoundError
 from tenants.access import Actor
@@ -396,6 +396,40 @@ def sla_recompute_schedule(*, tenant: Tenant, requester_id: int | None = None) -
     )
 
 
+# The columns sla_recompute writes, with their PostgreSQL types (for the VALUES list).
+_RECOMPUTED = [
+    "first_response_target_minutes",
+    "first_response_due_at",
+    "resolution_target_minutes",
+    "resolution_due_at",
+]
+_RECOMPUTED_TYPES = ["integer", "timestamptz", "integer", "timestamptz"]
+
+
+def _recomputed_write(tenant: Tenant, tickets: list[Ticket]) -> None:
+    """Store the recomputed targets and due times of `tickets` (locked, of `tenant`) in one
+    UPDATE … FROM (VALUES …). QuerySet.bulk_update writes the same columns but builds a
+    CASE WHEN per ticket and column: ~0.2 s of Python per batch of 500, three quarters of a
+    recomputation's time (bench/SLA.md)."""
+    if not tickets:
+        return
+    columns = [Ticket._meta.get_field(name).column for name in _RECOMPUTED]
+    row = "(" + ", ".join(["%s::bigint", *(f"%s::{t}" for t in _RECOMPUTED_TYPES)]) + ")"
+    params: list[Any] = []
+    for ticket in tickets:
+        params.append(ticket.pk)
+        params.extend(getattr(ticket, name) for name in _RECOMPUTED)
+    params.append(tenant.pk)
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Ticket._meta.db_table} AS t SET {assignments} "  # noqa: S608 — fixed identifiers
+            f"FROM (VALUES {', '.join([row] * len(tickets))}) AS v (id, {', '.join(columns)}) "
+            "WHERE t.id = v.id AND t.tenant_id = %s",
+            params,
+        )
+
+
 def sla_recompute(*, tenant: Tenant, requester_id: int | None = None) -> int:
     """Recompute targets and due times of every unfinished ticket (or one requester's) from
     its timeline under the current policies and calendar; each batch locks its tickets in id
@@ -407,12 +441,7 @@ def sla_recompute(*, tenant: Tenant, requester_id: int | None = None) -> int:
         )
         return rows if requester_id is None else rows.filter(requester_id=requester_id)
 
-    fields = [
-        "first_response_target_minutes",
-        "first_response_due_at",
-        "resolution_target_minutes",
-        "resolution_due_at",
-    ]
+    fields = _RECOMPUTED
     changed, after = 0, 0
     while True:
         with tenant_context(tenant):  # a transaction per batch
@@ -432,6 +461,6 @@ def sla_recompute(*, tenant: Tenant, requester_id: int | None = None) -> int:
                 sla_refresh(ticket, config=config, tier=ticket.requester.tier)
                 if [getattr(ticket, f) for f in fields] != old:
                     dirty.append(ticket)
-            Ticket.objects.bulk_update(dirty, fields)
+            _recomputed_write(tenant, dirty)
             changed += len(dirty)
             after = batch[-1].pk
