@@ -189,10 +189,9 @@ class BusinessHours(TenantModel):
 # an index only when it is leakproof, and COALESCE counts as leaky; with it the cursor's
 # `(key, number) >= (…)` became a filter over every row before the position.
 NO_DUE_ASCENDING = datetime(9999, 1, 1, tzinfo=UTC)
-NO_DUE_DESCENDING = datetime(1, 1, 2, tzinfo=UTC)
 
 
-def due_sort_key(target: str, *, descending: bool = False) -> Case:
+def due_sort_key(target: str) -> Case:
     """The never-null key the list sorts `target` by (first_response, resolution, or sla: the
     earlier running one): the running clock's due time, else a sentinel that sorts last."""
     first_response_runs = Q(first_response_at__isnull=True, first_response_due_at__isnull=False)
@@ -212,7 +211,7 @@ def due_sort_key(target: str, *, descending: bool = False) -> Case:
         raise ValueError(f"unknown due target {target!r}")
     return Case(
         *whens,
-        default=Value(NO_DUE_DESCENDING if descending else NO_DUE_ASCENDING),
+        default=Value(NO_DUE_ASCENDING),
         output_field=models.DateTimeField(),
     )
 

@@ -92,8 +92,8 @@ class TicketOrdering(OrderingFilter):
                 "description": "Sort by these fields, comma-separated; a leading '-' sorts "
                 f"descending ({', '.join(self.plain_fields)}). Or by one SLA due time alone "
                 f"({', '.join(DUE_ORDERINGS)}; sla_due is the earlier of the two): running "
-                "clocks only, soonest first (latest with '-'), tickets without a running "
-                "clock last either way.",
+                "clocks only, soonest first, tickets without a running "
+                "clock last ('-' reverses the whole order: they come first).",
                 "schema": {"type": "string", "pattern": f"^({due}|{one}(,{one})*)$"},
             }
         ]
@@ -123,10 +123,9 @@ class TicketOrdering(OrderingFilter):
             return queryset
         key = ordering[0].lstrip("-")
         if key in _DUE_KEYS:
-            descending = ordering[0].startswith("-")
-            queryset = queryset.annotate(
-                **{key: CursorKey(due_sort_key(_DUE_KEYS[key], descending=descending))}
-            )
+            # One key both ways: '-' reverses the whole order, so the same index serves it
+            # (read backwards) and tickets without a running clock come first.
+            queryset = queryset.annotate(**{key: CursorKey(due_sort_key(_DUE_KEYS[key]))})
         return queryset.order_by(*ordering)
 
     def get_ordering(self, request, queryset, view):
