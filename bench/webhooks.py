@@ -157,7 +157,7 @@ def _tenants(tenants_n: int, prefix: str, url: str) -> tuple[list, dict[str, str
             secret = secret_generate()
             with tenant_context(tenant):
                 WebhookEndpoint.objects.create(
-                    tenant=tenant, url=url, event_types=["ticket.created"], secret=secret
+                    tenant=tenant, url=url, events=["ticket.created"], secret=secret
                 )
             tenants.append(tenant)
             secrets_by_slug[tenant.slug] = secret

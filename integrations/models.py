@@ -26,7 +26,7 @@ class WebhookEndpoint(TenantModel):
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True)
     # Event type names, or ["*"] for every tenant event.
-    event_types = ArrayField(models.CharField(max_length=64), default=list)
+    events = ArrayField(models.CharField(max_length=64), default=list)
     active = models.BooleanField(default=True)
     include_internal = models.BooleanField(default=False)
     secret = EncryptedTextField()

@@ -22,7 +22,7 @@ from config.errors import ConflictError, NotFoundError
 from integrations.models import DisabledReason, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.fanout import ALL_EVENTS, webhook_body
 from integrations.webhooks.signing import secret_generate
-from tenants import events
+from tenants import events as event_bus
 from tenants.access import Actor
 from tenants.models import Tenant
 from tenants.models.outbox import FINAL_STATUSES, OutboxStatus
@@ -74,7 +74,7 @@ def url_rule(field: str, value: Any) -> str:
 def event_type_names() -> frozenset[str]:
     """The tenant event types an endpoint may subscribe to (the registry's, as listed by
     GET event-types/)."""
-    return frozenset(described["type"] for described in events.event_types())
+    return frozenset(described["type"] for described in event_bus.event_types())
 
 
 def event_types_rule(field: str, value: Any) -> list[str]:
@@ -100,7 +100,7 @@ def event_types_rule(field: str, value: Any) -> list[str]:
 
 ENDPOINT_RULES = {
     "url": url_rule,
-    "event_types": event_types_rule,
+    "events": event_types_rule,
     "description": model_rule(WebhookEndpoint, "description"),
     "active": boolean_check,
     "include_internal": boolean_check,
@@ -129,7 +129,7 @@ def _origin(url: str) -> str:
 def _audited(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {
         "url": _origin(endpoint.url),
-        "event_types": list(endpoint.event_types),
+        "events": list(endpoint.events),
         "description": endpoint.description,
         "active": endpoint.active,
         "include_internal": endpoint.include_internal,
@@ -166,7 +166,7 @@ def webhook_endpoint_create(
     tenant: Tenant,
     actor: Actor,
     url: Any,
-    event_types: Any,
+    events: Any,
     description: Any = "",
     active: Any = True,
     include_internal: Any = False,
@@ -177,7 +177,7 @@ def webhook_endpoint_create(
     cleaned = fields_clean(
         {
             "url": url,
-            "event_types": event_types,
+            "events": events,
             "description": description,
             "active": active,
             "include_internal": include_internal,
@@ -287,14 +287,14 @@ def webhook_secret_rotate(
 
 def _ping_body(*, tenant: Tenant, actor: Actor, endpoint: WebhookEndpoint, event_id: str) -> str:
     # The shape of every webhook body (fanout.webhook_body), for an event nobody publishes.
-    envelope = events.Envelope(
+    envelope = event_bus.Envelope(
         id=event_id,
         type=PING_EVENT,
         tenant_id=tenant.pk,
         tenant=tenant.slug,
         occurred_at=timezone.now(),
-        actor=events.actor_ref(actor),
-        visibility=events.PUBLIC,
+        actor=event_bus.actor_ref(actor),
+        visibility=event_bus.PUBLIC,
         version=1,
         data={"endpoint": str(endpoint.public_id)},
         event=None,

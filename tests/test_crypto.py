@@ -17,7 +17,7 @@ SECRET = "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 def _endpoint(tenant):
     with tenant_context(tenant):
         return WebhookEndpoint.objects.create(
-            tenant=tenant, url="https://hooks.example.com/a", event_types=["*"], secret=SECRET
+            tenant=tenant, url="https://hooks.example.com/a", events=["*"], secret=SECRET
         )
 
 

@@ -131,7 +131,7 @@ def _snapshot(tenant):
         )
         webhooks = sorted(
             WebhookEndpoint.objects.values_list(
-                "public_id", "url", "event_types", "active", "include_internal", "version"
+                "public_id", "url", "events", "active", "include_internal", "version"
             )
         )
         webhook_secrets = sorted(

@@ -48,7 +48,7 @@ class WebhookEndpointOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "event_types", "description", "active", "include_internal",
+        fields = ["id", "url", "events", "description", "active", "include_internal",
                   "disabled_reason", "disabled_at", "last_success_at", "last_failure_at",
                   "failing_since", "secret_rotation_ends_at", "version", "created_at",
                   "updated_at"]  # fmt: skip
@@ -78,7 +78,7 @@ class WebhookEndpointSecretOutputSerializer(WebhookEndpointOutputSerializer):
 
 class WebhookEndpointCreateInputSerializer(InputSerializer):
     url = _url()
-    event_types = _event_types()
+    events = _event_types()
     description = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
@@ -92,7 +92,7 @@ class WebhookEndpointCreateInputSerializer(InputSerializer):
 
 class WebhookEndpointUpdateInputSerializer(InputSerializer):
     url = _url(required=False)
-    event_types = _event_types(required=False)
+    events = _event_types(required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     active = serializers.BooleanField(
         required=False,

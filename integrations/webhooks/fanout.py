@@ -67,7 +67,7 @@ def webhook_fanout(envelope: Envelope) -> None:
     endpoints = [
         endpoint
         for endpoint in WebhookEndpoint.objects.filter(active=True).order_by("pk")
-        if (ALL_EVENTS in endpoint.event_types or envelope.type in endpoint.event_types)
+        if (ALL_EVENTS in endpoint.events or envelope.type in endpoint.events)
         and (envelope.visibility != INTERNAL or endpoint.include_internal)
     ]
     if not endpoints:

@@ -7,13 +7,20 @@ import uuid
 
 from model_bakery.recipe import Recipe, foreign_key, seq
 
-from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    CrmConnection,
+    CrmSync,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from integrations.webhooks.signing import secret_generate
+from tenants.context import current_tenant_id
 
 webhook_endpoint_recipe = Recipe(
     WebhookEndpoint,
     url=seq("https://hooks.example.com/in/"),
-    event_types=lambda: ["*"],
+    events=lambda: ["*"],
     description="Receiver",
     secret=secret_generate,
 )
@@ -32,4 +39,22 @@ webhook_attempt_recipe = Recipe(
     latency_ms=120,
     error="",
     response_body="upstream error",
+)
+crm_connection_recipe = Recipe(
+    CrmConnection,
+    provider="hubspot",
+    base_url="https://api.hubapi.com",
+    credentials=lambda: json.dumps({"access_token": "pat-test"}),
+)
+crm_sync_recipe = Recipe(
+    CrmSync,
+    # The tenant's one connection (made when it has none yet).
+    connection=lambda: (
+        CrmConnection.objects.first() or crm_connection_recipe.make(tenant_id=current_tenant_id())
+    ),
+    event_id=uuid.uuid4,
+    event_type="customer.created",
+    action="upsert",
+    customer_id=seq(1),
+    customer_public_id=uuid.uuid4,
 )

@@ -15,13 +15,13 @@ from tests.route_table import Endpoint, Route
 webhook_list = Endpoint(
     "webhook-list",
     "webhooks/",
-    body={"url": "https://hooks.example.com/new", "event_types": ["ticket.created"]},
-    attack_body={"url": "https://hooks.example.com/planted", "event_types": ["*"]},
+    body={"url": "https://hooks.example.com/new", "events": ["ticket.created"]},
+    attack_body={"url": "https://hooks.example.com/planted", "events": ["*"]},
 )
 webhook_detail = Endpoint(
     "webhook-detail",
     "webhooks/{webhook.public_id}/",
-    body={"description": "Renamed", "event_types": ["ticket.created", "comment.created"]},
+    body={"description": "Renamed", "events": ["ticket.created", "comment.created"]},
     attack_body={"url": "https://hooks.example.com/hijacked", "include_internal": True},
 )
 webhook_rotate = Endpoint("webhook-rotate-secret", "webhooks/{webhook.public_id}/rotate-secret/")

@@ -38,7 +38,7 @@ def _url(tenant, rest=""):
 
 
 def _create(client, tenant, **overrides):
-    body = {"url": "https://hooks.example.com/in", "event_types": ["ticket.created"], **overrides}
+    body = {"url": "https://hooks.example.com/in", "events": ["ticket.created"], **overrides}
     return client.post(_url(tenant, "webhooks/"), body, format="json")
 
 
@@ -70,7 +70,7 @@ def test_create_answers_201_with_the_secret_once_and_defaults(tenant, admin):
     body = response.json()
     assert body["secret"].startswith("whsec_")
     assert body["url"] == "https://hooks.example.com/in"
-    assert body["event_types"] == ["ticket.created"]
+    assert body["events"] == ["ticket.created"]
     assert (body["active"], body["include_internal"], body["description"]) == (True, False, "CRM")
     assert (body["disabled_reason"], body["disabled_at"], body["failing_since"]) == ("", None, None)
     assert body["secret_rotation_ends_at"] is None
@@ -120,26 +120,26 @@ def test_the_secret_is_stored_encrypted(tenant, admin):
             id="url-plain-http",
         ),
         pytest.param(
-            {"event_types": []},
-            "event_types",
+            {"events": []},
+            "events",
             "Ensure this field has at least 1 elements.",
             id="no-event-types",
         ),
         pytest.param(
-            {"event_types": ["ticket.created", "ticket.exploded", "nope"]},
-            "event_types",
+            {"events": ["ticket.created", "ticket.exploded", "nope"]},
+            "events",
             "Unknown event types: 'ticket.exploded', 'nope' (GET event-types/ lists them).",
             id="unknown-event-types",
         ),
         pytest.param(
-            {"event_types": ["*", "ticket.created"]},
-            "event_types",
+            {"events": ["*", "ticket.created"]},
+            "events",
             '"*" (every event) stands alone.',
             id="star-with-others",
         ),
         pytest.param(
-            {"event_types": ["webhook.ping"]},
-            "event_types",
+            {"events": ["webhook.ping"]},
+            "events",
             "Unknown event types: 'webhook.ping' (GET event-types/ lists them).",
             id="ping-is-no-event-type",
         ),
@@ -158,13 +158,13 @@ def test_create_refuses_bad_input_and_stores_nothing(tenant, admin, overrides, f
 def test_every_registered_event_type_and_the_star_are_accepted(tenant, admin):
     names = [described["type"] for described in events.event_types()]
 
-    every = _create(admin, tenant, event_types=names)
-    star = _create(admin, tenant, event_types=["*"])
-    twice = _create(admin, tenant, event_types=["ticket.created", "ticket.created"])
+    every = _create(admin, tenant, events=names)
+    star = _create(admin, tenant, events=["*"])
+    twice = _create(admin, tenant, events=["ticket.created", "ticket.created"])
 
     assert (every.status_code, star.status_code, twice.status_code) == (201, 201, 201)
-    assert every.json()["event_types"] == names
-    assert twice.json()["event_types"] == ["ticket.created"]
+    assert every.json()["events"] == names
+    assert twice.json()["events"] == ["ticket.created"]
     assert "webhook.ping" not in names
 
 
@@ -190,7 +190,7 @@ def test_url_check_is_the_outbound_guard_without_dns_when_settings_say_so(settin
 
 def test_an_idempotent_replay_never_holds_the_secret(tenant, admin):
     headers = {"HTTP_IDEMPOTENCY_KEY": "create-hook-1"}
-    body = {"url": "https://hooks.example.com/in", "event_types": ["*"]}
+    body = {"url": "https://hooks.example.com/in", "events": ["*"]}
 
     first = admin.post(_url(tenant, "webhooks/"), body, format="json", **headers)
     replay = admin.post(_url(tenant, "webhooks/"), body, format="json", **headers)
@@ -228,7 +228,7 @@ def test_patch_changes_what_it_names_and_checks_a_new_url(tenant, admin, url_che
 
     changed = admin.patch(
         url,
-        {"url": "https://other.example.com/hook", "event_types": ["*"], "include_internal": True},
+        {"url": "https://other.example.com/hook", "events": ["*"], "include_internal": True},
         format="json",
         HTTP_IF_MATCH='"1"',
     )
@@ -236,7 +236,7 @@ def test_patch_changes_what_it_names_and_checks_a_new_url(tenant, admin, url_che
 
     assert changed.status_code == 200, changed.content
     body = changed.json()
-    assert (body["url"], body["event_types"], body["include_internal"]) == (
+    assert (body["url"], body["events"], body["include_internal"]) == (
         "https://other.example.com/hook",
         ["*"],
         True,
@@ -370,8 +370,8 @@ def test_rotation_takes_no_input_and_its_replay_holds_no_secret(tenant, admin):
 def test_ping_queues_one_signed_delivery_to_that_endpoint_only(
     tenant, admin, django_capture_on_commit_callbacks
 ):
-    created = _create(admin, tenant, event_types=["*"]).json()
-    _create(admin, tenant, event_types=["*"], url="https://hooks.example.com/other")
+    created = _create(admin, tenant, events=["*"]).json()
+    _create(admin, tenant, events=["*"], url="https://hooks.example.com/other")
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = admin.post(_url(tenant, f"webhooks/{created['id']}/ping/"))

@@ -19,21 +19,19 @@ pytestmark = pytest.mark.django_db
 def endpoints(tenant, other_tenant):
     with tenant_context(tenant):
         made = {
-            "tickets": webhook_endpoint_recipe.make(tenant=tenant, event_types=["ticket.created"]),
-            "everything": webhook_endpoint_recipe.make(tenant=tenant, event_types=["*"]),
-            "comments": webhook_endpoint_recipe.make(
-                tenant=tenant, event_types=["comment.created"]
-            ),
+            "tickets": webhook_endpoint_recipe.make(tenant=tenant, events=["ticket.created"]),
+            "everything": webhook_endpoint_recipe.make(tenant=tenant, events=["*"]),
+            "comments": webhook_endpoint_recipe.make(tenant=tenant, events=["comment.created"]),
             "comments+internal": webhook_endpoint_recipe.make(
-                tenant=tenant, event_types=["comment.created"], include_internal=True
+                tenant=tenant, events=["comment.created"], include_internal=True
             ),
             "switched-off": webhook_endpoint_recipe.make(
-                tenant=tenant, event_types=["*"], include_internal=True, active=False
+                tenant=tenant, events=["*"], include_internal=True, active=False
             ),
         }
     with tenant_context(other_tenant):
         made["other tenant"] = webhook_endpoint_recipe.make(
-            tenant=other_tenant, event_types=["*"], include_internal=True
+            tenant=other_tenant, events=["*"], include_internal=True
         )
     return made
 

@@ -30,7 +30,7 @@ def receiver():
 
 
 def _endpoint(tenant, **fields) -> WebhookEndpoint:
-    fields = {"url": URL, "event_types": ["ticket.created"], "secret": secret_generate(), **fields}
+    fields = {"url": URL, "events": ["ticket.created"], "secret": secret_generate(), **fields}
     with tenant_context(tenant):
         return WebhookEndpoint.objects.create(tenant=tenant, **fields)
 
@@ -136,7 +136,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(tenant, receiver):
 
 
 def test_410_gone_disables_the_endpoint_and_its_pending_deliveries_are_suppressed(tenant, receiver):
-    endpoint = _endpoint(tenant, event_types=["*"])
+    endpoint = _endpoint(tenant, events=["*"])
     receiver.post(URL, status=410)
     row = _delivery(tenant, endpoint)
     with tenant_context(tenant):
@@ -284,7 +284,7 @@ def test_an_event_under_the_cap_goes_out_whole(tenant):
 
 
 def test_a_success_does_not_rewrite_an_endpoint_stamped_a_moment_ago(tenant, receiver):
-    endpoint = _endpoint(tenant, event_types=["*"])
+    endpoint = _endpoint(tenant, events=["*"])
     receiver.post(URL, status=200)
     with time_machine.travel(T0, tick=False):
         _send(_delivery(tenant, endpoint))

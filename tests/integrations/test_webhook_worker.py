@@ -58,7 +58,7 @@ def test_a_ticket_reaches_a_local_receiver_through_a_real_worker(
     secret = secret_generate()
     with tenant_context(tenant):
         endpoint = WebhookEndpoint.objects.create(
-            tenant=tenant, url=receiver, event_types=["ticket.created"], secret=secret
+            tenant=tenant, url=receiver, events=["ticket.created"], secret=secret
         )
 
     response = api_client(member(Role.AGENT)).post(

@@ -16,7 +16,7 @@ def _endpoint(h: Harness) -> WebhookEndpoint:
     """A new endpoint, made through the service (which checks its URL like the API does)."""
     return h.within(
         lambda: services.webhook_endpoint_create(
-            tenant=h.tenant, actor=h.actor, url=URL, event_types=["*"]
+            tenant=h.tenant, actor=h.actor, url=URL, events=["*"]
         )
     )
 
@@ -33,7 +33,7 @@ def _webhook_create(h: Harness) -> Race:
     """Two creations at once (endpoints may share a URL): two endpoints, two secrets."""
     before = h.within(lambda: WebhookEndpoint.objects.count())
     url = f"{h.base}/webhooks/"
-    body = {"url": URL, "event_types": ["ticket.created"]}
+    body = {"url": URL, "events": ["ticket.created"]}
 
     def check(write, competitor):
         secrets = h.within(lambda: [e.secret for e in WebhookEndpoint.objects.all()])

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import WebhookDelivery
+from integrations.models import CrmSync, WebhookDelivery
 from notifications.models import AccountEmail, EmailDelivery
 from tenants import outbox
 from tenants.context import tenant_context
@@ -312,7 +312,7 @@ def test_the_sweep_runs_the_registered_hooks(tenant, enqueued, monkeypatch):
 
 
 def test_the_outbox_tables_are_the_ones_with_a_task():
-    assert outbox.outbox_models(tenant_owned=True) == [EmailDelivery, WebhookDelivery]
+    assert outbox.outbox_models(tenant_owned=True) == [EmailDelivery, WebhookDelivery, CrmSync]
     assert outbox.outbox_models(tenant_owned=False) == [AccountEmail]
 
 

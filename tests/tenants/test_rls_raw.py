@@ -4,7 +4,13 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, ProgrammingError, connections, transaction
 
-from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    CrmConnection,
+    CrmSync,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from notifications.models import (
     EmailDelivery,
     EmailSuppression,
@@ -16,6 +22,8 @@ from notifications.models import (
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
 from tests.integrations.recipes import (
+    crm_connection_recipe,
+    crm_sync_recipe,
     webhook_attempt_recipe,
     webhook_delivery_recipe,
     webhook_endpoint_recipe,
@@ -77,9 +85,17 @@ RECIPES = {
     WebhookEndpoint: webhook_endpoint_recipe,
     WebhookDelivery: webhook_delivery_recipe,
     WebhookAttempt: webhook_attempt_recipe,
+    CrmConnection: crm_connection_recipe,
+    CrmSync: crm_sync_recipe,
 }
 # How many rows a model gets per tenant (one counter row and one inbound secret per tenant).
-QUANTITY = {TicketCounter: 1, InboundSecret: 1, AssignmentCursor: 1, BusinessHours: 1}
+QUANTITY = {
+    TicketCounter: 1,
+    InboundSecret: 1,
+    AssignmentCursor: 1,
+    BusinessHours: 1,
+    CrmConnection: 1,
+}
 TENANT_MODELS = sorted(
     (m for m in apps.get_models() if issubclass(m, TenantModel)), key=lambda m: m._meta.label
 )
