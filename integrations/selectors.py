@@ -1,8 +1,15 @@
-"""Reads of the integrations app: webhook endpoints and the delivery log."""
+"""Reads of the integrations app: webhook endpoints and the delivery log, the CRM connection
+and its sync log."""
 
 from django.db.models import Prefetch, QuerySet
 
-from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    CrmConnection,
+    CrmSync,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tenants.models import Tenant
 
 
@@ -27,3 +34,18 @@ def webhook_delivery_list_for_endpoint(
 ) -> QuerySet[WebhookDelivery]:
     """Return one endpoint's deliveries (as webhook_delivery_list)."""
     return webhook_delivery_list(tenant=tenant).filter(endpoint=endpoint)
+
+
+def crm_connection_list(*, tenant: Tenant) -> QuerySet[CrmConnection]:
+    """Return the tenant's CRM connection (there is at most one)."""
+    return CrmConnection.objects.filter(tenant=tenant)
+
+
+def crm_sync_list(*, tenant: Tenant) -> QuerySet[CrmSync]:
+    """Return the tenant's CRM sync log (one query per page: rows name the customer by id)."""
+    return CrmSync.objects.filter(tenant=tenant)
+
+
+def crm_sync_list_for_connection(*, tenant: Tenant, connection: CrmConnection) -> QuerySet[CrmSync]:
+    """Return one connection's sync log."""
+    return crm_sync_list(tenant=tenant).filter(connection=connection)

@@ -35,6 +35,7 @@ POLICY: dict[str, str] = {
     "api_key.manage": Role.ADMIN,
     "inbound.manage": Role.ADMIN,  # the inbound-email secret (integrations, like API keys)
     "webhook.manage": Role.ADMIN,  # webhook endpoints, their secrets and delivery log
+    "crm.manage": Role.ADMIN,  # the CRM connection, its credentials and sync log
     "tenant.delete": Role.OWNER,
     "owner.manage": Role.OWNER,
 }

@@ -27,7 +27,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
-from tests.integrations.worlds import webhook_with_dead_delivery
+from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.tenants.recipes import tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
@@ -91,7 +91,10 @@ def contract_world(db, member, settings, tmp_path):
         notification = notification_recipe.make(tenant=tenant, user=admin.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     webhooks = webhook_with_dead_delivery(tenant)
+    crm = crm_connection_with_dead_sync(tenant)
     ids = {
+        "crm-connections": crm.crm_connection.public_id,
+        "crm-syncs": crm.crm_sync.public_id,
         "webhooks": webhooks.webhook.public_id,
         "webhook-deliveries": webhooks.webhook_delivery.public_id,
         "notifications": notification.public_id,

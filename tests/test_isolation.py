@@ -12,14 +12,20 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.test import APIClient
 
-from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.models import (
+    CrmConnection,
+    CrmSync,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from notifications.models import EmailDelivery, Notification, NotificationPreference
 from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
 from tests.errors import field_errors
-from tests.integrations.worlds import webhook_with_dead_delivery
+from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
@@ -89,7 +95,10 @@ def _populate(tenant, member):
         notification = notification_recipe.make(tenant=tenant, user=owner.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     webhooks = webhook_with_dead_delivery(tenant)
+    crm = crm_connection_with_dead_sync(tenant)
     return {
+        "crm_connection": crm.crm_connection,
+        "crm_sync": crm.crm_sync,
         "webhook": webhooks.webhook,
         "webhook_delivery": webhooks.webhook_delivery,
         "sla_policy": tier_policy(tenant),
@@ -142,7 +151,14 @@ def _snapshot(tenant):
             WebhookDelivery.objects.values_list("public_id", "status", "attempts")
         )
         webhook_attempts = WebhookAttempt.objects.count()
+        crm_connections = sorted(
+            (c.public_id, c.provider, c.base_url, c.credentials, c.enabled, c.version)
+            for c in CrmConnection.objects.all()
+        )
+        crm_syncs = sorted(CrmSync.objects.values_list("public_id", "status", "attempts"))
     return {
+        "crm_connections": crm_connections,
+        "crm_syncs": crm_syncs,
         "webhooks": webhooks,
         "webhook_secrets": webhook_secrets,
         "webhook_deliveries": webhook_deliveries,
@@ -296,6 +312,8 @@ MISSING = {
         "sla_policy",
         "webhook",
         "webhook_delivery",
+        "crm_connection",
+        "crm_sync",
     )
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
@@ -339,6 +357,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         own_deliveries = {str(x) for x in EmailDelivery.objects.values_list("public_id", flat=True)}
         own_policies = {str(x) for x in SlaPolicy.objects.values_list("public_id", flat=True)}
         own_webhooks = {str(x) for x in WebhookEndpoint.objects.values_list("public_id", flat=True)}
+        own_crm = {str(x) for x in CrmConnection.objects.values_list("public_id", flat=True)}
     own = {
         "notification-list": own_notifications,
         "email-delivery-list": own_deliveries,
@@ -351,6 +370,7 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         "export-list": own_exports,
         "sla-policy-list": own_policies,
         "webhook-list": own_webhooks,
+        "crm-connection-list": own_crm,
     }[route]
 
     response = client.get(_url(tenant.slug, route, {}), {"page_size": 100})

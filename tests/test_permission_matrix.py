@@ -16,7 +16,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
-from tests.integrations.worlds import webhook_with_dead_delivery
+from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import ACTORS, Upload, resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
@@ -37,8 +37,8 @@ def test_every_tenant_route_is_in_the_permission_matrix():
 def world(tenant, other_tenant, member):
     """A tenant with a target member, a target API key, a pending invitation, a customer
     without tickets, a ticket (with an attachment), a second ticket to merge into, a
-    finished export and a webhook endpoint with a dead delivery: the objects the routes'
-    paths and bodies name."""
+    finished export, a webhook endpoint with a dead delivery and the CRM connection with a dead
+    sync: the objects the routes' paths and bodies name."""
     target = member(Role.AGENT)
     admin = member(Role.ADMIN)
     admin_actor = Actor(user=admin.user, role=admin.role)
@@ -63,7 +63,10 @@ def world(tenant, other_tenant, member):
         notification = notification_recipe.make(tenant=tenant, user=target.user)
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     webhooks = webhook_with_dead_delivery(tenant)
+    crm = crm_connection_with_dead_sync(tenant)
     return {
+        "crm_connection": crm.crm_connection,
+        "crm_sync": crm.crm_sync,
         "webhook": webhooks.webhook,
         "webhook_delivery": webhooks.webhook_delivery,
         "sla_policy": tier_policy(tenant),

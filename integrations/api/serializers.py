@@ -5,8 +5,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
-from integrations.models import DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from integrations.services import EVENT_TYPE_MAX_LENGTH, URL_MAX_LENGTH
+from integrations.models import (
+    CrmConnection,
+    CrmProvider,
+    CrmSync,
+    DisabledReason,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from integrations.services import (
+    ACCESS_TOKEN_MAX_LENGTH,
+    CRM_BASE_URL_MAX_LENGTH,
+    CRM_FIELD_NAME_MAX_LENGTH,
+    EVENT_TYPE_MAX_LENGTH,
+    HUBSPOT_BASE_URL,
+    URL_MAX_LENGTH,
+)
 from tenants.models.outbox import OutboxStatus
 
 _EVENT_TYPES_HELP = (
@@ -140,3 +155,121 @@ class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
 
     def get_payload(self, delivery) -> dict:
         return json.loads(delivery.body)
+
+
+# --- CRM --------------------------------------------------------------------------------------
+
+
+class CrmConnectionOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    has_credentials = serializers.SerializerMethodField(
+        help_text="Whether an access token is stored (it is never shown)."
+    )
+    external_id_field = serializers.SerializerMethodField(
+        help_text="Salesforce: the Contact's External ID field holding the customer's id; "
+        "null for HubSpot."
+    )
+    last_sync_status = serializers.CharField(
+        read_only=True,
+        help_text='The last sync\'s outcome: "ok", "retrying" or "failed"; "" before the first.',
+    )
+
+    class Meta:
+        model = CrmConnection
+        fields = ["id", "provider", "base_url", "has_credentials", "enabled", "tier_property",
+                  "external_id_field", "last_sync_status", "last_sync_at", "last_sync_error",
+                  "version", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_has_credentials(self, connection) -> bool:
+        try:
+            return bool(json.loads(connection.credentials).get("access_token"))
+        except (ValueError, AttributeError):
+            return False
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_external_id_field(self, connection):
+        if connection.provider != CrmProvider.SALESFORCE:
+            return None
+        return connection.external_id_field
+
+
+class CrmCredentialsInputSerializer(InputSerializer):
+    access_token = serializers.CharField(
+        max_length=ACCESS_TOKEN_MAX_LENGTH,
+        trim_whitespace=False,
+        help_text="HubSpot: a private app's access token (scopes crm.objects.contacts.read and "
+        ".write). Salesforce: an OAuth access token for the org.",
+    )
+
+
+def _credentials(**kwargs) -> CrmCredentialsInputSerializer:
+    return CrmCredentialsInputSerializer(
+        write_only=True,
+        help_text="Write-only: stored encrypted, never shown again (GET has has_credentials). "
+        "On PATCH, replaces the stored ones.",
+        **kwargs,
+    )
+
+
+def _field_name(help_text: str, **kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=CRM_FIELD_NAME_MAX_LENGTH, required=False, help_text=help_text, **kwargs
+    )
+
+
+_BASE_URL_HELP = (
+    "The CRM's API origin (https, a public address, no path). HubSpot: defaults to "
+    f"{HUBSPOT_BASE_URL}. Salesforce: required, the org's instance URL "
+    "(https://yourorg.my.salesforce.com)."
+)
+_TIER_HELP = (
+    "The contact property (HubSpot) or Contact field (Salesforce) holding the customer's tier, "
+    'read back after each upsert; "" (default): the tier is not read from the CRM.'
+)
+_EXTERNAL_ID_HELP = (
+    "Salesforce only: the Contact's External ID field that holds the customer's id "
+    "(default Tenantdesk_Id__c)."
+)
+
+
+class CrmConnectionCreateInputSerializer(InputSerializer):
+    provider = serializers.ChoiceField(choices=CrmProvider.choices)
+    base_url = serializers.URLField(
+        max_length=CRM_BASE_URL_MAX_LENGTH, required=False, help_text=_BASE_URL_HELP
+    )
+    credentials = _credentials()
+    enabled = serializers.BooleanField(required=False, default=True)
+    tier_property = _field_name(_TIER_HELP, allow_blank=True)
+    external_id_field = _field_name(_EXTERNAL_ID_HELP)
+
+
+class CrmConnectionUpdateInputSerializer(InputSerializer):
+    base_url = serializers.URLField(
+        max_length=CRM_BASE_URL_MAX_LENGTH, required=False, help_text=_BASE_URL_HELP
+    )
+    credentials = _credentials(required=False)
+    enabled = serializers.BooleanField(required=False)
+    tier_property = _field_name(_TIER_HELP, allow_blank=True)
+    external_id_field = _field_name(_EXTERNAL_ID_HELP)
+
+
+class CrmSyncOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    customer = serializers.UUIDField(
+        source="customer_public_id",
+        read_only=True,
+        help_text="The customer's id (an erased customer's too).",
+    )
+    crm_id = serializers.CharField(
+        read_only=True, help_text="The contact's id in the CRM, when the sync knew it."
+    )
+    status = serializers.ChoiceField(choices=OutboxStatus.choices, read_only=True)
+    attempts = serializers.IntegerField(read_only=True, help_text="Attempts made so far.")
+
+    class Meta:
+        model = CrmSync
+        fields = ["id", "event_type", "action", "customer", "crm_id", "status", "attempts",
+                  "last_error", "last_status_code", "next_attempt_at", "finished_at",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields

@@ -1,4 +1,5 @@
-"""The webhooks API (DESIGN.md §5): endpoints (admins), their secrets, pings and delivery log."""
+"""The integrations API (DESIGN.md §5): webhook endpoints (admins), their secrets, pings and
+delivery log; the CRM connection (admins), its write-only credentials and sync log."""
 
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,8 +10,13 @@ from rest_framework.response import Response
 from config.api.pagination import CursorPagination
 from integrations import selectors, services
 from integrations.api import serializers as s
-from integrations.api.filters import DELIVERY_FILTER_PARAMETERS, WebhookDeliveryFilter
-from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.api.filters import (
+    CRM_SYNC_FILTER_PARAMETERS,
+    DELIVERY_FILTER_PARAMETERS,
+    CrmSyncFilter,
+    WebhookDeliveryFilter,
+)
+from integrations.models import CrmConnection, CrmSync, WebhookDelivery, WebhookEndpoint
 from tenants import idempotency
 from tenants.api.base import TenantViewSet
 from tickets.api.views import _expected_version, _with_etag
@@ -188,3 +194,111 @@ class WebhookDeliveryViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         return Response(
             s.WebhookDeliveryOutputSerializer(delivery).data, status=status.HTTP_202_ACCEPTED
         )
+
+
+# --- CRM --------------------------------------------------------------------------------------
+
+
+class CrmConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
+    """The tenant's CRM connection (docs/crm.md): one per tenant; customers are upserted to
+    HubSpot or Salesforce, erased ones deleted there. Credentials are write-only."""
+
+    selector = staticmethod(selectors.crm_connection_list)
+    model = CrmConnection
+    filter_backends: list = []
+    if_match = {"partial_update", "destroy"}
+    etag = {"retrieve", "create", "partial_update"}
+    serializer_class = s.CrmConnectionOutputSerializer
+    input_serializers = {
+        "create": s.CrmConnectionCreateInputSerializer,
+        "partial_update": s.CrmConnectionUpdateInputSerializer,
+    }
+    permission_map = dict.fromkeys(
+        ("list", "retrieve", "create", "partial_update", "destroy", "syncs"), "crm.manage"
+    )
+
+    def retrieve(self, request, id=None):
+        connection = self.get_object()
+        return _with_etag(Response(s.CrmConnectionOutputSerializer(connection).data), connection)
+
+    @extend_schema(
+        request=s.CrmConnectionCreateInputSerializer,
+        responses={201: s.CrmConnectionOutputSerializer},
+        description="Connect the tenant's CRM. 409 (crm_connection_exists) when it has one.",
+    )
+    def create(self, request):
+        data = s.CrmConnectionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        connection = services.crm_connection_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        response = Response(
+            s.CrmConnectionOutputSerializer(connection).data, status=status.HTTP_201_CREATED
+        )
+        response["Location"] = f"{request.path}{connection.public_id}/"
+        return _with_etag(response, connection)
+
+    def partial_update(self, request, id=None):
+        connection = self.get_object()
+        data = s.CrmConnectionUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        connection = services.crm_connection_update(
+            tenant=request.tenant,
+            actor=self.actor,
+            connection=connection,
+            expected_version=_expected_version(request),
+            **data.validated_data,
+        )
+        return _with_etag(Response(s.CrmConnectionOutputSerializer(connection).data), connection)
+
+    def destroy(self, request, id=None):
+        services.crm_connection_delete(
+            tenant=request.tenant,
+            actor=self.actor,
+            connection=self.get_object(),
+            expected_version=_expected_version(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        responses=s.CrmSyncOutputSerializer(many=True),
+        parameters=CRM_SYNC_FILTER_PARAMETERS,
+        description="The sync log: this connection's syncs, newest first.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def syncs(self, request, id=None):
+        connection = self.get_object()
+        queryset = selectors.crm_sync_list_for_connection(
+            tenant=request.tenant, connection=connection
+        )
+        filters = CrmSyncFilter(request.query_params, queryset=queryset, request=request)
+        if not filters.is_valid():
+            raise translate_validation(filters.errors)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(filters.qs, request, view=self)
+        return paginator.get_paginated_response(s.CrmSyncOutputSerializer(page, many=True).data)
+
+
+class CrmSyncViewSet(TenantViewSet):
+    """One row of the CRM sync log; a finished one can be sent again."""
+
+    selector = staticmethod(selectors.crm_sync_list)
+    model = CrmSync
+    filter_backends: list = []
+    serializer_class = s.CrmSyncOutputSerializer
+    input_serializers = {"redeliver": s.EmptyInputSerializer}
+    permission_map = {"redeliver": "crm.manage"}
+
+    @extend_schema(
+        request=s.EmptyInputSerializer,
+        responses={202: s.CrmSyncOutputSerializer},
+        description="Send a finished sync (sent, failed, dead or suppressed) again, with the "
+        "customer as it is now: a fresh series of attempts. 409 while it is pending or being "
+        "sent.",
+    )
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, id=None):
+        sync = self.get_object()
+        s.EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        sync = services.crm_sync_redeliver(tenant=request.tenant, actor=self.actor, sync=sync)
+        return Response(s.CrmSyncOutputSerializer(sync).data, status=status.HTTP_202_ACCEPTED)

@@ -4,6 +4,8 @@ from types import SimpleNamespace
 
 from tenants.context import tenant_context
 from tests.integrations.recipes import (
+    crm_connection_recipe,
+    crm_sync_recipe,
     webhook_attempt_recipe,
     webhook_delivery_recipe,
     webhook_endpoint_recipe,
@@ -21,3 +23,12 @@ def webhook_with_dead_delivery(tenant) -> SimpleNamespace:
         for number in (1, 2):
             webhook_attempt_recipe.make(tenant=tenant, delivery=delivery, number=number)
     return SimpleNamespace(webhook=webhook, webhook_delivery=delivery)
+
+
+def crm_connection_with_dead_sync(tenant) -> SimpleNamespace:
+    """The tenant's HubSpot connection and a dead upsert of it; returns
+    SimpleNamespace(crm_connection, crm_sync)."""
+    with tenant_context(tenant):
+        connection = crm_connection_recipe.make(tenant=tenant)
+        sync = crm_sync_recipe.make(tenant=tenant, connection=connection, status="dead", attempts=8)
+    return SimpleNamespace(crm_connection=connection, crm_sync=sync)

@@ -1,12 +1,13 @@
-"""Races of the webhooks routes (test_write_routes.py's HARNESS): an endpoint changed, pinged
-or deleted while it is deleted, two creations, two rotations of its secret, two redeliveries
-of one delivery."""
+"""Races of the integrations routes (test_write_routes.py's HARNESS): a webhook endpoint
+changed, pinged or deleted while it is deleted, two creations, two rotations of its secret, two
+redeliveries of one delivery; the CRM connection changed or deleted while it is deleted, two
+creations of the tenant's one connection, two redeliveries of one sync."""
 
 from integrations import services
-from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.models import CrmConnection, CrmSync, WebhookDelivery, WebhookEndpoint
 from tenants.models import AuditLogEntry
 from tenants.tasks_base import _BrokerBreaker
-from tests.integrations.recipes import webhook_delivery_recipe
+from tests.integrations.recipes import crm_sync_recipe, webhook_delivery_recipe
 from tests.races.race_harness import Harness, Race, exactly_one
 
 URL = "https://hooks.example.com/race"
@@ -135,5 +136,103 @@ def _webhook_redeliver(h: Harness) -> Race:
         )
         assert audited == 1
         assert h.within(lambda: WebhookDelivery.objects.get(pk=row.pk).status) == "pending"
+
+    return Race(write=h.send("POST", url), competitor=h.send("POST", url), check=check)
+
+
+# --- CRM --------------------------------------------------------------------------------------
+
+CRM_BODY = {"provider": "hubspot", "credentials": {"access_token": "pat-na1-race"}}
+
+
+def _crm_connection(h: Harness) -> CrmConnection:
+    """The tenant's one connection, new (the previous round's removed), made through the
+    service (which checks it like the API does)."""
+
+    def make():
+        CrmConnection.objects.all().delete()
+        return services.crm_connection_create(
+            tenant=h.tenant, actor=h.actor, provider="hubspot", credentials={"access_token": "t"}
+        )
+
+    return h.within(make)
+
+
+def _no_orphan_syncs(h: Harness) -> None:
+    def orphans():
+        return CrmSync.objects.exclude(connection__in=CrmConnection.objects.values("pk")).count()
+
+    assert h.within(orphans) == 0
+
+
+def _crm_create(h: Harness) -> Race:
+    """Two creations of the tenant's one connection at once: one 201, one 409, one row."""
+    h.within(lambda: CrmConnection.objects.all().delete())
+    url = f"{h.base}/crm-connections/"
+
+    def check(write, competitor):
+        exactly_one(201)(write, competitor)
+        assert h.within(lambda: CrmConnection.objects.count()) == 1
+
+    return Race(
+        write=h.send("POST", url, CRM_BODY), competitor=h.send("POST", url, CRM_BODY), check=check
+    )
+
+
+def _crm_patch(h: Harness) -> Race:
+    """A PATCH (new credentials) while the connection is deleted: 200 before, 404 after;
+    never resurrected, no sync left without it."""
+    connection = _crm_connection(h)
+    h.within(lambda: crm_sync_recipe.make(tenant=h.tenant, connection=connection))
+    url = f"{h.base}/crm-connections/{connection.public_id}/"
+
+    def check(write, competitor):
+        assert not h.within(lambda: CrmConnection.objects.filter(pk=connection.pk).exists())
+        _no_orphan_syncs(h)
+
+    return Race(
+        write=h.send("PATCH", url, {"enabled": False, "credentials": {"access_token": "new"}}),
+        competitor=h.delete(url),
+        check=check,
+    )
+
+
+def _crm_delete(h: Harness) -> Race:
+    """Two DELETEs of the connection: exactly one 204, one audit entry."""
+    connection = _crm_connection(h)
+    url = f"{h.base}/crm-connections/{connection.public_id}/"
+
+    def check(write, competitor):
+        exactly_one(204)(write, competitor)
+        deleted = h.within(
+            lambda: AuditLogEntry.objects.filter(
+                action="crm_connection.deleted", target_id=str(connection.public_id)
+            ).count()
+        )
+        assert deleted == 1
+
+    return Race(write=h.delete(url), competitor=h.delete(url), check=check)
+
+
+def _crm_redeliver(h: Harness) -> Race:
+    """Two redelivers of one dead sync: one puts it back in line, the other is a 409."""
+    _BrokerBreaker.trip()  # the row stays pending (as for webhook redelivery)
+    connection = _crm_connection(h)
+    row = h.within(
+        lambda: crm_sync_recipe.make(
+            tenant=h.tenant, connection=connection, status="dead", attempts=8
+        )
+    )
+    url = f"{h.base}/crm-syncs/{row.public_id}/redeliver/"
+
+    def check(write, competitor):
+        exactly_one(202)(write, competitor)
+        audited = h.within(
+            lambda: AuditLogEntry.objects.filter(
+                action="crm_sync.redelivered", target_id=str(row.public_id)
+            ).count()
+        )
+        assert audited == 1
+        assert h.within(lambda: CrmSync.objects.get(pk=row.pk).status) == "pending"
 
     return Race(write=h.send("POST", url), competitor=h.send("POST", url), check=check)

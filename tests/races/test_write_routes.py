@@ -46,6 +46,10 @@ from tests.races.race_builders import (
     _upload,
 )
 from tests.races.race_builders_integrations import (
+    _crm_create,
+    _crm_delete,
+    _crm_patch,
+    _crm_redeliver,
     _webhook_create,
     _webhook_delete,
     _webhook_patch,
@@ -211,6 +215,15 @@ HARNESS = [
           {202, 404}, {204}),
     _case(("webhook-delivery-redeliver", "POST"), "the same redeliver",
           _webhook_redeliver, {202, 409}, {202, 409}),
+    # --- CRM
+    _case(("crm-connection-list", "POST"), "the same POST (one connection per tenant)",
+          _crm_create, {201, 409}, {201, 409}),
+    _case(("crm-connection-detail", "PATCH"), "DELETE of the connection", _crm_patch,
+          {200, 404}, {204}),
+    _case(("crm-connection-detail", "DELETE"), "DELETE of the connection", _crm_delete,
+          {204, 404}, {204, 404}),
+    _case(("crm-sync-redeliver", "POST"), "the same redeliver",
+          _crm_redeliver, {202, 409}, {202, 409}),
 ]  # fmt: skip
 
 
