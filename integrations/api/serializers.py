@@ -97,7 +97,7 @@ class WebhookEndpointCreateInputSerializer(InputSerializer):
     description = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
-    active = serializers.BooleanField(required=False, default=True)
+    active = serializers.BooleanField(required=False, default=True, initial=True)
     include_internal = serializers.BooleanField(
         required=False,
         default=False,
@@ -239,7 +239,7 @@ class CrmConnectionCreateInputSerializer(InputSerializer):
         max_length=CRM_BASE_URL_MAX_LENGTH, required=False, help_text=_BASE_URL_HELP
     )
     credentials = _credentials()
-    enabled = serializers.BooleanField(required=False, default=True)
+    enabled = serializers.BooleanField(required=False, default=True, initial=True)
     tier_property = _field_name(_TIER_HELP, allow_blank=True)
     external_id_field = _field_name(_EXTERNAL_ID_HELP)
 

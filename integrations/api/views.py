@@ -45,6 +45,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
     if_match = {"partial_update", "destroy"}
     etag = {"retrieve", "create", "partial_update", "rotate_secret"}
     serializer_class = s.WebhookEndpointOutputSerializer
+    html_form = False  # `events` is a list: the browsable API edits JSON
     input_serializers = {
         "create": s.WebhookEndpointCreateInputSerializer,
         "partial_update": s.WebhookEndpointUpdateInputSerializer,

@@ -560,3 +560,15 @@ def test_another_tenants_endpoint_is_404_from_here(tenant, other_tenant, admin):
     response = admin.get(_url(tenant, f"webhooks/{theirs.public_id}/"))
 
     assert response.status_code == 404
+
+
+def test_the_browsable_api_offers_a_json_form_that_starts_active(tenant, member, client):
+    client.force_login(member(Role.ADMIN).user)
+
+    page = client.get(f"/api/v1/t/{tenant.slug}/webhooks/", HTTP_ACCEPT="text/html")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Lists are not currently supported in HTML input" not in html
+    form = html.split('name="_content"')[1].split("</textarea>")[0]
+    assert "&quot;active&quot;: true" in form
