@@ -3,10 +3,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.exceptions import ValidationError
 
-from integrations import services
+from integrations.services import rules
 
-# The real integrations.services._url_check, for the test of the indirection itself.
-REAL_URL_CHECK = services._url_check
+# The real integrations.services.rules._url_check, for the test of the indirection itself.
+REAL_URL_CHECK = rules._url_check
 
 
 class FakeUrlCheck:
@@ -28,5 +28,5 @@ class FakeUrlCheck:
 @pytest.fixture(autouse=True)
 def url_check(monkeypatch) -> FakeUrlCheck:
     fake = FakeUrlCheck()
-    monkeypatch.setattr(services, "_url_check", fake)
+    monkeypatch.setattr(rules, "_url_check", fake)
     return fake
