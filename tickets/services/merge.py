@@ -15,6 +15,7 @@ from tickets.events import TicketMerged, ticket_changed_publish
 from tickets.exceptions import MergeTargetClosedError, TicketAlreadyMergedError, TicketClosedError
 from tickets.models import Attachment, Comment, Status, Ticket, TicketEvent
 from tickets.selectors import ticket_pair_get_for_update
+from tickets.sla import sla_refresh
 
 
 class MergeResult(NamedTuple):
@@ -57,6 +58,7 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
 
     old_status = source.status
     workflow.close_for_merge(source, now=timezone.now())
+    sla_refresh(source)  # closed: its clocks stop (an unanswered one must never breach later)
     source.merged_into = target
     source.version += 1
     source.save(
@@ -66,6 +68,8 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
             "resolved_at",
             "sla_paused",
             "sla_pauses",
+            "first_response_due_at",
+            "first_response_target_minutes",
             "merged_into",
             "version",
             "updated_at",

@@ -34,7 +34,10 @@ RUNNING = (Status.OPEN, Status.IN_PROGRESS)
 
 
 def _first_response_due(now: datetime) -> Q:
+    # Only while the ticket is worked on: a closed or resolved ticket's clock has stopped,
+    # whatever an old row still says.
     return Q(
+        status__in=RUNNING,
         first_response_at__isnull=True,
         first_response_breached_at__isnull=True,
         first_response_due_at__isnull=False,
@@ -95,7 +98,7 @@ def _newly_breached(ticket: Ticket, now: datetime) -> list[tuple[str, datetime]]
     """The targets of the ticket whose running clock is past due and not yet breached."""
     due = []
     for target, running in (
-        ("first_response", ticket.first_response_at is None),
+        ("first_response", ticket.first_response_at is None and ticket.status in RUNNING),
         ("resolution", ticket.status in RUNNING),
     ):
         due_at = getattr(ticket, f"{target}_due_at")

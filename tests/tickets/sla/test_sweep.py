@@ -224,3 +224,29 @@ def test_the_tenant_task_runs_the_sweep(tenant):
         result = sla_sweep_tenant_task.delay(tenant_id=tenant.pk).get()
 
     assert result == {"breached": 1, "escalated": 1}
+
+
+def test_a_ticket_merged_before_its_first_response_never_breaches(tenant):
+    source = _ticket(tenant, priority="high")
+    target = _ticket(tenant, priority="high", customer_email="other@example.test")
+    with time_machine.travel(_at(1), tick=False), tenant_context(tenant):
+        services.ticket_merge(tenant=tenant, actor=Actor(), ticket=source, into=target)
+    merged = _stored(tenant, source)
+    assert (merged.status, merged.first_response_due_at) == ("closed", None)
+
+    with published("ticket.sla_breached", "ticket.escalated") as seen:
+        _sweep(tenant, 30)
+
+    assert [e.data["number"] for e in seen if e.data["number"] == source.number] == []
+    after = _stored(tenant, source)
+    assert (after.escalation_level, after.priority, after.sla_breached) == (0, "high", False)
+
+
+def test_a_closed_ticket_with_a_stale_first_response_due_time_is_not_swept(tenant):
+    ticket = _ticket(tenant, priority="critical", status="closed")
+    with tenant_context(tenant):  # a row from before merges stopped the clock
+        Ticket.objects.filter(pk=ticket.pk).update(first_response_due_at=_at(1))
+
+    _sweep(tenant, 5)
+
+    assert _stored(tenant, ticket).first_response_breached_at is None
