@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from django.db.models import F
 from django.utils import timezone
+from uuid6 import uuid7
 
+from config.errors import NotFoundError
 from integrations.crm import ContactData, CrmClient, CrmFailed, CrmRetryable, short_reason
 from integrations.http import DeliveryFailed, DestinationRefused, safe_session
 from integrations.hubspot.client import HubSpotClient
@@ -143,11 +145,20 @@ def _connection_status(row: CrmSync, *, status: str, error: str = "") -> None:
 
 def _apply_from_crm(row: CrmSync, *, crm_id: str, tier: str | None) -> None:
     """Store the contact id on the customer; apply the CRM's tier as the integration's change
-    (through the service: history, SLA recomputation, events — not echoed back)."""
+    (through the service: history, SLA recomputation, events — not echoed back).
+
+    Under the customer's lock, the one an erasure takes: a customer erased while the upsert
+    was on its way gets the contact deleted again (the erasure could not know its id)."""
+    from tickets.selectors import customer_get_for_update
     from tickets.services import customer_update  # the service: rules and events apply
 
-    customer = Customer.objects.filter(pk=row.customer_id).first()
+    tenant = Tenant.objects.get(pk=row.tenant_id)
+    try:
+        customer = customer_get_for_update(tenant=tenant, pk=row.customer_id, no_key=True)
+    except NotFoundError:
+        customer = None
     if customer is None or customer.erased_at is not None:
+        _delete_again(row, crm_id=crm_id)
         return
     if customer.crm_id != crm_id:
         # The representation changed (a new ETag), but no event: nothing to tell the CRM.
@@ -155,11 +166,26 @@ def _apply_from_crm(row: CrmSync, *, crm_id: str, tier: str | None) -> None:
         customer.refresh_from_db()
     if tier and tier in Tier.values and tier != customer.tier:
         customer_update(
-            tenant=Tenant.objects.get(pk=row.tenant_id),
+            tenant=tenant,
             actor=Actor(integration=str(row.connection.public_id)),
             customer=customer,
             tier=tier,
         )
+
+
+def _delete_again(row: CrmSync, *, crm_id: str) -> None:
+    """Queue the deletion of a contact created for a customer erased meanwhile."""
+    delete = CrmSync.objects.create(
+        tenant_id=row.tenant_id,
+        connection_id=row.connection_id,
+        event_id=uuid7(),
+        event_type="customer.erased",
+        action=CrmAction.DELETE,
+        customer_id=row.customer_id,
+        customer_public_id=row.customer_public_id,
+        crm_id=crm_id,
+    )
+    outbox_enqueue_on_commit(delete)
 
 
 def crm_sync_send(row: CrmSync, prepared: Prepared) -> dict:

@@ -222,6 +222,12 @@ def crm_connection_update(
     version_check(locked, expected_version)
     _crm_provider_check(locked.provider, cleaned, creating=False)
     changed = [name for name, value in cleaned.items() if getattr(locked, name) != value]
+    if "base_url" in changed and "credentials" not in cleaned:
+        # The stored token goes wherever base_url points: a new address needs the token
+        # given again, or the write-only credentials could be sent to any host.
+        raise ValidationError(
+            {"credentials": "Give the credentials again when the CRM's address changes."}
+        )
     if not changed:
         return locked
     before = _crm_audited(locked)

@@ -335,6 +335,26 @@ def test_patch_with_credentials_replaces_them_and_never_echoes_them(tenant, admi
     assert json.loads(_connection(tenant).credentials) == {"access_token": NEW_TOKEN}
 
 
+def test_a_new_address_needs_the_credentials_again(tenant, admin):
+    created = _create(admin, tenant).json()
+    url = _url(tenant, f"crm-connections/{created['id']}/")
+
+    alone = admin.patch(url, {"base_url": "https://elsewhere.example.com"}, format="json")
+    with_token = admin.patch(
+        url,
+        {"base_url": "https://eu1.hubapi.example.com", "credentials": {"access_token": NEW_TOKEN}},
+        format="json",
+    )
+
+    # Otherwise the stored, write-only token would go to whatever host an admin names.
+    assert alone.status_code == 400
+    assert "credentials" in alone.json()["errors"]
+    assert with_token.status_code == 200, with_token.content
+    connection = _connection(tenant)
+    assert connection.base_url == "https://eu1.hubapi.example.com"
+    assert json.loads(connection.credentials) == {"access_token": NEW_TOKEN}
+
+
 def test_patch_without_credentials_keeps_them(tenant, admin):
     created = _create(admin, tenant).json()
 

@@ -245,3 +245,27 @@ def test_a_disabled_connection_suppresses_what_was_queued(tenant, crm):
 
     assert _send(row) == "suppressed"
     assert len(crm.calls) == 0
+
+
+def test_a_customer_erased_while_the_upsert_was_on_its_way_is_deleted_again(tenant, crm):
+    _connect(tenant)
+    customer = _customer(tenant)
+    [row] = _rows(tenant)
+
+    def erase_then_create(request):
+        # The erasure commits while the CRM creates the contact: it cannot know the new id.
+        with tenant_context(tenant):
+            services.customer_erase(tenant=tenant, actor=Actor(), customer=customer)
+        return (201, {}, json.dumps({"id": "501"}))
+
+    crm.post(f"{CONTACTS}/search", json={"total": 0, "results": []})
+    crm.add_callback("POST", CONTACTS, callback=erase_then_create)
+
+    assert _send(row) == "sent"
+
+    erased = _stored(tenant, Customer, customer.pk)
+    assert (erased.erased_at is not None, erased.crm_id) == (True, "")
+    [delete] = [r for r in _rows(tenant) if r.action == "delete"]
+    assert (delete.crm_id, delete.status) == ("501", "pending")
+    crm.delete(f"{CONTACTS}/501", status=204)
+    assert _send(delete) == "sent"
