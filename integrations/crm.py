@@ -93,7 +93,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> int 
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to str.isdigit()
         return int(value)
     try:
         when = parsedate_to_datetime(value)
@@ -108,7 +108,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> int 
 def short_reason(text: object, *, secret: str = "") -> str:
     """A provider's message made safe to keep: one line, the secret masked, at most
     ``REASON_LIMIT`` characters."""
-    text = _WHITESPACE.sub(" ", str(text)).strip()
+    # NUL cannot be stored in PostgreSQL text: a message carrying one must not fail the row.
+    text = _WHITESPACE.sub(" ", str(text).replace("\x00", "")).strip()
     if secret:
         text = text.replace(secret, "***")
     if len(text) > REASON_LIMIT:

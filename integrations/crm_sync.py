@@ -139,7 +139,9 @@ def crm_sync_prepare(row: CrmSync) -> Prepared:
 
 def _connection_status(row: CrmSync, *, status: str, error: str = "") -> None:
     CrmConnection.objects.filter(pk=row.connection_id).update(
-        last_sync_status=status, last_sync_at=timezone.now(), last_sync_error=error[:500]
+        last_sync_status=status,
+        last_sync_at=timezone.now(),
+        last_sync_error=error.replace("\x00", "")[:500],
     )
 
 

@@ -158,7 +158,10 @@ def outbox_retry_delay(row: OutboxRow, *, retry_after: float | None = None) -> f
     else:
         delay = min(model.outbox_backoff_max, model.outbox_backoff_base * 2 ** (row.attempts - 1))
     delay = delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 (jitter, not a secret)
-    return max(delay, retry_after or 0)
+    # The other side's Retry-After is honoured up to the table's longest wait: a huge value
+    # must neither overflow a datetime nor park a row out of reach for years.
+    longest = max(model.outbox_schedule or (model.outbox_backoff_max,))
+    return max(delay, min(retry_after or 0, longest))
 
 
 def _record(row: OutboxRow, *, status: str, error: str = "", fields: dict | None = None) -> bool:
@@ -168,7 +171,7 @@ def _record(row: OutboxRow, *, status: str, error: str = "", fields: dict | None
     values: dict[str, Any] = {
         "status": status,
         "lease_until": None,
-        "last_error": error[:2000],
+        "last_error": error.replace("\x00", "")[:2000],  # NUL: not storable in text
         "updated_at": now,
         **(fields or {}),
     }

@@ -56,7 +56,7 @@ def _retry_after(result: HttpResult) -> float | None:
     value = result.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to str.isdigit()
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -72,8 +72,9 @@ def _log(row: WebhookDelivery, *, status: int | None, latency: int, error: str, 
         number=row.attempts,
         status_code=status,
         latency_ms=latency,
-        error=error[:500],
-        response_body=body[:RESPONSE_LOG_CAP],
+        # NUL cannot be stored in PostgreSQL text (a binary response body may carry one).
+        error=error.replace("\x00", "")[:500],
+        response_body=body.replace("\x00", "\ufffd")[:RESPONSE_LOG_CAP],
     )
     WebhookDelivery.objects.filter(pk=row.pk).update(last_status_code=status)
 

@@ -269,3 +269,16 @@ def test_a_customer_erased_while_the_upsert_was_on_its_way_is_deleted_again(tena
     assert (delete.crm_id, delete.status) == ("501", "pending")
     crm.delete(f"{CONTACTS}/501", status=204)
     assert _send(delete) == "sent"
+
+
+def test_a_crm_message_with_a_nul_byte_is_stored_without_it(tenant, crm):
+    _connect(tenant)
+    crm.post(f"{CONTACTS}/search", status=400, json={"message": "bad\u0000input"})
+    _customer(tenant)
+    [row] = _rows(tenant)
+
+    assert _send(row) == "failed"
+
+    stored = _stored(tenant, CrmSync, row.pk)
+    assert "\x00" not in stored.last_error
+    assert "badinput" in stored.last_error

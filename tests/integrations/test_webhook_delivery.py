@@ -305,3 +305,38 @@ def test_a_success_does_not_rewrite_an_endpoint_stamped_a_moment_ago(tenant, rec
     assert stamped.last_success_at == T0
     assert (unchanged.last_success_at, unchanged.version) == (T0, stamped.version)
     assert _endpoint_now(tenant, endpoint).last_success_at == T0 + timedelta(minutes=2)
+
+
+def test_a_response_body_with_nul_bytes_is_logged_not_fatal(tenant, receiver):
+    endpoint = _endpoint(tenant)
+    receiver.post(URL, status=200, body=b"ok\x00\x01binary")
+    row = _delivery(tenant, endpoint)
+
+    assert _send(row) == "sent"
+
+    with tenant_context(tenant):
+        [attempt] = WebhookAttempt.objects.filter(delivery=row)
+    assert attempt.status_code == 200
+    assert "\x00" not in attempt.response_body
+    assert attempt.response_body.startswith("ok")
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "31536000000"])
+def test_an_enormous_retry_after_waits_at_most_the_longest_step(tenant, receiver, value):
+    endpoint = _endpoint(tenant)
+    receiver.post(URL, status=503, headers={"Retry-After": value})
+    with time_machine.travel(T0, tick=False):
+        row = _delivery(tenant, endpoint)
+        assert _send(row) == "pending"
+
+    assert _row(tenant, row).next_attempt_at == T0 + timedelta(seconds=max(WEBHOOK_SCHEDULE))
+
+
+def test_an_unreadable_retry_after_is_ignored(tenant, receiver):
+    endpoint = _endpoint(tenant)
+    receiver.post(URL, status=503, headers={"Retry-After": "²"})
+    with time_machine.travel(T0, tick=False):
+        row = _delivery(tenant, endpoint)
+        assert _send(row) == "pending"
+
+    assert _row(tenant, row).next_attempt_at <= T0 + timedelta(seconds=WEBHOOK_SCHEDULE[0])
