@@ -73,8 +73,9 @@ class ContactData:
 
 
 class CrmClient(Protocol):
-    def upsert_contact(self, contact: ContactData) -> str:
-        """Create or update the contact; return the CRM's id for it."""
+    def upsert_contact(self, contact: ContactData, *, known_id: str | None = None) -> str:
+        """Create or update the contact (`known_id`: the CRM id stored from an earlier sync,
+        which finds the contact even after its email changed); return the CRM's id for it."""
         ...
 
     def delete_contact(self, crm_id: str) -> None:

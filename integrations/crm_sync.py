@@ -108,6 +108,7 @@ class Prepared:
     client: CrmClient
     contact: ContactData | None
     tier_property: str
+    known_id: str = ""
 
 
 def crm_sync_prepare(row: CrmSync) -> Prepared:
@@ -116,7 +117,7 @@ def crm_sync_prepare(row: CrmSync) -> Prepared:
     connection = CrmConnection.objects.filter(pk=row.connection_id).first()
     if connection is None or not connection.enabled:
         raise Skip("the CRM connection is disabled")
-    contact = None
+    contact, known_id = None, ""
     if row.action == CrmAction.UPSERT:
         customer = Customer.objects.filter(pk=row.customer_id).first()
         if customer is None or customer.erased_at is not None:
@@ -129,11 +130,13 @@ def crm_sync_prepare(row: CrmSync) -> Prepared:
             tier=customer.tier,
             tenantdesk_id=str(customer.public_id),
         )
+        known_id = customer.crm_id
     return Prepared(
         connection_id=connection.pk,
         client=crm_client(connection),
         contact=contact,
         tier_property=connection.tier_property,
+        known_id=known_id,
     )
 
 
@@ -197,7 +200,9 @@ def crm_sync_send(row: CrmSync, prepared: Prepared) -> dict:
             prepared.client.delete_contact(row.crm_id)
             crm_id, tier = row.crm_id, None
         else:
-            crm_id = prepared.client.upsert_contact(prepared.contact)
+            crm_id = prepared.client.upsert_contact(
+                prepared.contact, known_id=prepared.known_id or None
+            )
             tier = (
                 prepared.client.read_property(crm_id, prepared.tier_property)
                 if prepared.tier_property

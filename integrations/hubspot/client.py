@@ -98,8 +98,15 @@ class HubSpotClient:
 
     # -- the CrmClient protocol ---------------------------------------------------------------
 
-    def upsert_contact(self, contact: ContactData) -> str:
+    def upsert_contact(self, contact: ContactData, *, known_id: str | None = None) -> str:
         properties = self.properties_for(contact)
+        if known_id:
+            # The contact synced before, by its id: an email changed since still updates it
+            # (a search by the new email would create a second contact).
+            path = f"{CONTACTS}/{quote(known_id, safe='')}"
+            response = self._send("PATCH", path, json={"properties": properties}, accept=(404,))
+            if response.status_code != 404:
+                return self._id_of(response)
         crm_id = self._find_by_email(contact.email)
         if crm_id is None:
             response = self._send("POST", CONTACTS, json={"properties": properties}, accept=(409,))

@@ -108,7 +108,8 @@ class SalesforceClient:
 
     # -- the CrmClient protocol ---------------------------------------------------------------
 
-    def upsert_contact(self, contact: ContactData) -> str:
+    def upsert_contact(self, contact: ContactData, *, known_id: str | None = None) -> str:
+        # The External ID field finds the contact whatever its email: `known_id` adds nothing.
         if not contact.tenantdesk_id:
             raise ValueError("a Salesforce upsert needs the contact's tenantdesk_id")
         external_id = quote(contact.tenantdesk_id, safe="")

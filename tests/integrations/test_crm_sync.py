@@ -282,3 +282,39 @@ def test_a_crm_message_with_a_nul_byte_is_stored_without_it(tenant, crm):
     stored = _stored(tenant, CrmSync, row.pk)
     assert "\x00" not in stored.last_error
     assert "badinput" in stored.last_error
+
+
+def test_an_email_change_updates_the_contact_it_synced_before(tenant, crm):
+    _connect(tenant)
+    customer = _customer(tenant)
+    with tenant_context(tenant):
+        Customer.objects.filter(pk=customer.pk).update(crm_id="77")
+        customer.refresh_from_db()
+        services.customer_update(
+            tenant=tenant, actor=Actor(), customer=customer, email="ann.new@example.test"
+        )
+    search = crm.post(f"{CONTACTS}/search", json={"total": 0, "results": []})
+    patch = crm.patch(f"{CONTACTS}/77", json={"id": "77"})
+    updated = _rows(tenant)[-1]
+
+    assert _send(updated) == "sent"
+
+    # By its id: a search by the new address would have created a second contact.
+    assert (patch.call_count, search.call_count) == (1, 0)
+    assert json.loads(patch.calls[0].request.body)["properties"]["email"] == "ann.new@example.test"
+
+
+def test_a_contact_deleted_in_the_crm_is_found_again_by_email(tenant, crm):
+    _connect(tenant)
+    customer = _customer(tenant)
+    with tenant_context(tenant):
+        Customer.objects.filter(pk=customer.pk).update(crm_id="77")
+        customer.refresh_from_db()
+        services.customer_update(tenant=tenant, actor=Actor(), customer=customer, phone="+49")
+    crm.patch(f"{CONTACTS}/77", status=404, json={"message": "not found"})
+    _hubspot_new_contact(crm, contact_id="88")
+    updated = _rows(tenant)[-1]
+
+    assert _send(updated) == "sent"
+
+    assert _stored(tenant, Customer, customer.pk).crm_id == "88"
