@@ -2,6 +2,8 @@
 skipped and deduplicated tickets, the actor, the events, who may."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tenants.access import Actor
 from tenants.context import tenant_context
@@ -181,3 +183,21 @@ def test_supervisor_and_above_may_bulk(member, api_client, tenant, role, expecte
 
     assert response.status_code == expected
     assert history(tenant, ticket) == [("priority", "medium", "low")]
+
+
+def test_a_bulk_reads_the_sla_configuration_once_whatever_its_size(tenant):
+    def sla_reads(count: int) -> int:
+        numbers = [
+            make_ticket(tenant, customer_email=f"c{count}-{i}@example.test").number
+            for i in range(count)
+        ]
+        with tenant_context(tenant), CaptureQueriesContext(connection) as queries:
+            services.ticket_bulk_update(
+                tenant=tenant, actor=Actor(), numbers=numbers, changes={"priority": "high"}
+            )
+        return sum(
+            "tickets_slapolicy" in q["sql"] or "tickets_businesshours" in q["sql"] for q in queries
+        )
+
+    # Policies and calendar, once per bulk (per ticket, a 100-ticket bulk read them 200 times).
+    assert sla_reads(2) == sla_reads(12) == 2

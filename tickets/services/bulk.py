@@ -14,6 +14,7 @@ from tickets.exceptions import InvalidStatusTransitionError, TicketClosedError
 from tickets.models import Status, Ticket
 from tickets.selectors import ticket_list_for_update
 from tickets.services.tickets import assignee_check, ticket_update_locked
+from tickets.sla import sla_config_load
 from tickets.validation import MAX_TAGS, TICKET_UPDATE_RULES, tags_check
 
 BULK_MAX_TICKETS = 100
@@ -149,12 +150,15 @@ def ticket_bulk_update(
             )
 
     updated = set()
+    # Due times follow a status or priority change: the tenant's SLA configuration once.
+    moves_clocks = any({"status", "priority"} & set(diff) for diff in plans.values())
+    sla_config = sla_config_load() if moves_clocks else None
     for ticket in sorted(by_number.values(), key=lambda t: t.pk):
         diff = plans[ticket.number]
         if not diff:
             continue
         by_number[ticket.number] = ticket_update_locked(
-            tenant=tenant, actor=actor, ticket=ticket, **diff
+            tenant=tenant, actor=actor, ticket=ticket, sla_config=sla_config, **diff
         )
         updated.add(ticket.number)
     return BulkUpdateResult(

@@ -28,7 +28,7 @@ from tickets.services.assignment import STRATEGIES, NoCandidateError, assignee_p
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
-from tickets.sla import sla_refresh
+from tickets.sla import SlaConfig, sla_refresh
 from tickets.validation import (
     CUSTOMER_RULES,
     TICKET_CREATE_RULES,
@@ -231,10 +231,12 @@ def ticket_update_locked(
     actor: Actor,
     ticket: Ticket,
     expected_version: ExpectedVersion = None,
+    sla_config: SlaConfig | None = None,
     **changes: Any,
 ) -> Ticket:
     """ticket_update's rules for a ticket the caller locked in this transaction (through
-    ticket_get_for_update or ticket_list_for_update, e.g. a bulk holding many)."""
+    ticket_get_for_update or ticket_list_for_update, e.g. a bulk holding many, which passes
+    the tenant's SLA configuration it loaded once)."""
     tags = partial(tags_update_check, current=ticket.tags)
     changes = fields_clean(changes, {**TICKET_UPDATE_RULES, "tags": tags})
     version_check(ticket, expected_version)
@@ -271,7 +273,7 @@ def ticket_update_locked(
     if not before:
         return ticket
     if {"status", "priority"} & before.keys():
-        sla_refresh(ticket)
+        sla_refresh(ticket, config=sla_config)
     ticket.version += 1
     _save(ticket)
     TicketEvent.objects.bulk_create(rows)
