@@ -94,9 +94,12 @@ class BusinessCalendar:
         ]
         return tuple((start, end) for start, end in spans if end > start)
 
-    def _spans_from(self, moment: datetime) -> Iterator[tuple[datetime, datetime]]:
+    def _spans_from(
+        self, moment: datetime, *, days: int = _SEARCH_DAYS
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """Open spans from the local day before `moment` on, for `days` days."""
         day = moment.astimezone(self._zone()).date() - timedelta(days=1)  # spans reach back
-        for offset in range(_SEARCH_DAYS + 1):
+        for offset in range(days + 1):
             yield from self._day_spans(day + timedelta(days=offset))
 
     def add(self, start: datetime, minutes: float) -> datetime:
@@ -129,7 +132,10 @@ class BusinessCalendar:
         if self.always_open:
             return (end - start).total_seconds() / 60
         total = timedelta(0)
-        for span_start, span_end in self._spans_from(start):
+        # Every day up to `end`, however far (an overdue clock's age has no bound).
+        zone = self._zone()
+        days = (end.astimezone(zone).date() - start.astimezone(zone).date()).days + 2
+        for span_start, span_end in self._spans_from(start, days=days):
             if span_start >= end:
                 break
             overlap = min(span_end, end) - max(span_start, start)

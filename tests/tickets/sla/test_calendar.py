@@ -242,3 +242,20 @@ def test_remaining_business_minutes(now, expected):
     )
 
     assert left == expected
+
+
+def test_business_minutes_over_more_than_a_year_count_every_day():
+    # Two years of Berlin office hours: 2025-12-01 to 2027-12-01 has 522 weekdays; one of them
+    # is a holiday of OFFICE (2026-12-25; the 26th is a Saturday).
+    start, end = berlin(2025, 12, 1, 0), berlin(2027, 12, 1, 0)
+
+    assert OFFICE.minutes_between(start, end) == (522 - 1) * 8 * 60
+
+
+def test_measuring_a_calendar_that_never_opens_ends():
+    closed = BusinessCalendar(
+        intervals=(OpenInterval(0, 9 * H, 17 * H),),
+        holidays=frozenset(date(2026, 11, 30) + timedelta(weeks=n) for n in range(200)),
+    )
+
+    assert closed.minutes_between(berlin(2026, 11, 30, 8), berlin(2029, 11, 30, 8)) == 0
