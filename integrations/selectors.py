@@ -25,6 +25,7 @@ def webhook_delivery_list(*, tenant: Tenant) -> QuerySet[WebhookDelivery]:
     return (
         WebhookDelivery.objects.filter(tenant=tenant)
         .select_related("endpoint")
+        .defer("endpoint__secret", "endpoint__previous_secret")  # no decryption per row
         .prefetch_related(Prefetch("attempt_log", queryset=attempts))
     )
 

@@ -5,6 +5,8 @@ one decrypts, so a key rotates by putting a new one in front (and `manage.py` no
 re-encrypt when next saved). A token no key opens is an error, never a silent empty secret.
 """
 
+from functools import lru_cache
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +17,12 @@ def _keys() -> MultiFernet:
     keys = settings.FIELD_ENCRYPTION_KEYS
     if not keys:
         raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEYS (Fernet keys, newest first).")
+    return _fernet(tuple(keys))
+
+
+@lru_cache(maxsize=8)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    # Built once per key list (a settings change in tests builds another).
     return MultiFernet([Fernet(key) for key in keys])
 
 

@@ -66,7 +66,12 @@ def webhook_fanout(envelope: Envelope) -> None:
     """Write a delivery of `envelope` for each active endpoint that takes it."""
     endpoints = [
         endpoint
-        for endpoint in WebhookEndpoint.objects.filter(active=True).order_by("pk")
+        # Only the endpoints that may take it, without their secrets (nothing to decrypt here).
+        for endpoint in WebhookEndpoint.objects.filter(
+            active=True, events__overlap=[ALL_EVENTS, envelope.type]
+        )
+        .defer("secret", "previous_secret")
+        .order_by("pk")
         if (ALL_EVENTS in endpoint.events or envelope.type in endpoint.events)
         and (envelope.visibility != INTERNAL or endpoint.include_internal)
     ]
