@@ -167,6 +167,7 @@ _BLOCKED_NETWORKS: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, st
         ("::1/128", _LOOPBACK),
         ("::/96", _TUNNEL),  # IPv4-compatible (deprecated)
         ("::ffff:0:0/96", _TUNNEL),  # IPv4-mapped
+        ("::ffff:0:0:0/96", _TUNNEL),  # IPv4-translated (SIIT, RFC 6052 §2.1 / RFC 7915)
         ("64:ff9b::/96", _TUNNEL),  # NAT64 well-known prefix
         ("64:ff9b:1::/48", _TUNNEL),  # NAT64 local use
         ("100::/64", _SPECIAL),  # discard-only

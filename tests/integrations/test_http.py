@@ -56,6 +56,7 @@ ADDRESS_MATRIX = [
     ("192.0.2.1", False),
     ("[64:ff9b::a00:1]", False),
     ("[2002:a00:1::]", False),
+    ("[::ffff:0:a00:1]", False),  # IPv4-translated (SIIT) 10.0.0.1
     ("[ff02::1]", False),
     ("localhost", True),
 ]
