@@ -107,7 +107,11 @@ def _scope(model: type[OutboxRow], tenant_id: int | None) -> AbstractContextMana
 
 
 def _claimable(now: datetime) -> Q:
-    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+    # A row never tried is due at once, whatever its next_attempt_at says: that time comes
+    # from the clock of the process that wrote the row, and a worker whose clock is behind
+    # would otherwise find nothing due and leave the row to the sweep (a minute or two).
+    due = Q(next_attempt_at__lte=now) | Q(attempts=0)
+    return Q(due, status=OutboxStatus.PENDING) | Q(
         status=OutboxStatus.SENDING, lease_until__lt=now
     )
 

@@ -98,12 +98,21 @@ def test_a_row_whose_lease_expired_is_taken_over(tenant):
     assert _fresh(tenant, row).attempts == 2
 
 
-def test_a_row_not_due_yet_waits(tenant):
-    row = _row(tenant, next_attempt_at=timezone.now() + timedelta(minutes=5))
+def test_a_retry_not_due_yet_waits(tenant):
+    row = _row(tenant, attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5))
     steps = Steps()
 
     assert _deliver(tenant, row, steps) is None
     assert steps.sent == []
+
+
+def test_a_row_never_tried_goes_at_once_even_from_a_worker_whose_clock_is_behind(tenant):
+    # Written by a web process whose clock is 30 s ahead of this worker's.
+    row = _row(tenant, next_attempt_at=timezone.now() + timedelta(seconds=30))
+    steps = Steps()
+
+    assert _deliver(tenant, row, steps) == "sent"
+    assert steps.sent == [f"message {row.pk}"]
 
 
 def test_a_transient_failure_schedules_a_retry_with_backoff_and_jitter(tenant):
