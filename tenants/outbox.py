@@ -111,9 +111,7 @@ def _claimable(now: datetime) -> Q:
     # from the clock of the process that wrote the row, and a worker whose clock is behind
     # would otherwise find nothing due and leave the row to the sweep (a minute or two).
     due = Q(next_attempt_at__lte=now) | Q(attempts=0)
-    return Q(due, status=OutboxStatus.PENDING) | Q(
-        status=OutboxStatus.SENDING, lease_until__lt=now
-    )
+    return Q(due, status=OutboxStatus.PENDING) | Q(status=OutboxStatus.SENDING, lease_until__lt=now)
 
 
 def outbox_claim(model: type[Row], *, row_id: int) -> Row | None:
