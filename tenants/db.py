@@ -125,7 +125,7 @@ APPEND_ONLY_TABLES = ("tenants_auditlogentry",)
 # DEFINER functions owned by the schema owner read and write them (docs/search.md).
 DEFINER_ONLY_TABLES = ("tickets_ticketsearch",)
 # The SECURITY DEFINER functions the runtime role may call (EXECUTE is revoked from PUBLIC).
-RUNTIME_FUNCTIONS = ("tickets_search(text, integer)",)
+RUNTIME_FUNCTIONS = ("tickets_search(text, integer)", "tickets_search_positions(text)")
 
 
 def grant_runtime_role(*, using: str = OWNER_ALIAS) -> None:

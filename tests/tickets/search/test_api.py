@@ -4,10 +4,12 @@ kept in sync with tickets, comments, merges and erasures (docs/search.md)."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from model_bakery import seq
 
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tests.errors import field_errors
+from tests.tickets.recipes import customer_recipe, ticket_recipe
 from tests.tickets.search.helpers import found, make_comment, make_ticket, search
 from tickets import selectors, services
 from tickets.filters import TicketFilter
@@ -219,3 +221,70 @@ def test_erased_customer_data_is_no_longer_searchable(tenant):
 
     assert found(tenant, "jane") == []
     assert found(tenant, "erased") == [ticket.pk]
+
+
+# --- Exact: a search and the other filters select the same rows, whatever the number of matches
+
+
+@pytest.fixture
+def common_word_rare_status(tenant):
+    """1,100 open tickets with `printer` in the subject, then (newer, so ranked last on equal
+    text) 3 closed ones with it in the description only (ranked below every subject match)
+    and a closed one without it. Only 1,000 of the 1,103 matches made the old cap."""
+    with tenant_context(tenant):
+        customer = customer_recipe.make(tenant=tenant)
+        ticket_recipe.make(
+            tenant=tenant,
+            requester=customer,
+            subject="printer jam",
+            number=seq(1),
+            _quantity=1100,
+            _bulk_create=True,
+        )
+        rare = [
+            ticket_recipe.make(
+                tenant=tenant,
+                requester=customer,
+                number=2000 + n,
+                subject=f"Closed {n}",
+                description="printer " * (n + 1),
+                status=Status.CLOSED,
+            )
+            for n in range(3)
+        ]
+        ticket_recipe.make(
+            tenant=tenant, requester=customer, number=3000, subject="No match", status=Status.CLOSED
+        )
+    return rare
+
+
+def test_a_rare_status_with_a_common_word_lists_every_match_ranked(
+    tenant, client, common_word_rare_status
+):
+    assert search(client, tenant, "printer", status="closed") == [
+        "Closed 2",  # the description says it three times
+        "Closed 1",
+        "Closed 0",
+    ]
+
+
+def test_every_match_is_listed_beyond_a_thousand(tenant, client, common_word_rare_status):
+    url = f"/api/v1/t/{tenant.slug}/tickets/?search=printer&page_size=100"
+    subjects = []
+    while url:
+        body = client.get(url).json()
+        subjects += [ticket["subject"] for ticket in body["results"]]
+        url = body["next"]
+
+    assert len(subjects) == 1103
+    assert subjects[:2] == ["printer jam", "printer jam"]
+    assert subjects[-3:] == ["Closed 2", "Closed 1", "Closed 0"]
+
+
+def test_the_filter_set_runs_no_query_until_the_list_is_read(tenant):
+    with tenant_context(tenant), CaptureQueriesContext(connection) as queries:
+        selectors.ticket_list_filtered(
+            tenant=tenant, user=None, filters={"search": "printer", "status": ["closed"]}
+        )
+
+    assert len(queries) == 0

@@ -60,6 +60,7 @@ def test_the_other_tenant_finds_only_its_own(other_tenant, best_match_elsewhere)
 def test_the_function_returns_nothing_without_a_tenant_context(tenant, best_match_elsewhere, using):
     # The owner connection runs the function as the definer itself, still without a tenant.
     assert _rows("SELECT * FROM tickets_search('kerberos', 100)", using=using) == []
+    assert _rows("SELECT * FROM tickets_search_positions('kerberos')", using=using) == []
 
 
 def test_the_selector_refuses_to_search_outside_a_tenant_context(tenant):
@@ -110,6 +111,7 @@ EXPECTED_PRIVILEGES = {
     "table": None,
     "functions": {
         "tickets_search(text,integer)": True,
+        "tickets_search_positions(text)": True,
         "tickets_search_document(text,text,text)": False,
         "tickets_search_refresh(bigint,bigint[])": False,
         "tickets_search_ticket_inserted()": False,
@@ -150,6 +152,7 @@ def test_the_side_table_has_no_row_level_security_and_definer_functions_pin_sear
     assert [name for name, _ in definers] == [
         "tickets_search",
         "tickets_search_comment_changed",
+        "tickets_search_positions",
         "tickets_search_ticket_changed",
         "tickets_search_ticket_deleted",
         "tickets_search_ticket_inserted",
