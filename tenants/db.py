@@ -123,9 +123,13 @@ class OwnerMigratesRouter:
 APPEND_ONLY_TABLES = ("tenants_auditlogentry",)
 # Tables without row-level security that the runtime role may not touch at all: only SECURITY
 # DEFINER functions owned by the schema owner read and write them (docs/search.md).
-DEFINER_ONLY_TABLES = ("tickets_ticketsearch",)
+DEFINER_ONLY_TABLES = ("tickets_ticketsearch", "tickets_searchstate")
 # The SECURITY DEFINER functions the runtime role may call (EXECUTE is revoked from PUBLIC).
-RUNTIME_FUNCTIONS = ("tickets_search(text, integer)", "tickets_search_positions(text)")
+RUNTIME_FUNCTIONS = (
+    "tickets_search(text, integer)",
+    "tickets_search_positions(text)",
+    "tickets_search_rebuild(bigint, integer)",
+)
 
 
 def grant_runtime_role(*, using: str = OWNER_ALIAS) -> None:

@@ -19,7 +19,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 
-from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, ApiKey, Membership, Tenant
+from tenants.models import (
+    API_KEY_ROLES,
+    ASSIGNMENT_STRATEGIES,
+    SEARCH_LANGUAGES,
+    ApiKey,
+    Membership,
+    Tenant,
+)
 
 Rule = Callable[[str, Any], Any]
 
@@ -193,6 +200,7 @@ def tenant_settings_check(field: str, value: Any) -> dict[str, Any]:
         "unassigned_escalation_hours": _escalation_hours_check,
         "help_center_enabled": boolean_check,
         "auto_assign": boolean_check,
+        "search_language": lambda f, v: choice_check(f, v, SEARCH_LANGUAGES),
     }
     try:
         return fields_clean(value, rules)

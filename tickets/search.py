@@ -12,10 +12,12 @@ from django.db.models import QuerySet
 from django.db.models.expressions import Expression
 from django.db.models.sql.constants import INNER
 
-from tenants.context import require_tenant_id
+from tenants.context import require_tenant_id, tenant_context
 
 # The default number of ids ticket_search_ids returns (the list itself has no cap).
 SEARCH_MAX_RESULTS = 1000
+# Tickets per rebuild batch (one transaction each; the batch's tickets are locked FOR SHARE).
+SEARCH_REBUILD_BATCH = 500
 # The annotation a searched ticket queryset carries: 1 for the best match, 2 for the next…
 SEARCH_POSITION = "search_position"
 _HITS = "ticket_search_hits"
@@ -125,3 +127,20 @@ def ticket_search_narrow(queryset: QuerySet, *, query: str) -> QuerySet:
     sql_query = queryset.query
     alias = sql_query.join(_SearchHitsJoin(query, sql_query.get_initial_alias()))
     return queryset.annotate(**{SEARCH_POSITION: _HitPosition(alias)}).order_by(SEARCH_POSITION)
+
+
+def ticket_search_rebuild(*, tenant_id: int, batch_size: int = SEARCH_REBUILD_BATCH) -> int:
+    """Rebuild every search document of the tenant with its current search language, in
+    batches of `batch_size` tickets, each its own transaction; return the number of batches.
+
+    Searches keep working meanwhile: until the last batch, they look for the words in both the
+    new and the previous language's forms (docs/search.md). Run outside any transaction
+    (tickets.tasks.ticket_search_rebuild_task).
+    """
+    after, batches = 0, 0
+    while after is not None:
+        with tenant_context(tenant_id), connection.cursor() as cursor:
+            cursor.execute("SELECT tickets_search_rebuild(%s, %s)", [after, batch_size])
+            [(after,)] = cursor.fetchall()
+        batches += 1
+    return batches

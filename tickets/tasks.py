@@ -71,3 +71,12 @@ def sla_recompute_task(*, tenant_id: int, requester_id: int | None = None) -> in
     from tickets.services.sla_settings import sla_recompute
 
     return sla_recompute(tenant=Tenant.objects.get(pk=tenant_id), requester_id=requester_id)
+
+
+@shared_task(base=TenantTask, atomic=False)
+def ticket_search_rebuild_task(*, tenant_id: int) -> int:
+    """Rebuild one tenant's search documents after its search language changed (enqueued by
+    tenants.services.tenants.tenant_update); batches commit on their own."""
+    from tickets.search import ticket_search_rebuild
+
+    return ticket_search_rebuild(tenant_id=tenant_id)

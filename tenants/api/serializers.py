@@ -5,7 +5,13 @@ from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
 from tenants.api.links import tenant_links, tenant_url
-from tenants.models import API_KEY_ROLES, ASSIGNMENT_STRATEGIES, InvitationStatus, Role
+from tenants.models import (
+    API_KEY_ROLES,
+    ASSIGNMENT_STRATEGIES,
+    SEARCH_LANGUAGES,
+    InvitationStatus,
+    Role,
+)
 from tenants.validation import UNKNOWN_TIMEZONE, timezone_names
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$")
@@ -108,6 +114,13 @@ class TenantSettingsSerializer(InputSerializer):
         required=False,
         help_text="New tickets without an assignee are assigned by assignment_strategy "
         "(when it is an automatic one).",
+    )
+    search_language = serializers.ChoiceField(
+        choices=list(SEARCH_LANGUAGES),
+        required=False,
+        help_text="The language ticket search stems words by (a PostgreSQL text search "
+        "configuration; simple: no stemming). Changing it rebuilds the search index in the "
+        "background; until then both languages' forms are found.",
     )
 
     def __init__(self, *args, **kwargs):

@@ -18,7 +18,19 @@ TENANT_SETTINGS_DEFAULTS: dict = {
     "unassigned_escalation_hours": 48,
     "help_center_enabled": True,
     "auto_assign": False,
+    "search_language": "english",
 }
+
+# The languages ticket search stems by: PostgreSQL 15's built-in text search configurations
+# (pg_catalog; tests/tickets/search checks each exists). "simple" only lowercases: no stemming,
+# no stop words. Changing it rebuilds the tenant's search documents (docs/search.md).
+SEARCH_LANGUAGES = (
+    "simple",
+    "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish",
+    "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian",
+    "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian", "serbian",
+    "spanish", "swedish", "tamil", "turkish", "yiddish",
+)  # fmt: skip
 
 
 # The assignment strategies a tenant may choose. "manual" (a person picks) always runs; an app

@@ -11,9 +11,13 @@ from tenants.models import Role, Tenant
 from tenants.selectors import tenant_get_for_update
 from tenants.services.audit import audit_log_record
 from tenants.services.members import member_create
+from tenants.tasks_base import enqueue_on_commit
 from tenants.validation import TENANT_UPDATE_RULES, fields_clean
 
 _TENANT_AUDITED_FIELDS = ("name", "timezone", "settings")
+# Rebuilds a tenant's ticket search documents after its search language changed (by name: the
+# tickets app builds on this one).
+SEARCH_REBUILD_TASK = "tickets.tasks.ticket_search_rebuild_task"
 
 
 def _tenant_snapshot(tenant: Tenant) -> dict[str, Any]:
@@ -72,6 +76,7 @@ def tenant_update(
         tenant.name = name
     if timezone_name is not None:
         tenant.timezone = timezone_name
+    language_before = tenant.effective_settings["search_language"]
     if settings is not None:
         tenant.settings = {**(tenant.settings or {}), **settings}
     after = _tenant_snapshot(tenant)
@@ -89,6 +94,10 @@ def tenant_update(
         before={k: before[k] for k in sorted(changed)},
         after={k: after[k] for k in sorted(changed)},
     )
+    if tenant.effective_settings["search_language"] != language_before:
+        # Robust: the change is committed whatever the broker says; until a rebuild runs,
+        # search finds both languages' forms (docs/search.md).
+        enqueue_on_commit(SEARCH_REBUILD_TASK, robust=True, tenant_id=tenant.pk)
     return tenant
 
 

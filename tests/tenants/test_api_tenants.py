@@ -9,6 +9,7 @@ DEFAULT_SETTINGS = {
     "unassigned_escalation_hours": 48,
     "help_center_enabled": True,
     "auto_assign": False,
+    "search_language": "english",
 }
 
 
@@ -142,6 +143,7 @@ def test_patch_settings_merges_key_by_key(owner_client, tenant):
         "unassigned_escalation_hours": 12,
         "help_center_enabled": False,
         "auto_assign": False,
+        "search_language": "english",
     }
     tenant.refresh_from_db()
     assert tenant.settings == {"help_center_enabled": False, "unassigned_escalation_hours": 12}
@@ -159,6 +161,9 @@ def test_patch_settings_merges_key_by_key(owner_client, tenant):
             {"unassigned_escalation_hours": -5}, "unassigned_escalation_hours", id="negative-h"
         ),
         pytest.param({"assignment_strategy": "random"}, "assignment_strategy", id="bad-strategy"),
+        pytest.param({"search_language": "klingon"}, "search_language", id="unknown-language"),
+        pytest.param({"search_language": "English"}, "search_language", id="language-case"),
+        pytest.param({"search_language": None}, "search_language", id="null-language"),
     ],
 )
 def test_patch_invalid_settings_is_400_and_changes_nothing(

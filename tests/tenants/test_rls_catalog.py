@@ -14,7 +14,9 @@ CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey", "tenant
 # Tables with a tenant_id and deliberately no RLS, because RLS would keep PostgreSQL from using
 # their index: the runtime role has no privilege on them at all, and only owner-defined
 # functions that filter by the tenant setting read them (tests/tickets/search/).
-FUNCTION_ONLY_TABLES = {"tickets_ticketsearch"}
+# tickets_searchstate (the search language a tenant's documents were built with) lives beside
+# the side table for the same functions; the runtime role has no privilege on it either.
+FUNCTION_ONLY_TABLES = {"tickets_ticketsearch", "tickets_searchstate"}
 
 # The policy expression exactly as PostgreSQL stores it (pg_policies deparses it this way).
 EXPECTED_PREDICATE = (
