@@ -54,7 +54,11 @@ class _SearchHitsJoin:
         alias = compiler.quote_name_unless_alias(self.table_alias)
         parent = compiler.quote_name_unless_alias(self.parent_alias)
         return (
-            f"INNER JOIN tickets_search_positions(%s) {alias} ON ({alias}.ticket_id = {parent}.id)",
+            # Ordered: with the list's ORDER BY search_position LIMIT n the planner can walk
+            # the matches best first and stop once the page is full (docs/search.md §4).
+            "INNER JOIN (SELECT h.ticket_id, h.search_position "  # noqa: S608 — quoted aliases
+            "FROM tickets_search_positions(%s) AS h ORDER BY h.search_position) "
+            f"{alias} ON ({alias}.ticket_id = {parent}.id)",
             [self.query],
         )
 

@@ -137,14 +137,17 @@ $$
 """
 
 # The tenant's query: parsed with its configuration, OR with the one its documents were built
-# with while a rebuild is pending. No tenant context: no tenant, no rows.
+# with while a rebuild is pending. No tenant context: no tenant, no rows. OFFSET 0 keeps the
+# planner from pulling the expression up into the outer query, where it was evaluated (with
+# its configuration lookup) once per matching row: 126 ms instead of 12 for 8,306 matches.
 QUERY = """
 (SELECT CASE WHEN b.built IS NULL OR b.built = c.config
              THEN websearch_to_tsquery(c.config, $1)
              ELSE websearch_to_tsquery(c.config, $1) || websearch_to_tsquery(b.built, $1) END
    FROM (SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint AS id) AS t
-   CROSS JOIN LATERAL (SELECT public.tickets_search_config(t.id) AS config) AS c
-   LEFT JOIN public.tickets_searchstate b ON b.tenant_id = t.id)
+   CROSS JOIN LATERAL (SELECT public.tickets_search_config(t.id) AS config OFFSET 0) AS c
+   LEFT JOIN public.tickets_searchstate b ON b.tenant_id = t.id
+  OFFSET 0)
 """
 
 SEARCH_FUNCTION = f"""
