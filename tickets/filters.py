@@ -179,7 +179,8 @@ def ticket_filters_clean(
     """Check ticket list filters without reading a row; return the cleaned value of each
     filter (None or empty for those not given). Raises ValidationError({filter: [messages]}).
 
-    A `search` value is not checked: building its filter reads the search index (ids only).
+    Building a `search` filter runs no query either (the list joins the search function when
+    it is read, tickets.search.ticket_search_narrow).
     """
     filterset = TicketFilter(data=filters, queryset=Ticket.objects.none(), tenant=tenant, user=user)
     filterset_apply(filterset)  # builds the query (method filters validate), runs nothing

@@ -288,3 +288,23 @@ def test_the_filter_set_runs_no_query_until_the_list_is_read(tenant):
         )
 
     assert len(queries) == 0
+
+
+def test_a_searched_list_counts_and_nests_as_a_subquery(tenant):
+    kept = make_ticket(tenant, "kerberos open")
+    closed = make_ticket(tenant, "kerberos closed")
+    make_ticket(tenant, "printer open")
+    with tenant_context(tenant):
+        services.ticket_update(tenant=tenant, actor=Actor(), ticket=closed, status=Status.CLOSED)
+        searched = selectors.ticket_list_filtered(
+            tenant=tenant, user=None, filters={"search": "kerberos", "status": ["open"]}
+        )
+        count = searched.count()
+        # Used inside another query, the join is relabeled with the subquery's aliases.
+        nested = list(
+            selectors.ticket_list(tenant=tenant)
+            .filter(pk__in=searched.values("pk"))
+            .values_list("pk", flat=True)
+        )
+
+    assert (count, nested) == (1, [kept.pk])
