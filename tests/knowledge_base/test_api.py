@@ -203,3 +203,54 @@ def test_article_list_costs_the_same_for_one_or_many(
 
 # Request plumbing (savepoints, tenant context, auth, membership) plus one query of articles.
 QUERIES_PER_ARTICLE_PAGE = 7
+
+
+@pytest.mark.parametrize(
+    ("body", "bad"),
+    [
+        ({"name": "a\x00b"}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": "Ok", "slug": "x" * 101}, "slug"),
+        ({"name": "Ok", "description": "x" * 2001}, "description"),
+        ({"name": "Ok", "position": 10**9}, "position"),
+        ({"name": "Ok", "position": "first"}, "position"),
+        ({"name": "Ok", "parent": "not-a-uuid"}, "parent"),
+        ({"name": "Ok", "color": "red"}, "color"),
+    ],
+)
+def test_bad_category_input_is_a_400_naming_the_field(tenant, boss, body, bad):
+    response = boss.generic(
+        "POST", _url(tenant, "categories/"), json.dumps(body), "application/json"
+    )
+
+    assert set(field_errors(response)) == {bad}
+
+
+def test_a_parent_of_another_tenant_is_a_400(tenant, other_tenant, boss):
+    with tenant_context(other_tenant):
+        foreign = category_recipe.make(tenant=other_tenant)
+
+    response = boss.post(
+        _url(tenant, "categories/"), {"name": "Mine", "parent": str(foreign.public_id)}, "json"
+    )
+
+    assert set(field_errors(response)) == {"parent"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"tags": ["a\x00"]}, "tags"),
+        ({"excerpt": "a\x00"}, "excerpt"),
+        ({"version": 9}, "version"),
+        ({"body_html": "<script>"}, "body_html"),
+    ],
+)
+def test_bad_patch_input_is_a_400_and_changes_nothing(tenant, agent, fields, bad):
+    article = _create(agent, tenant).json()
+    url = _url(tenant, f"articles/{article['id']}/")
+
+    response = agent.generic("PATCH", url, json.dumps(fields), "application/json")
+
+    assert set(field_errors(response)) == {bad}
+    assert agent.get(url).json()["version"] == 1
