@@ -128,15 +128,9 @@ class ArticleRevision(TenantModel):
     body = models.TextField(blank=True)
     excerpt = models.CharField(max_length=500, blank=True)
     tags = ArrayField(models.CharField(max_length=TAG_MAX_LENGTH), default=list, blank=True)
-    # The category it had; kept as an id (it may be deleted later), restored when it still exists.
-    category = models.ForeignKey(
-        Category,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    # The category it had, by its public id: no foreign key, since the category may be deleted
+    # later (a revision is history); a restore files the article there if it still exists.
+    category_public_id = models.UUIDField(null=True, blank=True)
     article_version = models.PositiveIntegerField()
     edited_by = historical_reference(User)
     created_at = models.DateTimeField(default=timezone.now)

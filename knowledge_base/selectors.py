@@ -19,9 +19,9 @@ def article_list(*, tenant: Tenant) -> QuerySet[Article]:
 
 
 def article_revision_list(*, tenant: Tenant, article: Article) -> QuerySet[ArticleRevision]:
-    """Return one article's revisions, newest first, with category and editor."""
+    """Return one article's revisions, newest first, with their editor."""
     return (
         ArticleRevision.objects.filter(tenant=tenant, article=article)
-        .select_related("category", "edited_by")
+        .select_related("edited_by")
         .order_by("-created_at", "-id")
     )

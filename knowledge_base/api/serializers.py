@@ -140,7 +140,12 @@ class ArticleUpdateInputSerializer(ArticleCreateInputSerializer):
 
 class ArticleRevisionOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    category = serializers.SerializerMethodField()
+    category = serializers.UUIDField(
+        source="category_public_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The category it had (it may have been deleted since).",
+    )
     edited_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -158,9 +163,6 @@ class ArticleRevisionOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-    def get_category(self, revision) -> str | None:
-        return _ref(revision.category)
 
     def get_edited_by(self, revision) -> str | None:
         return _ref(revision.edited_by)

@@ -141,7 +141,7 @@ def _revision_keep(tenant: Tenant, actor: Actor, article: Article) -> ArticleRev
         body=article.body,
         excerpt=article.excerpt,
         tags=list(article.tags),
-        category_id=article.category_id,
+        category_public_id=article.category.public_id if article.category_id else None,
         article_version=article.version,
         edited_by=actor.user,
     )
@@ -353,9 +353,11 @@ def article_revision_restore(
     if locked.status == ArticleStatus.PUBLISHED:
         _revision_keep(tenant, actor, locked)
     category = None
-    if kept.category_id is not None:
+    if kept.category_public_id is not None:
         category = (
-            Category.objects.select_for_update().filter(tenant=tenant, pk=kept.category_id).first()
+            Category.objects.select_for_update()
+            .filter(tenant=tenant, public_id=kept.category_public_id)
+            .first()
         )
     fields = ["title", "body", "body_html", "excerpt", "tags", "category", "status"]
     if kept.slug != locked.slug and not _slug_taken(tenant, kept.slug, locked.pk):

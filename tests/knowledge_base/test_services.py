@@ -202,3 +202,26 @@ def test_an_empty_category_is_deleted(tenant, supervisor):
     services.category_delete(tenant=tenant, actor=supervisor, category=category)
 
     assert selectors.category_list(tenant=tenant).count() == 0
+
+
+def test_restore_files_into_the_old_category_only_while_it_exists(tenant, editor, supervisor):
+    kept = services.category_create(tenant=tenant, actor=supervisor, name="Kept")
+    gone = services.category_create(tenant=tenant, actor=supervisor, name="Gone")
+    first = _article(tenant, editor, title="First", category=kept)
+    second = _article(tenant, editor, title="Second", category=gone)
+    for article in (first, second):
+        services.article_publish(tenant=tenant, actor=supervisor, article=article)
+        services.article_update(tenant=tenant, actor=editor, article=article, category=None)
+    services.category_delete(tenant=tenant, actor=supervisor, category=gone)
+
+    restored = [
+        services.article_revision_restore(
+            tenant=tenant,
+            actor=supervisor,
+            article=article,
+            revision=selectors.article_revision_list(tenant=tenant, article=article).get(),
+        )
+        for article in (first, second)
+    ]
+
+    assert [article.category for article in restored] == [kept, None]
