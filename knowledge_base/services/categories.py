@@ -71,6 +71,17 @@ def _lock_parent(tenant: Tenant, parent: Category | None, *, child_id: int | Non
         raise ValidationError({"parent": TOO_DEEP})
 
 
+def _free_slug(tenant: Tenant, name: str) -> str:
+    """A slug made from the name, numbered (-2, -3…) past the tenant's existing ones."""
+    max_length = Category._meta.get_field("slug").max_length - 8
+    base = slug_from(name, max_length=max_length, fallback="category")
+    slug, n = base, 1
+    while Category.objects.filter(tenant=tenant, slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 def _save(category: Category, **kwargs) -> None:
     try:
         with transaction.atomic():
@@ -106,14 +117,8 @@ def category_create(
     if slug is not None:
         values["slug"] = slug
     cleaned = fields_clean(values, CATEGORY_RULES)
-    cleaned.setdefault(
-        "slug",
-        slug_from(
-            cleaned["name"],
-            max_length=Category._meta.get_field("slug").max_length,
-            fallback="category",
-        ),
-    )
+    if "slug" not in cleaned:
+        cleaned["slug"] = _free_slug(tenant, cleaned["name"])
     in_tenant_check("parent", parent, tenant, Category)
     _lock_parent(tenant, parent, child_id=None)
     category = Category(tenant=tenant, parent=parent, **cleaned)

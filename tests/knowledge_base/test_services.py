@@ -225,3 +225,11 @@ def test_restore_files_into_the_old_category_only_while_it_exists(tenant, editor
     ]
 
     assert [article.category for article in restored] == [kept, None]
+
+
+def test_a_second_category_of_the_same_name_gets_a_numbered_slug(tenant, supervisor):
+    services.category_create(tenant=tenant, actor=supervisor, name="Billing")
+
+    second = services.category_create(tenant=tenant, actor=supervisor, name="Billing")
+
+    assert second.slug == "billing-2"
