@@ -14,6 +14,7 @@ tenant_routes = [
     path("", include("notifications.api.urls_tenant")),
     path("", include("notifications.api.urls_inbound")),
     path("", include("integrations.api.urls")),
+    path("", include("knowledge_base.api.urls")),
 ]
 
 # The browsable API's session login (DRF's rest_framework.urls, with login quotas).

@@ -25,6 +25,10 @@ POLICY: dict[str, str] = {
     "audit.read": Role.SUPERVISOR,
     "ticket.escalations": Role.SUPERVISOR,  # is notified of SLA breaches and escalations
     "member.availability": Role.SUPERVISOR,  # another member's (anyone may set their own)
+    "kb.read": Role.VIEWER,  # knowledge-base categories, articles (drafts too), revisions
+    "kb.write": Role.AGENT,  # create and edit articles (a published one keeps a revision)
+    "kb.publish": Role.SUPERVISOR,  # publish, archive, restore a revision; categories
+    "kb.delete": Role.ADMIN,  # delete articles
     "sla.read": Role.VIEWER,  # SLA policies and business hours
     "sla.manage": Role.ADMIN,
     "notification.read": Role.VIEWER,  # one's own in-app notifications and preferences

@@ -4,6 +4,7 @@ A new app adds tests/<app>/routes.py (format: tests/route_table.py) and one line
 """
 
 from tests.integrations import routes as integrations_routes
+from tests.knowledge_base import routes as knowledge_base_routes
 from tests.notifications import routes as notifications_routes
 from tests.route_table import Route
 from tests.tenants import routes as tenants_routes
@@ -15,6 +16,7 @@ ROUTES_BY_APP: dict[str, list[Route]] = {
     "tickets": tickets_routes.ROUTES,
     "notifications": notifications_routes.ROUTES,
     "integrations": integrations_routes.ROUTES,
+    "knowledge_base": knowledge_base_routes.ROUTES,
 }
 ALL_ROUTES: list[Route] = [route for routes in ROUTES_BY_APP.values() for route in routes]
 HOW_TO_FIX = (

@@ -28,6 +28,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
+from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.tenants.recipes import tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
@@ -92,7 +93,11 @@ def contract_world(db, member, settings, tmp_path):
         delivery = email_delivery_recipe.make(tenant=tenant, status="dead", attempts=6)
     webhooks = webhook_with_dead_delivery(tenant)
     crm = crm_connection_with_dead_sync(tenant)
+    kb = kb_objects(tenant)
     ids = {
+        "categories": kb["kb_category"].public_id,
+        "articles": kb["kb_article"].public_id,
+        "revisions": kb["kb_revision"].public_id,
         "crm-connections": crm.crm_connection.public_id,
         "crm-syncs": crm.crm_sync.public_id,
         "webhooks": webhooks.webhook.public_id,
@@ -124,6 +129,8 @@ def _aim(case, world) -> None:
         parts = case.path.split("/")
         collection = parts[parts.index("{id}") - 1]
         params["id"] = world["ids"][collection]
+        if "revision_id" in params:  # kb/articles/{id}/revisions/{revision_id}/: that article's
+            params["revision_id"] = world["ids"]["revisions"]
 
 
 def _call(case, world, role):

@@ -19,6 +19,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from knowledge_base.models import Article, ArticleRevision, ArticleSlug, Category
 from notifications.models import EmailDelivery, Notification, NotificationPreference
 from tenants import services
 from tenants.access import Actor
@@ -26,6 +27,7 @@ from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
 from tests.errors import field_errors
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
+from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
@@ -97,6 +99,7 @@ def _populate(tenant, member):
     webhooks = webhook_with_dead_delivery(tenant)
     crm = crm_connection_with_dead_sync(tenant)
     return {
+        **kb_objects(tenant),
         "crm_connection": crm.crm_connection,
         "crm_sync": crm.crm_sync,
         "webhook": webhooks.webhook,
@@ -156,7 +159,19 @@ def _snapshot(tenant):
             for c in CrmConnection.objects.all()
         )
         crm_syncs = sorted(CrmSync.objects.values_list("public_id", "status", "attempts"))
+        kb_categories = sorted(
+            Category.objects.values_list("public_id", "name", "slug", "parent_id", "version")
+        )
+        kb_articles = sorted(
+            Article.objects.values_list("public_id", "title", "slug", "body", "status", "version")
+        )
+        kb_slugs = sorted(ArticleSlug.objects.values_list("article_id", "slug"))
+        kb_revisions = sorted(ArticleRevision.objects.values_list("public_id", "title"))
     return {
+        "kb_categories": kb_categories,
+        "kb_articles": kb_articles,
+        "kb_slugs": kb_slugs,
+        "kb_revisions": kb_revisions,
         "crm_connections": crm_connections,
         "crm_syncs": crm_syncs,
         "webhooks": webhooks,
@@ -314,6 +329,10 @@ MISSING = {
         "webhook_delivery",
         "crm_connection",
         "crm_sync",
+        "kb_category",
+        "kb_article",
+        "kb_revision",
+        "kb_draft",
     )
 } | {"ticket": SimpleNamespace(public_id=uuid.uuid4(), number=987654)}
 
@@ -358,7 +377,11 @@ def test_lists_contain_only_own_rows(route, method, two_tenants, tenant, other_t
         own_policies = {str(x) for x in SlaPolicy.objects.values_list("public_id", flat=True)}
         own_webhooks = {str(x) for x in WebhookEndpoint.objects.values_list("public_id", flat=True)}
         own_crm = {str(x) for x in CrmConnection.objects.values_list("public_id", flat=True)}
+        own_categories = {str(x) for x in Category.objects.values_list("public_id", flat=True)}
+        own_articles = {str(x) for x in Article.objects.values_list("public_id", flat=True)}
     own = {
+        "kb-category-list": own_categories,
+        "kb-article-list": own_articles,
         "notification-list": own_notifications,
         "email-delivery-list": own_deliveries,
         "member-list": {str(m.public_id) for m in Membership.objects.filter(tenant=tenant)},

@@ -17,6 +17,7 @@ from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
+from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import ACTORS, Upload, resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
@@ -65,6 +66,7 @@ def world(tenant, other_tenant, member):
     webhooks = webhook_with_dead_delivery(tenant)
     crm = crm_connection_with_dead_sync(tenant)
     return {
+        **kb_objects(tenant),
         "crm_connection": crm.crm_connection,
         "crm_sync": crm.crm_sync,
         "webhook": webhooks.webhook,
@@ -156,7 +158,14 @@ def _fingerprint(tenant) -> str:
         _DIGEST.format(model._meta.db_table, "")
         for model in apps.get_models()
         if issubclass(model, TenantModel)
-        and model._meta.app_label in ("tenants", "tickets", "notifications", "integrations")
+        and model._meta.app_label
+        in (
+            "tenants",
+            "tickets",
+            "knowledge_base",
+            "notifications",
+            "integrations",
+        )
     ]
     digests += [
         _DIGEST.format(model._meta.db_table, " WHERE x.tenant_id = %(tenant)s")

@@ -57,6 +57,17 @@ from tests.races.race_builders_integrations import (
     _webhook_redeliver,
     _webhook_rotate,
 )
+from tests.races.race_builders_kb import (
+    _article_archive,
+    _article_create,
+    _article_delete,
+    _article_patch,
+    _article_publish,
+    _article_restore,
+    _category_create,
+    _category_delete,
+    _category_patch,
+)
 from tests.races.race_builders_notifications import (
     _notification_read,
     _notification_read_all,
@@ -224,6 +235,25 @@ HARNESS = [
           {204, 404}, {204, 404}),
     _case(("crm-sync-redeliver", "POST"), "the same redeliver",
           _crm_redeliver, {202, 409}, {202, 409}),
+    # --- Knowledge base
+    _case(("kb-category-list", "POST"), "the same POST (one slug twice)", _category_create,
+          {201, 400}, {201, 400}),
+    _case(("kb-category-detail", "PATCH"), "DELETE of the category", _category_patch,
+          {200, 404}, {204}),
+    _case(("kb-category-detail", "DELETE"), "DELETE of the category", _category_delete,
+          {204, 404}, {204, 404}),
+    _case(("kb-article-list", "POST"), "DELETE of its category", _article_create,
+          {201, 400}, {204, 409}),
+    _case(("kb-article-detail", "PATCH"), "DELETE of the article", _article_patch,
+          {200, 404}, {204}),
+    _case(("kb-article-detail", "DELETE"), "DELETE of the article", _article_delete,
+          {204, 404}, {204, 404}),
+    _case(("kb-article-publish", "POST"), "DELETE of the article", _article_publish,
+          {200, 404}, {204}),
+    _case(("kb-article-archive", "POST"), "a publish of the same article", _article_archive,
+          {200}, {200, 409}),
+    _case(("kb-article-restore", "POST"), "the same restore (both land, in turn)",
+          _article_restore, {200}, {200}),
 ]  # fmt: skip
 
 

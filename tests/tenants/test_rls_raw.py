@@ -11,6 +11,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from knowledge_base.models import Article, ArticleRevision, ArticleSlug, Category
 from notifications.models import (
     EmailDelivery,
     EmailSuppression,
@@ -27,6 +28,12 @@ from tests.integrations.recipes import (
     webhook_attempt_recipe,
     webhook_delivery_recipe,
     webhook_endpoint_recipe,
+)
+from tests.knowledge_base.recipes import (
+    article_recipe,
+    article_revision_recipe,
+    article_slug_recipe,
+    category_recipe,
 )
 from tests.notifications.recipes import (
     email_delivery_recipe,
@@ -87,6 +94,10 @@ RECIPES = {
     WebhookAttempt: webhook_attempt_recipe,
     CrmConnection: crm_connection_recipe,
     CrmSync: crm_sync_recipe,
+    Category: category_recipe,
+    Article: article_recipe,
+    ArticleSlug: article_slug_recipe,
+    ArticleRevision: article_revision_recipe,
 }
 # How many rows a model gets per tenant (one counter row and one inbound secret per tenant).
 QUANTITY = {

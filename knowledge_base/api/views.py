@@ -1,0 +1,258 @@
+"""The knowledge-base API (DESIGN.md §5): categories and articles (drafts included), their
+publishing, archiving and revisions. Reads: viewers; drafts and edits: agents; publishing,
+archiving, restoring and categories: supervisors; deleting articles: admins."""
+
+import re
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from config.api.pagination import CursorPagination
+from config.errors import NotFoundError
+from knowledge_base import selectors, services
+from knowledge_base.api import serializers as s
+from knowledge_base.models import Article, ArticleRevision, Category
+from tenants.api.base import TenantViewSet
+
+UUID_RE = "[0-9a-fA-F-]{36}"
+# One entity tag as _etag() writes it; W/ is tolerated (proxies that compress weaken tags).
+_ENTITY_TAG_RE = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+
+
+def _etag(obj) -> str:
+    return f'"{obj.version}"'
+
+
+def _with_etag(response: Response, obj) -> Response:
+    response["ETag"] = _etag(obj)
+    return response
+
+
+def _expected_version(request) -> frozenset[int] | None:
+    """The versions an If-Match header names (as tickets' detail routes read it)."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    tags = (_ENTITY_TAG_RE.fullmatch(tag.strip()) for tag in header.split(","))
+    return frozenset(int(match.group(1)) for match in tags if match) or frozenset({-1})
+
+
+class PositionCursorPagination(CursorPagination):
+    """Categories in their order."""
+
+    ordering = ("position", "id")
+
+
+class CategoryViewSet(mixins.ListModelMixin, TenantViewSet):
+    """Knowledge-base categories, ordered by `position`, at most one level deep. A category
+    that still holds articles or categories cannot be deleted (409)."""
+
+    selector = staticmethod(selectors.category_list)
+    model = Category
+    filter_backends: list = []
+    pagination_class = PositionCursorPagination
+    if_match = {"partial_update", "destroy"}
+    etag = {"retrieve", "create", "partial_update"}
+    serializer_class = s.CategoryOutputSerializer
+    input_serializers = {
+        "create": s.CategoryCreateInputSerializer,
+        "partial_update": s.CategoryUpdateInputSerializer,
+    }
+    permission_map = {
+        "list": "kb.read",
+        "retrieve": "kb.read",
+        "create": "kb.publish",
+        "partial_update": "kb.publish",
+        "destroy": "kb.publish",
+    }
+
+    def retrieve(self, request, id=None):
+        category = self.get_object()
+        return _with_etag(Response(s.CategoryOutputSerializer(category).data), category)
+
+    def create(self, request):
+        data = s.CategoryCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        category = services.category_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        response = Response(
+            s.CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED
+        )
+        response["Location"] = f"{request.path}{category.public_id}/"
+        return _with_etag(response, category)
+
+    def partial_update(self, request, id=None):
+        category = self.get_object()
+        data = s.CategoryUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        category = services.category_update(
+            tenant=request.tenant,
+            actor=self.actor,
+            category=category,
+            expected_version=_expected_version(request),
+            **data.validated_data,
+        )
+        return _with_etag(Response(s.CategoryOutputSerializer(category).data), category)
+
+    def destroy(self, request, id=None):
+        services.category_delete(
+            tenant=request.tenant,
+            actor=self.actor,
+            category=self.get_object(),
+            expected_version=_expected_version(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
+    """Knowledge-base articles of every status (draft, published, archived). Editing a
+    published article keeps it published and its previous content as a revision; a changed
+    slug keeps redirecting (docs/knowledge-base.md)."""
+
+    selector = staticmethod(selectors.article_list)
+    model = Article
+    filter_backends: list = []
+    if_match = {"partial_update", "destroy", "publish", "archive"}
+    etag = {"retrieve", "create", "partial_update", "publish", "archive", "restore"}
+    serializer_class = s.ArticleOutputSerializer
+    html_form = False  # `tags` is a list: the browsable API edits JSON
+    input_serializers = {
+        "create": s.ArticleCreateInputSerializer,
+        "partial_update": s.ArticleUpdateInputSerializer,
+        "publish": s.EmptyInputSerializer,
+        "archive": s.EmptyInputSerializer,
+        "restore": s.EmptyInputSerializer,
+    }
+    permission_map = {
+        "list": "kb.read",
+        "retrieve": "kb.read",
+        "revisions": "kb.read",
+        "revision": "kb.read",
+        "create": "kb.write",
+        "partial_update": "kb.write",
+        "publish": "kb.publish",
+        "archive": "kb.publish",
+        "restore": "kb.publish",
+        "destroy": "kb.delete",
+    }
+
+    def retrieve(self, request, id=None):
+        article = self.get_object()
+        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+
+    def create(self, request):
+        data = s.ArticleCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article = services.article_create(
+            tenant=request.tenant, actor=self.actor, **data.validated_data
+        )
+        response = Response(s.ArticleOutputSerializer(article).data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"{request.path}{article.public_id}/"
+        return _with_etag(response, article)
+
+    def partial_update(self, request, id=None):
+        article = self.get_object()
+        data = s.ArticleUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        article = services.article_update(
+            tenant=request.tenant,
+            actor=self.actor,
+            article=article,
+            expected_version=_expected_version(request),
+            **data.validated_data,
+        )
+        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+
+    def destroy(self, request, id=None):
+        services.article_delete(
+            tenant=request.tenant,
+            actor=self.actor,
+            article=self.get_object(),
+            expected_version=_expected_version(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _transition(self, request, service) -> Response:
+        article = self.get_object()
+        s.EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        article = service(
+            tenant=request.tenant,
+            actor=self.actor,
+            article=article,
+            expected_version=_expected_version(request),
+        )
+        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+
+    @extend_schema(
+        request=s.EmptyInputSerializer,
+        responses={200: s.ArticleOutputSerializer},
+        description="Publish a draft or archived article (supervisors); publishes the "
+        "`article.published` event. 409 when it is published already.",
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, id=None):
+        return self._transition(request, services.article_publish)
+
+    @extend_schema(
+        request=s.EmptyInputSerializer,
+        responses={200: s.ArticleOutputSerializer},
+        description="Archive a published article (supervisors): off the help center, kept. "
+        "409 unless it is published.",
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, id=None):
+        return self._transition(request, services.article_archive)
+
+    @extend_schema(
+        responses=s.ArticleRevisionOutputSerializer(many=True),
+        description="The article's revisions, newest first: the content it had before each "
+        "saved edit while it was published.",
+    )
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, id=None):
+        article = self.get_object()
+        queryset = selectors.article_revision_list(tenant=request.tenant, article=article)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(
+            s.ArticleRevisionOutputSerializer(page, many=True).data
+        )
+
+    def _revision(self, request, revision_id) -> tuple[Article, ArticleRevision]:
+        article = self.get_object()
+        revision = (
+            selectors.article_revision_list(tenant=request.tenant, article=article)
+            .filter(public_id=revision_id)
+            .first()
+        )
+        if revision is None:
+            raise NotFoundError()
+        return article, revision
+
+    @extend_schema(responses={200: s.ArticleRevisionOutputSerializer})
+    @action(detail=True, methods=["get"], url_path=f"revisions/(?P<revision_id>{UUID_RE})")
+    def revision(self, request, id=None, revision_id=None):
+        _, revision = self._revision(request, revision_id)
+        return Response(s.ArticleRevisionOutputSerializer(revision).data)
+
+    @extend_schema(
+        request=s.EmptyInputSerializer,
+        responses={200: s.ArticleOutputSerializer},
+        description="Put this revision's content back into the article as a draft "
+        "(supervisors); the content it replaces is kept as a revision when it was published.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=f"revisions/(?P<revision_id>{UUID_RE})/restore",
+    )
+    def restore(self, request, id=None, revision_id=None):
+        article, revision = self._revision(request, revision_id)
+        s.EmptyInputSerializer(data=request.data).is_valid(raise_exception=True)
+        article = services.article_revision_restore(
+            tenant=request.tenant, actor=self.actor, article=article, revision=revision
+        )
+        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
