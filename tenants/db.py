@@ -123,12 +123,17 @@ class OwnerMigratesRouter:
 APPEND_ONLY_TABLES = ("tenants_auditlogentry",)
 # Tables without row-level security that the runtime role may not touch at all: only SECURITY
 # DEFINER functions owned by the schema owner read and write them (docs/search.md).
-DEFINER_ONLY_TABLES = ("tickets_ticketsearch", "tickets_searchstate")
+DEFINER_ONLY_TABLES = (
+    "tickets_ticketsearch",
+    "tickets_searchstate",
+    "knowledge_base_articlesearch",
+)
 # The SECURITY DEFINER functions the runtime role may call (EXECUTE is revoked from PUBLIC).
 RUNTIME_FUNCTIONS = (
     "tickets_search(text, integer)",
     "tickets_search_positions(text)",
     "tickets_search_rebuild(bigint, integer)",
+    "kb_search(text, text, integer)",
 )
 
 

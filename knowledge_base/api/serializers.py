@@ -7,6 +7,7 @@ from knowledge_base.models import (
     TAGS_MAX,
     Article,
     ArticleRevision,
+    ArticleStatus,
     Category,
 )
 from tenants.api.fields import TenantScopedRelatedField
@@ -170,3 +171,32 @@ class ArticleRevisionOutputSerializer(serializers.ModelSerializer):
 
 class EmptyInputSerializer(InputSerializer):
     """No input; any key is a 400 (never silently ignored)."""
+
+
+class ArticleSearchInputSerializer(serializers.Serializer):
+    """`?q=` (words; the last one matches as a prefix) and an optional `?status=`."""
+
+    q = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    status = serializers.ChoiceField(choices=ArticleStatus.choices, required=False)
+
+
+class ArticleHitOutputSerializer(serializers.Serializer):
+    """One search match or suggestion: the article's reference fields, its rank and highlights
+    (HTML-escaped text where only <mark>…</mark> are tags)."""
+
+    id = serializers.UUIDField(source="article.public_id")
+    title = serializers.CharField(source="article.title")
+    slug = serializers.CharField(source="article.slug")
+    excerpt = serializers.CharField(source="article.excerpt")
+    status = serializers.CharField(source="article.status")
+    category = serializers.SerializerMethodField()
+    rank = serializers.FloatField(source="hit.rank")
+    title_highlight = serializers.CharField(source="hit.title_highlight")
+    highlight = serializers.CharField(source="hit.text_highlight")
+
+    def get_category(self, pair) -> str | None:
+        return _ref(pair.article.category)
+
+
+class ArticleHitListOutputSerializer(serializers.Serializer):
+    results = ArticleHitOutputSerializer(many=True)

@@ -14,7 +14,8 @@ from config.errors import NotFoundError
 from knowledge_base import selectors, services
 from knowledge_base.api import serializers as s
 from knowledge_base.models import Article, ArticleRevision, Category
-from tenants.api.base import TenantViewSet
+from tenants.api.base import TenantAPIView, TenantViewSet
+from tickets import selectors as ticket_selectors
 
 UUID_RE = "[0-9a-fA-F-]{36}"
 # One entity tag as _etag() writes it; W/ is tolerated (proxies that compress weaken tags).
@@ -256,3 +257,49 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant, actor=self.actor, article=article, revision=revision
         )
         return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+
+
+class ArticleSearchApi(TenantAPIView):
+    """`kb/search/?q=`: the tenant's articles matching the words (drafts included, as every KB
+    read for members; `?status=` narrows), best 20 first, with highlights."""
+
+    required_permission = "kb.read"
+
+    @extend_schema(
+        description=(
+            "Full-text search over the tenant's articles in its search language: every word "
+            "must match (the last one as a prefix, for type-ahead); title above excerpt and "
+            "tags above body. `title_highlight` and `highlight` are HTML-escaped text in which "
+            "only <mark>…</mark> are tags. Viewer+."
+        ),
+        parameters=[s.ArticleSearchInputSerializer],
+        responses={200: s.ArticleHitListOutputSerializer},
+    )
+    def get(self, request):
+        params = s.ArticleSearchInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        hits = selectors.article_search(
+            tenant=request.tenant,
+            query=params.validated_data["q"],
+            status=params.validated_data.get("status"),
+        )
+        return Response(s.ArticleHitListOutputSerializer({"results": hits}).data)
+
+
+class TicketArticleSuggestionsApi(TenantAPIView):
+    """`tickets/<number>/suggestions/`: the top 5 published articles for the ticket's subject
+    and description (any of their words, ranked)."""
+
+    required_permission = "ticket.read"
+
+    @extend_schema(
+        description=(
+            "The top 5 published knowledge-base articles for the ticket's subject and "
+            "description, best first, with highlights (as kb/search/). Viewer+."
+        ),
+        responses={200: s.ArticleHitListOutputSerializer},
+    )
+    def get(self, request, number: str):
+        ticket = ticket_selectors.ticket_get(tenant=request.tenant, number=int(number))
+        hits = selectors.article_suggestions(tenant=request.tenant, ticket=ticket)
+        return Response(s.ArticleHitListOutputSerializer({"results": hits}).data)

@@ -48,6 +48,8 @@ article_restore = Endpoint(
     "kb-article-restore",
     "kb/articles/{kb_article.public_id}/revisions/{kb_revision.public_id}/restore/",
 )
+search = Endpoint("kb-search", "kb/search/")
+ticket_suggestions = Endpoint("ticket-suggestions", "tickets/{ticket.number}/suggestions/")
 
 # row(method, isolation kind, statuses for: owner, admin, supervisor, agent, viewer,
 #     key-admin, key-viewer, non-member, anonymous)
@@ -93,4 +95,12 @@ ROUTES: list[Route] = [
     article_restore.row("POST",    "object",   (200, 200, 200, 403, 403, 200, 403, 404, 401)),
     article_restore.row("HEAD",    "describe", (405, 405, 405, 405, 405, 405, 405, 404, 401)),
     article_restore.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    search.row("GET",     "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    search.row("HEAD",    "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    search.row("OPTIONS", "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    ticket_suggestions.row("GET",     "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    ticket_suggestions.row("HEAD",    "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+    ticket_suggestions.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
 ]  # fmt: skip

@@ -16,7 +16,12 @@ CONTROL_TABLES_WITH_TENANT_ID = {"tenants_membership", "tenants_apikey", "tenant
 # functions that filter by the tenant setting read them (tests/tickets/search/).
 # tickets_searchstate (the search language a tenant's documents were built with) lives beside
 # the side table for the same functions; the runtime role has no privilege on it either.
-FUNCTION_ONLY_TABLES = {"tickets_ticketsearch", "tickets_searchstate"}
+# knowledge_base_articlesearch is the articles' side table (knowledge_base migration 0002).
+FUNCTION_ONLY_TABLES = {
+    "tickets_ticketsearch",
+    "tickets_searchstate",
+    "knowledge_base_articlesearch",
+}
 
 # The policy expression exactly as PostgreSQL stores it (pg_policies deparses it this way).
 EXPECTED_PREDICATE = (
