@@ -8,6 +8,7 @@ from knowledge_base.search import build_any_query, build_prefix_query, render_hi
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.knowledge_base.recipes import article_recipe
+from tests.tenants.recipes import tenant_recipe
 from tests.tickets.recipes import customer_recipe, ticket_recipe
 
 
@@ -199,6 +200,11 @@ def _owner_rows(sql, params=None):
         return cursor.fetchall()
 
 
+def _owner_run(sql):
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(sql)
+
+
 @pytest.mark.django_db(databases=["default", "owner"])
 def test_the_runtime_role_may_only_execute_kb_search():
     role = settings.TENANCY_DB_ROLE
@@ -242,3 +248,32 @@ def test_the_runtime_role_cannot_read_the_side_table(tenant):
     with pytest.raises(ProgrammingError, match="permission denied"), tenant_context(tenant):
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM knowledge_base_articlesearch")
+
+
+@pytest.mark.django_db(databases=["default", "owner"], transaction=False)
+def test_kb_search_scans_the_gin_index_as_the_runtime_role():
+    tenant = tenant_recipe.make(_using="owner")
+    with tenant_context(tenant, using="owner"):
+        article_recipe.make(tenant=tenant, _quantity=300, _bulk_create=True, _using="owner")
+        article_recipe.make(tenant=tenant, title="kerberos outage", _using="owner")
+    _owner_rows("SELECT gin_clean_pending_list('knowledge_base_articlesearch_gin'::regclass)")
+    _owner_run("ANALYZE knowledge_base_articlesearch")
+    scans = (
+        "SELECT c.relname, pg_stat_get_xact_numscans(c.oid) FROM pg_class c WHERE c.relname IN "
+        "('knowledge_base_articlesearch', 'knowledge_base_articlesearch_gin', "
+        "'knowledge_base_articlesearch_pkey')"
+    )
+    with tenant_context(tenant, using="owner"):
+        _owner_run("SET LOCAL enable_seqscan = off")
+        before = dict(_owner_rows(scans))
+        [(role,)] = _owner_rows("SELECT current_user")
+        found = _owner_rows("SELECT article_id FROM kb_search('''kerberos''', NULL, 20)")
+        after = dict(_owner_rows(scans))
+
+    assert role == settings.TENANCY_DB_ROLE
+    assert len(found) == 1
+    assert {name: after[name] - before[name] for name in after} == {
+        "knowledge_base_articlesearch_gin": 1,
+        "knowledge_base_articlesearch": 0,
+        "knowledge_base_articlesearch_pkey": 0,
+    }
