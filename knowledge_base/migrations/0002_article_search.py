@@ -6,7 +6,9 @@ documents live in `knowledge_base_articlesearch`, a table WITHOUT row-level secu
 the runtime role has no privilege (tenants.db.DEFINER_ONLY_TABLES); triggers on the article
 table keep it in step in the writer's transaction, and one SECURITY DEFINER function,
 `kb_search(query, only_status, lim)`, returns the current tenant's matches (the tenant from
-`app.tenant_id`, never from an argument; no tenant, no rows) with their headlines.
+`app.tenant_id`, never from an argument; no tenant, no rows) with their headlines. A change of
+the tenant's `search_language` rebuilds its article documents at once (a trigger on
+tenants_tenant).
 
 The document is built with the tenant's search language (`tickets_search_config`): title
 weight A, excerpt and tags B, the Markdown body C. `query` is tsquery text that
@@ -76,6 +78,33 @@ END
 $$
 """
 
+# The tenant's search language changed: rebuild its article documents now, in the settings
+# update's transaction (a knowledge base is small next to the tickets, which a task rebuilds in
+# batches). The article table is FORCEd under RLS, so the tenant setting is switched to the
+# updated tenant for the rebuild and put back afterwards.
+LANGUAGE_CHANGED = """
+CREATE FUNCTION kb_search_language_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  previous text := current_setting('app.tenant_id', true);
+  new_config regconfig;
+BEGIN
+  PERFORM set_config('app.tenant_id', NEW.id::text, true);
+  new_config := public.tickets_search_config(NEW.id);
+  UPDATE public.knowledge_base_articlesearch s
+     SET config = new_config,
+         document = public.kb_search_document(new_config, a.title, a.excerpt, a.tags, a.body)
+    FROM public.knowledge_base_article a
+   WHERE s.tenant_id = NEW.id AND a.tenant_id = NEW.id AND a.id = s.article_id
+     AND s.config <> new_config;
+  PERFORM set_config('app.tenant_id', COALESCE(previous, ''), true);
+  RETURN NULL;
+END
+$$
+"""
+
 SEARCH_FUNCTION = """
 CREATE FUNCTION kb_search(query text, only_status text, lim integer)
 RETURNS TABLE (article_id bigint, rank real, title_headline text, text_headline text)
@@ -114,24 +143,36 @@ FUNCTIONS = [
     ("kb_search_document(regconfig, text, text, text[], text)", DOCUMENT_FUNCTION),
     ("kb_search_article_changed()", ARTICLE_CHANGED),
     ("kb_search_article_truncated()", ARTICLE_TRUNCATED),
+    ("kb_search_language_changed()", LANGUAGE_CHANGED),
     ("kb_search(text, text, integer)", SEARCH_FUNCTION),
 ]
 
 TRIGGERS = [
     (
         "kb_search_article_write",
+        "knowledge_base_article",
         "AFTER INSERT OR UPDATE OF title, excerpt, tags, body, status "
         "ON knowledge_base_article FOR EACH ROW EXECUTE FUNCTION kb_search_article_changed()",
     ),
     (
         "kb_search_article_delete",
+        "knowledge_base_article",
         "AFTER DELETE ON knowledge_base_article FOR EACH ROW "
         "EXECUTE FUNCTION kb_search_article_changed()",
     ),
     (
         "kb_search_article_truncate",
+        "knowledge_base_article",
         "AFTER TRUNCATE ON knowledge_base_article FOR EACH STATEMENT "
         "EXECUTE FUNCTION kb_search_article_truncated()",
+    ),
+    (
+        "kb_search_tenant_language",
+        "tenants_tenant",
+        "AFTER UPDATE OF settings ON tenants_tenant FOR EACH ROW "
+        "WHEN (OLD.settings ->> 'search_language' IS DISTINCT FROM "
+        "NEW.settings ->> 'search_language') "
+        "EXECUTE FUNCTION kb_search_language_changed()",
     ),
 ]
 
@@ -189,8 +230,8 @@ class Migration(migrations.Migration):
             [f"DROP FUNCTION {signature}" for signature, _ in reversed(FUNCTIONS)],
         ),
         migrations.RunSQL(
-            [f"CREATE TRIGGER {name} {definition}" for name, definition in TRIGGERS],
-            [f"DROP TRIGGER {name} ON knowledge_base_article" for name, _ in reversed(TRIGGERS)],
+            [f"CREATE TRIGGER {name} {definition}" for name, _, definition in TRIGGERS],
+            [f"DROP TRIGGER {name} ON {table}" for name, table, _ in reversed(TRIGGERS)],
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
         migrations.RunSQL(

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import ProgrammingError, connection, connections
 
 from knowledge_base.search import build_any_query, build_prefix_query, render_highlight
+from knowledge_base.selectors import article_search
 from tenants.context import tenant_context
 from tenants.models import Role
 from tests.knowledge_base.recipes import article_recipe
@@ -97,6 +98,22 @@ def test_query_syntax_in_the_input_is_only_words(tenant, viewer):
     assert _titles(_search(viewer, tenant, "printer & !offline")) == ["Printer offline"]
     assert build_prefix_query("it's a \\ test") == "'it' & 's' & 'a' & 'test':*"
     assert build_any_query("Printer printer jam") == "'printer' | 'jam'"
+
+
+def test_a_new_search_language_rebuilds_the_article_documents(tenant, other_tenant, viewer):
+    _article(tenant, title="Jamming printers")
+    _article(other_tenant, title="Jamming printers")
+    assert _titles(_search(viewer, tenant, "jammed")) == ["Jamming printers"]
+
+    with tenant_context(other_tenant), connection.cursor() as cursor:
+        tenant.settings = {**(tenant.settings or {}), "search_language": "simple"}
+        tenant.save(update_fields=["settings"])
+        cursor.execute("SELECT current_setting('app.tenant_id')")
+        assert cursor.fetchone() == (str(other_tenant.pk),)  # put back after the rebuild
+        assert len(article_search(tenant=other_tenant, query="jammed")) == 1  # untouched
+
+    assert _search(viewer, tenant, "jammed") == []  # no stemming in simple
+    assert _titles(_search(viewer, tenant, "jamming")) == ["Jamming printers"]
 
 
 def test_a_term_of_another_tenants_article_never_matches(tenant, other_tenant, viewer):
@@ -233,11 +250,13 @@ def test_the_runtime_role_may_only_execute_kb_search():
         "kb_search_document(regconfig,text,text,text[],text)": False,
         "kb_search_article_changed()": False,
         "kb_search_article_truncated()": False,
+        "kb_search_language_changed()": False,
     }
     assert [name for name, _ in definers] == [
         "kb_search",
         "kb_search_article_changed",
         "kb_search_article_truncated",
+        "kb_search_language_changed",
     ]
     assert {tuple(config) for _, config in definers} == {
         ("search_path=pg_catalog, public, pg_temp",)
