@@ -19,6 +19,7 @@ SUGGESTION_LIMIT = 5
 # Words taken from a query, and from a ticket for its suggestions.
 MAX_QUERY_WORDS = 16
 MAX_SUGGESTION_WORDS = 32
+MAX_WORD_LENGTH = 100
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _START, _STOP = "\ue000", "\ue001"
 
@@ -32,7 +33,8 @@ class SearchHit:
 
 
 def _words(text: str, limit: int) -> list[str]:
-    return _WORD_RE.findall(text or "")[:limit]
+    # Longer "words" (pasted hashes, base64) are no help and PostgreSQL skips them anyway.
+    return [w for w in _WORD_RE.findall(text or "") if len(w) <= MAX_WORD_LENGTH][:limit]
 
 
 def _lexeme(word: str) -> str:

@@ -98,6 +98,7 @@ def test_query_syntax_in_the_input_is_only_words(tenant, viewer):
     assert _titles(_search(viewer, tenant, "printer & !offline")) == ["Printer offline"]
     assert build_prefix_query("it's a \\ test") == "'it' & 's' & 'a' & 'test':*"
     assert build_any_query("Printer printer jam") == "'printer' | 'jam'"
+    assert build_any_query("x" * 101 + " jam") == "'jam'"
 
 
 def test_a_new_search_language_rebuilds_the_article_documents(tenant, other_tenant, viewer):
@@ -193,7 +194,7 @@ def test_suggestions_rank_published_articles_for_the_ticket(tenant, viewer):
 def test_suggestions_are_at_most_five(tenant, viewer):
     for i in range(7):
         _article(tenant, title=f"Printer {i}")
-    ticket = _ticket(tenant, subject="printer", description="")
+    ticket = _ticket(tenant, subject="printer", description="z" * 5000 + " the a of")
 
     assert len(_suggest(viewer, tenant, ticket).json()["results"]) == 5
 
