@@ -7,6 +7,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api.etags import expected_version, with_etag
 from config.api.pagination import CursorPagination
 from integrations import selectors, services
 from integrations.api import serializers as s
@@ -19,7 +20,6 @@ from integrations.api.filters import (
 from integrations.models import CrmConnection, CrmSync, WebhookDelivery, WebhookEndpoint
 from tenants import idempotency
 from tenants.api.base import TenantViewSet
-from tickets.api.views import _expected_version, _with_etag
 
 
 def _secret_replayed(answer: int) -> OpenApiParameter:
@@ -68,7 +68,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, id=None):
         endpoint = self.get_object()
-        return _with_etag(Response(s.WebhookEndpointOutputSerializer(endpoint).data), endpoint)
+        return with_etag(Response(s.WebhookEndpointOutputSerializer(endpoint).data), endpoint)
 
     @extend_schema(
         request=s.WebhookEndpointCreateInputSerializer,
@@ -86,7 +86,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
             s.WebhookEndpointSecretOutputSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )
         response["Location"] = f"{request.path}{endpoint.public_id}/"
-        return _with_etag(response, endpoint)
+        return with_etag(response, endpoint)
 
     def partial_update(self, request, id=None):
         endpoint = self.get_object()
@@ -96,17 +96,17 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             endpoint=endpoint,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **data.validated_data,
         )
-        return _with_etag(Response(s.WebhookEndpointOutputSerializer(endpoint).data), endpoint)
+        return with_etag(Response(s.WebhookEndpointOutputSerializer(endpoint).data), endpoint)
 
     def destroy(self, request, id=None):
         services.webhook_endpoint_delete(
             tenant=request.tenant,
             actor=self.actor,
             endpoint=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -124,9 +124,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
         endpoint = services.webhook_secret_rotate(
             tenant=request.tenant, actor=self.actor, endpoint=endpoint
         )
-        return _with_etag(
-            Response(s.WebhookEndpointSecretOutputSerializer(endpoint).data), endpoint
-        )
+        return with_etag(Response(s.WebhookEndpointSecretOutputSerializer(endpoint).data), endpoint)
 
     @extend_schema(
         request=s.EmptyInputSerializer,
@@ -220,7 +218,7 @@ class CrmConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, id=None):
         connection = self.get_object()
-        return _with_etag(Response(s.CrmConnectionOutputSerializer(connection).data), connection)
+        return with_etag(Response(s.CrmConnectionOutputSerializer(connection).data), connection)
 
     @extend_schema(
         request=s.CrmConnectionCreateInputSerializer,
@@ -237,7 +235,7 @@ class CrmConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
             s.CrmConnectionOutputSerializer(connection).data, status=status.HTTP_201_CREATED
         )
         response["Location"] = f"{request.path}{connection.public_id}/"
-        return _with_etag(response, connection)
+        return with_etag(response, connection)
 
     def partial_update(self, request, id=None):
         connection = self.get_object()
@@ -247,17 +245,17 @@ class CrmConnectionViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             connection=connection,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **data.validated_data,
         )
-        return _with_etag(Response(s.CrmConnectionOutputSerializer(connection).data), connection)
+        return with_etag(Response(s.CrmConnectionOutputSerializer(connection).data), connection)
 
     def destroy(self, request, id=None):
         services.crm_connection_delete(
             tenant=request.tenant,
             actor=self.actor,
             connection=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -2,13 +2,12 @@
 publishing, archiving and revisions. Reads: viewers; drafts and edits: agents; publishing,
 archiving, restoring and categories: supervisors; deleting articles: admins."""
 
-import re
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api.etags import expected_version, with_etag
 from config.api.pagination import CursorPagination
 from config.errors import NotFoundError
 from knowledge_base import selectors, services
@@ -18,26 +17,6 @@ from tenants.api.base import TenantAPIView, TenantViewSet
 from tickets import selectors as ticket_selectors
 
 UUID_RE = "[0-9a-fA-F-]{36}"
-# One entity tag as _etag() writes it; W/ is tolerated (proxies that compress weaken tags).
-_ENTITY_TAG_RE = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
-
-
-def _etag(obj) -> str:
-    return f'"{obj.version}"'
-
-
-def _with_etag(response: Response, obj) -> Response:
-    response["ETag"] = _etag(obj)
-    return response
-
-
-def _expected_version(request) -> frozenset[int] | None:
-    """The versions an If-Match header names (as tickets' detail routes read it)."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        return None
-    tags = (_ENTITY_TAG_RE.fullmatch(tag.strip()) for tag in header.split(","))
-    return frozenset(int(match.group(1)) for match in tags if match) or frozenset({-1})
 
 
 class PositionCursorPagination(CursorPagination):
@@ -71,7 +50,7 @@ class CategoryViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, id=None):
         category = self.get_object()
-        return _with_etag(Response(s.CategoryOutputSerializer(category).data), category)
+        return with_etag(Response(s.CategoryOutputSerializer(category).data), category)
 
     def create(self, request):
         data = s.CategoryCreateInputSerializer(data=request.data)
@@ -83,7 +62,7 @@ class CategoryViewSet(mixins.ListModelMixin, TenantViewSet):
             s.CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED
         )
         response["Location"] = f"{request.path}{category.public_id}/"
-        return _with_etag(response, category)
+        return with_etag(response, category)
 
     def partial_update(self, request, id=None):
         category = self.get_object()
@@ -93,17 +72,17 @@ class CategoryViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             category=category,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **data.validated_data,
         )
-        return _with_etag(Response(s.CategoryOutputSerializer(category).data), category)
+        return with_etag(Response(s.CategoryOutputSerializer(category).data), category)
 
     def destroy(self, request, id=None):
         services.category_delete(
             tenant=request.tenant,
             actor=self.actor,
             category=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -142,7 +121,7 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, id=None):
         article = self.get_object()
-        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+        return with_etag(Response(s.ArticleOutputSerializer(article).data), article)
 
     def create(self, request):
         data = s.ArticleCreateInputSerializer(data=request.data)
@@ -152,7 +131,7 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
         )
         response = Response(s.ArticleOutputSerializer(article).data, status=status.HTTP_201_CREATED)
         response["Location"] = f"{request.path}{article.public_id}/"
-        return _with_etag(response, article)
+        return with_etag(response, article)
 
     def partial_update(self, request, id=None):
         article = self.get_object()
@@ -162,17 +141,17 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             article=article,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **data.validated_data,
         )
-        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+        return with_etag(Response(s.ArticleOutputSerializer(article).data), article)
 
     def destroy(self, request, id=None):
         services.article_delete(
             tenant=request.tenant,
             actor=self.actor,
             article=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -183,9 +162,9 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             article=article,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
-        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+        return with_etag(Response(s.ArticleOutputSerializer(article).data), article)
 
     @extend_schema(
         request=s.EmptyInputSerializer,
@@ -256,7 +235,7 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
         article = services.article_revision_restore(
             tenant=request.tenant, actor=self.actor, article=article, revision=revision
         )
-        return _with_etag(Response(s.ArticleOutputSerializer(article).data), article)
+        return with_etag(Response(s.ArticleOutputSerializer(article).data), article)
 
 
 class ArticleSearchApi(TenantAPIView):

@@ -1,10 +1,9 @@
-import re
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api.etags import expected_version, with_etag
 from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import selectors, services
@@ -14,34 +13,10 @@ from tickets.api.filters import CustomerFilterBackend, TicketFilterBackend, Tick
 from tickets.models import Customer, Ticket
 
 
-def _etag(obj) -> str:
-    return f'"{obj.version}"'
-
-
-# One entity tag as _etag() writes it; W/ is tolerated (proxies that compress weaken tags).
-_ENTITY_TAG_RE = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
-
-
-def _expected_version(request) -> frozenset[int] | None:
-    """The versions an If-Match header names (RFC 9110 §13.1.1: a list matches when any of
-    its tags is current): None without one or for `*` (any current version); a set that
-    never matches when no listed tag is one of ours."""
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        return None
-    tags = (_ENTITY_TAG_RE.fullmatch(tag.strip()) for tag in header.split(","))
-    return frozenset(int(match.group(1)) for match in tags if match) or frozenset({-1})
-
-
 def _oldest_first_page(request, queryset, serializer_class) -> Response:
     paginator = OldestFirstCursorPagination()
     page = paginator.paginate_queryset(queryset, request)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
-def _with_etag(response: Response, obj) -> Response:
-    response["ETag"] = _etag(obj)
-    return response
 
 
 # --- Customers --------------------------------------------------------------------------------
@@ -68,7 +43,7 @@ class CustomerViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, id=None):
         customer = self.get_object()
-        return _with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
+        return with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
 
     def create(self, request):
         data = s.CustomerCreateInputSerializer(data=request.data)
@@ -79,7 +54,7 @@ class CustomerViewSet(mixins.ListModelMixin, TenantViewSet):
         response = Response(
             s.CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED
         )
-        return _with_etag(response, customer)
+        return with_etag(response, customer)
 
     def partial_update(self, request, id=None):
         customer = self.get_object()
@@ -89,17 +64,17 @@ class CustomerViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             customer=customer,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **data.validated_data,
         )
-        return _with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
+        return with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
 
     def destroy(self, request, id=None):
         services.customer_delete(
             tenant=request.tenant,
             actor=self.actor,
             customer=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -143,7 +118,7 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, number=None):
         ticket = self.get_object()
-        return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
+        return with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
 
     def create(self, request):
         data = s.TicketCreateInputSerializer(data=request.data)
@@ -153,7 +128,7 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         )
         ticket = selectors.ticket_get(tenant=request.tenant, pk=ticket.pk)
         response = Response(s.TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
-        return _with_etag(response, ticket)
+        return with_etag(response, ticket)
 
     def partial_update(self, request, number=None):
         ticket = self.get_object()
@@ -163,17 +138,17 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             ticket=ticket,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **data.validated_data,
         )
-        return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
+        return with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
 
     def destroy(self, request, number=None):
         services.ticket_delete(
             tenant=request.tenant,
             actor=self.actor,
             ticket=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -186,7 +161,7 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         ticket = services.ticket_assign(
             tenant=request.tenant, actor=self.actor, ticket=ticket, **data.validated_data
         )
-        return _with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
+        return with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
 
     # One handler per method (DRF would route HEAD to a shared handler, which must never be
     # the one that writes).

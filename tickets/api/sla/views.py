@@ -2,11 +2,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from config.api.etags import etag, expected_version, with_etag
 from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantAPIView, TenantViewSet
 from tickets import selectors
 from tickets.api.sla import serializers as s
-from tickets.api.views import _etag, _expected_version, _with_etag
 from tickets.models import SlaPolicy
 from tickets.services import sla_settings
 
@@ -41,7 +41,7 @@ class SlaPolicyViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def retrieve(self, request, id=None):
         policy = self.get_object()
-        return _with_etag(Response(s.SlaPolicyOutputSerializer(policy).data), policy)
+        return with_etag(Response(s.SlaPolicyOutputSerializer(policy).data), policy)
 
     def create(self, request):
         data = s.SlaPolicyCreateInputSerializer(data=request.data)
@@ -56,7 +56,7 @@ class SlaPolicyViewSet(mixins.ListModelMixin, TenantViewSet):
             s.SlaPolicyOutputSerializer(policy).data, status=status.HTTP_201_CREATED
         )
         response["Location"] = f"{request.path}{policy.public_id}/"
-        return _with_etag(response, policy)
+        return with_etag(response, policy)
 
     def partial_update(self, request, id=None):
         policy = self.get_object()
@@ -66,17 +66,17 @@ class SlaPolicyViewSet(mixins.ListModelMixin, TenantViewSet):
             tenant=request.tenant,
             actor=self.actor,
             policy=policy,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **s.targets_in(data.validated_data),
         )
-        return _with_etag(Response(s.SlaPolicyOutputSerializer(policy).data), policy)
+        return with_etag(Response(s.SlaPolicyOutputSerializer(policy).data), policy)
 
     def destroy(self, request, id=None):
         sla_settings.sla_policy_delete(
             tenant=request.tenant,
             actor=self.actor,
             policy=self.get_object(),
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -99,7 +99,7 @@ class BusinessHoursApi(TenantAPIView):
 
     def _answer(self, hours) -> Response:
         response = Response(s.BusinessHoursSerializer(hours).data)
-        response["ETag"] = _etag(hours)
+        response["ETag"] = etag(hours)
         return response
 
     @extend_schema(responses={200: s.BusinessHoursSerializer})
@@ -112,7 +112,7 @@ class BusinessHoursApi(TenantAPIView):
         hours = sla_settings.business_hours_update(
             tenant=request.tenant,
             actor=self.actor,
-            expected_version=_expected_version(request),
+            expected_version=expected_version(request),
             **s.hours_in(data.validated_data),
         )
         return self._answer(hours)
@@ -153,5 +153,5 @@ class BusinessHoursHolidayImportApi(TenantAPIView):
             years=data.validated_data["years"],
         )
         response = Response(s.BusinessHoursSerializer(hours).data)
-        response["ETag"] = _etag(hours)
+        response["ETag"] = etag(hours)
         return response
