@@ -37,6 +37,8 @@ urlpatterns = [
     path("api/v1/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("tenants.api.urls")),
     path("api/v1/t/<slug:tenant_slug>/", include(tenant_routes)),
+    # The public help center (no authentication).
+    path("api/v1/help/<slug:tenant_slug>/", include("knowledge_base.api.help_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/", include((browsable_api_auth, "rest_framework"))),

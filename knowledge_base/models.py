@@ -91,6 +91,12 @@ class Article(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="kb_article_created_idx"),
             models.Index(fields=["tenant", "status"], name="kb_article_status_idx"),
+            # The help center's list: published articles, newest first (cursor order).
+            models.Index(
+                fields=["tenant", "-published_at", "-id"],
+                condition=models.Q(status="published"),
+                name="kb_article_published_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from knowledge_base.models import Article, ArticleRevision, ArticleStatus, Category
+from config.errors import NotFoundError
+from knowledge_base.models import Article, ArticleRevision, ArticleSlug, ArticleStatus, Category
 from knowledge_base.search import (
     SEARCH_LIMIT,
     SUGGESTION_LIMIT,
@@ -68,3 +69,67 @@ def article_suggestions(*, tenant: Tenant, ticket: Ticket) -> list[ArticleHit]:
         tsquery=build_any_query(text), status=ArticleStatus.PUBLISHED, limit=SUGGESTION_LIMIT
     )
     return _with_articles(tenant=tenant, hits=hits) if hits else []
+
+
+# --- The public help center: published articles only ------------------------------------------
+
+
+def help_category_list(*, tenant: Tenant) -> QuerySet[Category]:
+    """Return the tenant's categories in their order, each with its parent and its number of
+    published articles (`published_count`), in one query."""
+    return category_list(tenant=tenant).annotate(
+        published_count=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
+    )
+
+
+def help_article_list(*, tenant: Tenant, category: Category | None = None) -> QuerySet[Article]:
+    """Return the tenant's published articles (in `category` or its subcategories when given)
+    with their category, newest first; drafts and archived articles never."""
+    articles = (
+        Article.objects.filter(tenant=tenant, status=ArticleStatus.PUBLISHED)
+        .select_related("category")
+        .order_by("-published_at", "-id")
+    )
+    if category is not None:
+        articles = articles.filter(Q(category=category) | Q(category__parent=category))
+    return articles
+
+
+def help_category_get(*, tenant: Tenant, slug: str) -> Category:
+    """Return the tenant's category with this slug. Raises NotFoundError."""
+    category = Category.objects.filter(tenant=tenant, slug=slug).first()
+    if category is None:
+        raise NotFoundError()
+    return category
+
+
+@dataclass(frozen=True)
+class HelpArticle:
+    article: Article
+    moved: bool  # found by a slug it had before: the caller redirects to article.slug
+
+
+def help_article_get(*, tenant: Tenant, slug: str) -> HelpArticle:
+    """Return the tenant's published article with this slug, or the published article that had
+    it before (`moved`). One query, two for a former slug. Raises NotFoundError for anything
+    else: no such slug, a draft, an archived article (whatever slug names it)."""
+    published = help_article_list(tenant=tenant)
+    article = published.filter(slug=slug).first()
+    if article is not None:
+        return HelpArticle(article, moved=False)
+    former = (
+        ArticleSlug.objects.filter(
+            tenant=tenant, slug=slug, article__status=ArticleStatus.PUBLISHED
+        )
+        .select_related("article__category")
+        .first()
+    )
+    if former is None:
+        raise NotFoundError()
+    return HelpArticle(former.article, moved=True)
+
+
+def help_article_search(*, tenant: Tenant, query: str) -> list[ArticleHit]:
+    """Return the tenant's best published articles for `query` (as article_search). Two
+    queries at most."""
+    return article_search(tenant=tenant, query=query, status=ArticleStatus.PUBLISHED)

@@ -64,8 +64,8 @@ def resolve_body(body: Body, world: dict[str, Any]):
 class Route:
     """One (url name, method) row.
 
-    path: relative to /api/v1/t/<slug>/, with str.format placeholders filled from a world
-        of objects ("tickets/{ticket.number}/", "members/{member.public_id}/").
+    path: relative to /api/v1/<mount>/<slug>/ (mount "t", or "help"), with str.format
+        placeholders filled from a world of objects ("tickets/{ticket.number}/", "members/{member.public_id}/").
     body: what the permission matrix sends, to every actor (and on every method of the route).
     attack_body: what the isolation matrix sends into another tenant.
     isolation: one of ISOLATION_KINDS.
@@ -79,6 +79,7 @@ class Route:
     attack_body: Body
     isolation: str
     expected: tuple[int, ...]
+    mount: str = "t"  # the route lives under /api/v1/<mount>/<slug>/ ("help": the help center)
 
     def __post_init__(self):
         assert self.isolation in ISOLATION_KINDS, (self.name, self.method, self.isolation)
@@ -89,7 +90,7 @@ class Route:
         return (self.name, self.method)
 
     def url(self, tenant_slug: str, world: dict[str, Any]) -> str:
-        return f"/api/v1/t/{tenant_slug}/" + self.path.format(**world)
+        return f"/api/v1/{self.mount}/{tenant_slug}/" + self.path.format(**world)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Endpoint:
     path: str
     body: Body = None
     attack_body: Body = None
+    mount: str = "t"
 
     def row(self, method: str, isolation: str, expected: tuple[int, ...]) -> Route:
         return Route(
@@ -110,4 +112,5 @@ class Endpoint:
             attack_body=self.attack_body,
             isolation=isolation,
             expected=expected,
+            mount=self.mount,
         )

@@ -196,6 +196,30 @@ class PublicTenantRateThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class PublicScopedRateThrottle(_SettingsRateThrottle):
+    """Per client address per tenant for one public write (the view's `throttle_scope`, e.g.
+    the help center's ticket requests): counts only the writes (POST, PUT, PATCH, DELETE)."""
+
+    tenant_scoped = True  # checked once the tenant is resolved (tenants.api.base)
+
+    def allow_request(self, request, view):
+        self.scope = getattr(view, "throttle_scope", None)
+        if not self.scope or request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        self.rate = self.get_rate()
+        if self.rate is None:
+            raise AssertionError(f"No rate for the throttle scope {self.scope!r}")
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None:
+            return None
+        ident = f"{tenant.pk}:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 class AnonRateThrottle(_SettingsRateThrottle):
     """Per client address for unauthenticated calls."""
 

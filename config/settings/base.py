@@ -130,6 +130,9 @@ TENANCY_DB_ROLE = env("TENANCY_DB_ROLE", default=DATABASES["default"]["USER"])
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# How long a browser or CDN may reuse a help-center answer (Cache-Control max-age, seconds).
+HELP_CENTER_MAX_AGE = env.int("HELP_CENTER_MAX_AGE", default=60)
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -267,6 +270,9 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON_RATE", default="120/min"),
         # Public tenant routes (the help center), per client address per tenant.
         "public": env("THROTTLE_PUBLIC_RATE", default="60/min"),
+        # The help center's writes, per visitor address per tenant (besides `public`).
+        "help_feedback": env("THROTTLE_HELP_FEEDBACK_RATE", default="30/hour"),
+        "help_request": env("THROTTLE_HELP_REQUEST_RATE", default="5/hour"),
         "login": env("THROTTLE_LOGIN_RATE", default="10/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT_RATE", default="30/hour"),
         "register": env("THROTTLE_REGISTER_RATE", default="20/hour"),

@@ -74,6 +74,8 @@ REST_FRAMEWORK = {
         "register": "1000/min",
         "password_reset": "1000/min",
         "account_email": "1000/min",
+        "help_feedback": "1000/min",
+        "help_request": "1000/min",
     },
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}

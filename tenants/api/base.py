@@ -19,7 +19,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
 from config.api.client import client_ip
-from config.api.throttling import AnonRateThrottle, PublicTenantRateThrottle
+from config.api.throttling import (
+    AnonRateThrottle,
+    PublicScopedRateThrottle,
+    PublicTenantRateThrottle,
+)
 from config.logging import user_id_var
 from tenants import idempotency
 from tenants.access import Actor
@@ -236,7 +240,9 @@ class PublicTenantViewMixin(TenantContextMixin):
       method is a 405, even where a handler exists.
     - Throttled per client address: the `anon` rate over every anonymous route (counted before
       the tenant is looked up, so 404s count) and the `public` rate per tenant
-      (THROTTLE_PUBLIC_RATE); beyond either, 429 with Retry-After.
+      (THROTTLE_PUBLIC_RATE), and for a view with a `throttle_scope` that scope's rate per
+      address per tenant on its writes (e.g. the help center's requests); beyond any, 429
+      with Retry-After.
     - No Idempotency-Key handling (there is no principal to key it by) and no role check.
     Like member routes, subclasses may not override the methods and attributes that make this
     contract (dispatch, initial, authentication, throttles, permissions).
@@ -244,7 +250,8 @@ class PublicTenantViewMixin(TenantContextMixin):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle, PublicTenantRateThrottle]
+    throttle_classes = [AnonRateThrottle, PublicTenantRateThrottle, PublicScopedRateThrottle]
+    throttle_scope: str | None = None
     http_method_names = ["get", "head", "options"]
 
     def initial(self, request, *args, **kwargs):

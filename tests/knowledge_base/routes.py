@@ -51,6 +51,34 @@ article_restore = Endpoint(
 search = Endpoint("kb-search", "kb/search/")
 ticket_suggestions = Endpoint("ticket-suggestions", "tickets/{ticket.number}/suggestions/")
 
+# The public help center, under /api/v1/help/<slug>/: no member credential counts there, so
+# every caller gets what an anonymous visitor gets (its own tests: test_help_center.py).
+help_center = Endpoint("help-center", "", mount="help")
+help_categories = Endpoint("help-categories", "categories/", mount="help")
+help_articles = Endpoint("help-articles", "articles/", mount="help")
+help_article = Endpoint("help-article", "articles/{kb_article.slug}/", mount="help")
+help_feedback = Endpoint(
+    "help-article-feedback",
+    "articles/{kb_article.slug}/feedback/",
+    body={"helpful": True},
+    attack_body={"helpful": False},
+    mount="help",
+)
+help_search = Endpoint("help-search", "search/", mount="help")
+help_requests = Endpoint(
+    "help-requests",
+    "requests/",
+    body={"email": "visitor@example.test", "subject": "Help", "description": "Please."},
+    # The honeypot filled: answered like any request, and nothing is written.
+    attack_body={
+        "email": "bot@example.test",
+        "subject": "Buy",
+        "description": "Spam",
+        "website": "http://spam.test",
+    },
+    mount="help",
+)
+
 # row(method, isolation kind, statuses for: owner, admin, supervisor, agent, viewer,
 #     key-admin, key-viewer, non-member, anonymous)
 ROUTES: list[Route] = [
@@ -103,4 +131,32 @@ ROUTES: list[Route] = [
     ticket_suggestions.row("GET",     "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
     ticket_suggestions.row("HEAD",    "object",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
     ticket_suggestions.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    help_center.row("GET",     "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_center.row("HEAD",    "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_center.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    help_categories.row("GET",     "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_categories.row("HEAD",    "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_categories.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    help_articles.row("GET",     "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_articles.row("HEAD",    "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_articles.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    help_article.row("GET",     "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_article.row("HEAD",    "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_article.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    help_feedback.row("POST",    "public",   (202, 202, 202, 202, 202, 202, 202, 202, 202)),
+    help_feedback.row("HEAD",    "public",   (405, 405, 405, 405, 405, 405, 405, 405, 405)),
+    help_feedback.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    help_search.row("GET",     "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_search.row("HEAD",    "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    help_search.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+
+    help_requests.row("POST",    "public",   (202, 202, 202, 202, 202, 202, 202, 202, 202)),
+    help_requests.row("HEAD",    "public",   (405, 405, 405, 405, 405, 405, 405, 405, 405)),
+    help_requests.row("OPTIONS", "public",   (200, 200, 200, 200, 200, 200, 200, 200, 200)),
 ]  # fmt: skip

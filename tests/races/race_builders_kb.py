@@ -2,9 +2,14 @@
 changed while it is deleted, two deletions, two creations of one slug, an article filed into a
 category while the category is deleted, publish against archive, two restores at once."""
 
+import json
+
+from rest_framework.test import APIClient
+
 from knowledge_base import services
 from knowledge_base.models import Article, ArticleRevision, ArticleSlug, Category
 from tests.races.race_harness import Harness, Race, exactly_one, one_wins
+from tickets.models import Customer, Ticket
 
 
 def _category(h: Harness, name: str = "Shelf") -> Category:
@@ -170,3 +175,50 @@ def _article_restore(h: Harness) -> Race:
         assert revisions == 2
 
     return Race(write=h.send("POST", url), competitor=h.send("POST", url), check=check)
+
+
+# --- The public help center: anonymous visitors -------------------------------------------------
+
+
+def _visitor(url: str, body: dict):
+    client = APIClient()  # no credentials: the help center is public
+    return lambda: client.generic("POST", url, json.dumps(body), "application/json")
+
+
+def _help_feedback(h: Harness) -> Race:
+    """The same visitor's vote sent twice at once: both answered alike, counted once."""
+    article = _article(h, published=True)
+    url = f"/api/v1/help/{h.tenant.slug}/articles/{article.slug}/feedback/"
+
+    def counted_once(write, competitor):
+        counts = h.within(
+            lambda: Article.objects.values_list("helpful_count", "not_helpful_count").get(
+                pk=article.pk
+            )
+        )
+        assert counts == (1, 0)
+
+    return Race(
+        write=_visitor(url, {"helpful": True}),
+        competitor=_visitor(url, {"helpful": True}),
+        check=counted_once,
+    )
+
+
+def _help_request(h: Harness) -> Race:
+    """The same request submitted twice at once (a double click): one customer, one ticket."""
+    h.round += 1
+    email = f"visitor{h.round}@example.test"
+    body = {"email": email, "subject": "Printer jammed", "description": "It jams."}
+    url = f"/api/v1/help/{h.tenant.slug}/requests/"
+
+    def opened_once(write, competitor):
+        def counts():
+            return (
+                Customer.objects.filter(email=email).count(),
+                Ticket.objects.filter(requester__email=email, channel="web").count(),
+            )
+
+        assert h.within(counts) == (1, 1)
+
+    return Race(write=_visitor(url, body), competitor=_visitor(url, body), check=opened_once)

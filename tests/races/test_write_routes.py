@@ -67,6 +67,8 @@ from tests.races.race_builders_kb import (
     _category_create,
     _category_delete,
     _category_patch,
+    _help_feedback,
+    _help_request,
 )
 from tests.races.race_builders_notifications import (
     _notification_read,
@@ -254,6 +256,13 @@ HARNESS = [
           {200}, {200, 409}),
     _case(("kb-article-restore", "POST"), "the same restore (both land, in turn)",
           _article_restore, {200}, {200}),
+    # --- The public help center (anonymous visitors; nothing of theirs can be deleted)
+    _case(("help-article-feedback", "POST"),
+          "the same visitor's vote on the same article (counted once)", _help_feedback,
+          {202}, {202}),
+    _case(("help-requests", "POST"),
+          "the same request submitted again (a double click: one ticket)", _help_request,
+          {202}, {202}),
 ]  # fmt: skip
 
 
