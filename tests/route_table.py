@@ -65,7 +65,8 @@ class Route:
     """One (url name, method) row.
 
     path: relative to /api/v1/<mount>/<slug>/ (mount "t", or "help"), with str.format
-        placeholders filled from a world of objects ("tickets/{ticket.number}/", "members/{member.public_id}/").
+        placeholders filled from a world of objects ("tickets/{ticket.number}/",
+        "members/{member.public_id}/").
     body: what the permission matrix sends, to every actor (and on every method of the route).
     attack_body: what the isolation matrix sends into another tenant.
     isolation: one of ISOLATION_KINDS.

@@ -33,9 +33,9 @@ def _article(tenant, **fields):
 
 def _counts(tenant, article):
     with tenant_context(tenant):
-        return Article.objects.values_list(
-            "view_count", "helpful_count", "not_helpful_count"
-        ).get(pk=article.pk)
+        return Article.objects.values_list("view_count", "helpful_count", "not_helpful_count").get(
+            pk=article.pk
+        )
 
 
 @pytest.fixture
