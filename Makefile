@@ -26,6 +26,7 @@ migrate: services
 
 seed: migrate
 	$(DEV) $(PY) manage.py seed_demo
+	$(DEV) $(PY) manage.py seed_demo_kb
 
 run: seed
 	@bash scripts/run.sh

@@ -30,13 +30,20 @@ def _cacheable(request, response: Response):
     return public_cacheable(request, response, max_age=settings.HELP_CENTER_MAX_AGE)
 
 
+class HelpCenterView(PublicTenantAPIView):
+    """A help-center route: a tenant whose `help_center_enabled` setting is off has none."""
+
+    def tenant_serves(self, tenant) -> bool:
+        return bool(tenant.effective_settings["help_center_enabled"])
+
+
 class HelpArticlePagination(CursorPagination):
     """Published articles, newest first."""
 
     ordering = ("-published_at", "-id")
 
 
-class HelpCenterApi(PublicTenantAPIView):
+class HelpCenterApi(HelpCenterView):
     """`help/<slug>/`: the help center's name and where its parts are."""
 
     @extend_schema(description="The help center: its name and the links to its parts.")
@@ -52,7 +59,7 @@ class HelpCenterApi(PublicTenantAPIView):
         return _cacheable(request, Response(data))
 
 
-class HelpCategoryListApi(PublicTenantAPIView):
+class HelpCategoryListApi(HelpCenterView):
     """`help/<slug>/categories/`: every category in its order, with its published articles'
     count."""
 
@@ -63,7 +70,7 @@ class HelpCategoryListApi(PublicTenantAPIView):
         return _cacheable(request, Response(data))
 
 
-class HelpArticleListApi(PublicTenantAPIView):
+class HelpArticleListApi(HelpCenterView):
     """`help/<slug>/articles/`: the published articles, newest first (`?category=<slug>`
     narrows to a category and its subcategories)."""
 
@@ -88,7 +95,7 @@ class HelpArticleListApi(PublicTenantAPIView):
         return _cacheable(request, response)
 
 
-class HelpArticleApi(PublicTenantAPIView):
+class HelpArticleApi(HelpCenterView):
     """`help/<slug>/articles/<article-slug>/`: one published article. A former slug answers
     301 to the current one; a draft or archived article is a 404 like a missing one."""
 
@@ -117,7 +124,7 @@ class HelpArticleApi(PublicTenantAPIView):
         return response
 
 
-class HelpArticleFeedbackApi(PublicTenantAPIView):
+class HelpArticleFeedbackApi(HelpCenterView):
     """`help/<slug>/articles/<article-slug>/feedback/`: a visitor's helpful / not-helpful vote,
     counted once per visitor per article per day (nothing about the visitor is stored)."""
 
@@ -147,7 +154,7 @@ class HelpArticleFeedbackApi(PublicTenantAPIView):
         return Response({"detail": FEEDBACK_THANKS}, status=status.HTTP_202_ACCEPTED)
 
 
-class HelpRequestApi(PublicTenantAPIView):
+class HelpRequestApi(HelpCenterView):
     """`help/<slug>/requests/`: a visitor asks for help; a `web` ticket is opened for the
     customer with this email (found or created)."""
 
@@ -174,7 +181,7 @@ class HelpRequestApi(PublicTenantAPIView):
         return Response({"detail": REQUEST_RECEIVED}, status=status.HTTP_202_ACCEPTED)
 
 
-class HelpSearchApi(PublicTenantAPIView):
+class HelpSearchApi(HelpCenterView):
     """`help/<slug>/search/?q=`: the best 20 published articles for the words, with
     highlights."""
 

@@ -230,7 +230,8 @@ class PublicTenantViewMixin(TenantContextMixin):
     - No authentication: no authenticator runs, so an Authorization header, valid or not, is
       ignored (no 401; the caller is anonymous, `request.user` is AnonymousUser).
     - The tenant comes from the URL's `tenant_slug`: an unknown or deactivated tenant is the
-      standard 404 (`{"detail": "Not found.", "code": "not_found"}`).
+      standard 404 (`{"detail": "Not found.", "code": "not_found"}`), and so is a tenant the
+      view's `tenant_serves(tenant)` refuses (e.g. one that turned its help center off).
     - The request runs like a member route's: in one transaction, inside
       `tenant_context(tenant)` (row-level security scopes every query to the tenant), with
       `request.tenant` set; errors, HEAD and OPTIONS roll back. `self.actor` is anonymous
@@ -265,10 +266,16 @@ class PublicTenantViewMixin(TenantContextMixin):
 
         self._check_throttles(request, tenant_phase=False)
         tenant = tenant_get(slug=self.tenant_slug)  # NotFoundError: unknown or deactivated
+        if not self.tenant_serves(tenant):
+            raise exceptions.NotFound()
         self._enter_tenant(tenant)
         request._request.tenant = tenant
         self._check_throttles(request, tenant_phase=True)
         self.check_permissions(request)
+
+    def tenant_serves(self, tenant: Tenant) -> bool:
+        """Whether this route is open for `tenant` (a 404 otherwise, like an unknown one)."""
+        return True
 
 
 class PublicTenantAPIView(PublicTenantViewMixin, APIView):

@@ -183,6 +183,22 @@ def test_an_unknown_or_deactivated_tenant_is_404(tenant, visitor):
     assert visitor.get(_help(tenant, "articles/")).status_code == 404
 
 
+def test_a_tenant_with_its_help_center_off_has_none(tenant, visitor):
+    article = _article(tenant)
+    Tenant.objects.filter(pk=tenant.pk).update(settings={"help_center_enabled": False})
+
+    answers = [
+        visitor.get(_help(tenant)),
+        visitor.get(_help(tenant, f"articles/{article.slug}/")),
+        visitor.get(_help(tenant, "search/"), {"q": "article"}),
+        visitor.post(_help(tenant, "requests/"), REQUEST),
+        visitor.post(_help(tenant, f"articles/{article.slug}/feedback/"), {"helpful": True}),
+    ]
+
+    assert {(a.status_code, a.json()["code"]) for a in answers} == {(404, "not_found")}
+    assert _tickets(tenant) == [] and _counts(tenant, article) == (0, 0, 0)
+
+
 def test_a_former_slug_redirects_to_the_current_one(tenant, editor, supervisor, visitor):
     with tenant_context(tenant):
         article = services.article_create(tenant=tenant, actor=editor, title="Old", slug="old")
