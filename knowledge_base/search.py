@@ -74,7 +74,9 @@ def article_search_hits(*, tsquery: str, status: str | None, limit: int) -> list
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM kb_search(%s, %s, %s)", [tsquery, status, limit])
         rows = cursor.fetchall()
+    # The body's highlight is cut from the article's HTML with its tags dropped (kb_search):
+    # its entities (&amp;) are decoded before render_highlight escapes it again.
     return [
-        SearchHit(article_id, rank, render_highlight(title), render_highlight(text))
+        SearchHit(article_id, rank, render_highlight(title), render_highlight(html.unescape(text)))
         for article_id, rank, title, text in rows
     ]

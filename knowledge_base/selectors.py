@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from config.errors import NotFoundError
 from knowledge_base.models import Article, ArticleRevision, ArticleSlug, ArticleStatus, Category
@@ -45,9 +45,15 @@ class ArticleHit:
     hit: SearchHit
 
 
-def _with_articles(*, tenant: Tenant, hits: list[SearchHit]) -> list[ArticleHit]:
-    articles = article_list(tenant=tenant).in_bulk([h.article_id for h in hits])
-    # An article deleted between the two reads (same transaction: never) is skipped.
+def _with_articles(
+    *, tenant: Tenant, hits: list[SearchHit], status: str | None = None
+) -> list[ArticleHit]:
+    articles = article_list(tenant=tenant)
+    if status is not None:
+        articles = articles.filter(status=status)
+    articles = articles.in_bulk([h.article_id for h in hits])
+    # Two statements, two snapshots (READ COMMITTED): an article deleted, or one that left
+    # `status` (archived, restored as a draft), between them is skipped.
     return [ArticleHit(articles[h.article_id], h) for h in hits if h.article_id in articles]
 
 
@@ -58,7 +64,7 @@ def article_search(
     ranked title above excerpt/tags above body, the last word matched as a prefix, with
     highlights. Two queries whatever the number of matches. Inside the tenant's context."""
     hits = article_search_hits(tsquery=build_prefix_query(query), status=status, limit=limit)
-    return _with_articles(tenant=tenant, hits=hits) if hits else []
+    return _with_articles(tenant=tenant, hits=hits, status=status) if hits else []
 
 
 def article_suggestions(*, tenant: Tenant, ticket: Ticket) -> list[ArticleHit]:
@@ -68,17 +74,32 @@ def article_suggestions(*, tenant: Tenant, ticket: Ticket) -> list[ArticleHit]:
     hits = article_search_hits(
         tsquery=build_any_query(text), status=ArticleStatus.PUBLISHED, limit=SUGGESTION_LIMIT
     )
-    return _with_articles(tenant=tenant, hits=hits) if hits else []
+    return _with_articles(tenant=tenant, hits=hits, status=ArticleStatus.PUBLISHED) if hits else []
 
 
 # --- The public help center: published articles only ------------------------------------------
 
 
+def _holds_published(tenant: Tenant) -> Exists:
+    # A category is on the help center when it, or one of its subcategories, holds a
+    # published article: an empty or draft-only category may name what is not public yet.
+    return Exists(
+        Article.objects.filter(tenant=tenant, status=ArticleStatus.PUBLISHED).filter(
+            Q(category=OuterRef("pk")) | Q(category__parent=OuterRef("pk"))
+        )
+    )
+
+
 def help_category_list(*, tenant: Tenant) -> QuerySet[Category]:
-    """Return the tenant's categories in their order, each with its parent and its number of
-    published articles (`published_count`), in one query."""
-    return category_list(tenant=tenant).annotate(
-        published_count=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
+    """Return the tenant's categories that hold published articles (themselves or in a
+    subcategory) in their order, each with its parent and its number of published articles
+    (`published_count`), in one query."""
+    return (
+        category_list(tenant=tenant)
+        .filter(_holds_published(tenant))
+        .annotate(
+            published_count=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
+        )
     )
 
 
@@ -96,8 +117,11 @@ def help_article_list(*, tenant: Tenant, category: Category | None = None) -> Qu
 
 
 def help_category_get(*, tenant: Tenant, slug: str) -> Category:
-    """Return the tenant's category with this slug. Raises NotFoundError."""
-    category = Category.objects.filter(tenant=tenant, slug=slug).first()
+    """Return the tenant's category with this slug if it is on the help center (holds
+    published articles, see help_category_list). Raises NotFoundError."""
+    category = (
+        Category.objects.filter(tenant=tenant, slug=slug).filter(_holds_published(tenant)).first()
+    )
     if category is None:
         raise NotFoundError()
     return category

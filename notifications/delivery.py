@@ -13,7 +13,7 @@ from notifications.rendering import build, one_line, tenant_reply_to, ticket_thr
 from notifications.tracking import metadata_for
 from tenants.models import Membership, Tenant
 from tenants.outbox import Skip
-from tickets.models import Comment, Ticket
+from tickets.models import Channel, Comment, Ticket
 
 CUSTOMER_KINDS = (EmailKind.TICKET_RECEIVED, EmailKind.PUBLIC_REPLY, EmailKind.TICKET_RESOLVED)
 
@@ -26,6 +26,7 @@ SUBJECTS = {
     EmailKind.SLA_BREACHED: "[#{number}] SLA breached: {subject}",
     EmailKind.TICKET_ESCALATED: "[#{number}] Escalated: {subject}",
 }
+WEB_RECEIVED_SUBJECT = "[#{number}] We received your request"
 
 
 def _name(person) -> str:
@@ -87,6 +88,11 @@ def _ticket_email(row: EmailDelivery, tenant: Tenant) -> EmailMessage:
         context["comment_body"] = comment.body
         context["author_name"] = _name(comment.author_user or comment.author_customer)
     subject = SUBJECTS[row.kind].format(number=ticket.number, subject=one_line(ticket.subject))
+    if row.kind == EmailKind.TICKET_RECEIVED and ticket.channel == Channel.WEB:
+        # Anyone may submit the help center's form with anyone's address: the receipt repeats
+        # none of the submitter's words (no subject, no name), so it cannot carry their spam.
+        subject = WEB_RECEIVED_SUBJECT.format(number=ticket.number)
+        context["web_form"] = True
     return build(
         kind=row.kind,
         subject=subject,

@@ -27,11 +27,18 @@ def _matches(header: str, tag: str) -> bool:
 
 def public_cacheable(request, response: Response, *, max_age: int):
     """Return `response` with an ETag and `Cache-Control: public, max-age=<max_age>`, or a
-    304 carrying the same headers when the request's If-None-Match names the ETag."""
+    304 carrying the same headers when the request's If-None-Match names the ETag.
+
+    Only JSON is cacheable: the browsable API's HTML page of the same data carries a CSRF
+    token and may set a cookie, so it is `Cache-Control: no-store`, without an ETag."""
+    patch_vary_headers(response, ("Accept",))
+    if getattr(request.accepted_renderer, "format", None) != "json":
+        response["Cache-Control"] = "no-store"
+        return response
     tag = content_etag(response.data, request.accepted_media_type or "")
     if _matches(request.headers.get("If-None-Match", ""), tag):
         response = HttpResponseNotModified()
+        patch_vary_headers(response, ("Accept",))
     response["ETag"] = tag
     response["Cache-Control"] = f"public, max-age={max_age}"
-    patch_vary_headers(response, ("Accept",))
     return response

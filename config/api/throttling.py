@@ -10,6 +10,7 @@ to twice the rate straddle a window boundary; that is accepted for quotas.
 
 import contextlib
 import hashlib
+import ipaddress
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -63,6 +64,22 @@ def login_identifier(value: object) -> str | None:
     return unicodedata.normalize("NFKC", value).casefold().strip() or None
 
 
+def address_group(address: str | None) -> str:
+    """The unit a quota counts a client address by: an IPv4 address, or an IPv6 address's
+    /64 network (a single host is routinely handed a whole /64); '' for none."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def _digest(ident: str) -> str:
     # Hashed: bounded key length, and no addresses in the cache. surrogatepass: a string
     # that cannot be UTF-8 encoded (a lone surrogate) still hashes instead of raising.
@@ -106,7 +123,7 @@ def attempts_forgive(attempts) -> None:
 def login_attempts_count(*, address: str | None, identifier: object) -> list[Attempt]:
     """Count a login attempt against its client address and its account (HTML forms)."""
     attempts = [
-        attempt_count("login", address),
+        attempt_count("login", address_group(address)),
         attempt_count("login_account", login_identifier(identifier)),
     ]
     return [attempt for attempt in attempts if attempt is not None]
@@ -142,8 +159,9 @@ class _SettingsRateThrottle(throttling.SimpleRateThrottle):
 
     def get_ident(self, request) -> str:
         # The API's one notion of the client address (NUM_PROXIES / X-Forwarded-For, validated),
-        # shared with the audit log and the HTML login forms.
-        return client_ip(request) or ""
+        # shared with the audit log and the HTML login forms; an IPv6 client counts by its /64
+        # (one host owns a whole /64) and the cache holds only a hash of it.
+        return _digest(address_group(client_ip(request)))
 
 
 class UserRateThrottle(_SettingsRateThrottle):
@@ -196,15 +214,21 @@ class PublicTenantRateThrottle(_SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class PublicScopedRateThrottle(_SettingsRateThrottle):
-    """Per client address per tenant for one public write (the view's `throttle_scope`, e.g.
-    the help center's ticket requests): counts only the writes (POST, PUT, PATCH, DELETE)."""
+def _counts_write(request, view) -> bool:
+    # Only the writes the view serves count (a 405 PUT uses up nothing).
+    method = request.method.lower()
+    return method not in ("get", "head", "options") and method in view.http_method_names
 
-    tenant_scoped = True  # checked once the tenant is resolved (tenants.api.base)
+
+class _PublicScopedThrottle(_SettingsRateThrottle):
+    """A quota a public view opts into by naming a scope (`scope_attribute` on the view);
+    counts only the writes the view serves."""
+
+    scope_attribute = ""
 
     def allow_request(self, request, view):
-        self.scope = getattr(view, "throttle_scope", None)
-        if not self.scope or request.method in ("GET", "HEAD", "OPTIONS"):
+        self.scope = getattr(view, self.scope_attribute, None)
+        if not self.scope or not _counts_write(request, view):
             return True
         self.rate = self.get_rate()
         if self.rate is None:
@@ -212,12 +236,45 @@ class PublicScopedRateThrottle(_SettingsRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
 
+
+class PublicScopedRateThrottle(_PublicScopedThrottle):
+    """Per client address per tenant for one public write (the view's `throttle_scope`, e.g.
+    the help center's ticket requests)."""
+
+    scope_attribute = "throttle_scope"
+    tenant_scoped = True  # checked once the tenant is resolved (tenants.api.base)
+
     def get_cache_key(self, request, view):
         tenant = getattr(request, "tenant", None)
         if tenant is None:
             return None
         ident = f"{tenant.pk}:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PublicAddressRateThrottle(_PublicScopedThrottle):
+    """Per client address across every tenant for one public write (the view's
+    `throttle_address_scope`): one address cannot multiply a per-tenant quota by the number
+    of tenants. Counted before the tenant is looked up, so 404s count."""
+
+    scope_attribute = "throttle_address_scope"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PublicRecipientRateThrottle(_PublicScopedThrottle):
+    """Per email address named in the body (`email`), across every tenant and client, for a
+    public write that emails it (the view's `throttle_recipient_scope`): nobody can flood
+    someone's mailbox through many addresses or tenants. Counts every request alike."""
+
+    scope_attribute = "throttle_recipient_scope"
+
+    def get_cache_key(self, request, view):
+        identifier = login_identifier(_request_email(request))
+        if identifier is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": _digest(identifier)}
 
 
 class AnonRateThrottle(_SettingsRateThrottle):
@@ -274,7 +331,7 @@ class LoginAddressThrottle(_FailedAttemptThrottle):
     scope = "login"
 
     def get_identifier(self, request):
-        return self.get_ident(request)
+        return address_group(client_ip(request))  # hashed by attempt_count
 
 
 class LoginAccountThrottle(_FailedAttemptThrottle):

@@ -273,6 +273,9 @@ REST_FRAMEWORK = {
         # The help center's writes, per visitor address per tenant (besides `public`).
         "help_feedback": env("THROTTLE_HELP_FEEDBACK_RATE", default="30/hour"),
         "help_request": env("THROTTLE_HELP_REQUEST_RATE", default="5/hour"),
+        # …per visitor address across every tenant, and per email address they name.
+        "help_request_address": env("THROTTLE_HELP_REQUEST_ADDRESS_RATE", default="20/hour"),
+        "help_request_recipient": env("THROTTLE_HELP_REQUEST_RECIPIENT_RATE", default="5/hour"),
         "login": env("THROTTLE_LOGIN_RATE", default="10/min"),
         "login_account": env("THROTTLE_LOGIN_ACCOUNT_RATE", default="30/hour"),
         "register": env("THROTTLE_REGISTER_RATE", default="20/hour"),

@@ -76,6 +76,8 @@ REST_FRAMEWORK = {
         "account_email": "1000/min",
         "help_feedback": "1000/min",
         "help_request": "1000/min",
+        "help_request_address": "1000/min",
+        "help_request_recipient": "1000/min",
     },
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}

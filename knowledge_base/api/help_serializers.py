@@ -80,8 +80,23 @@ class HelpHitListOutputSerializer(serializers.Serializer):
     results = HelpHitOutputSerializer(many=True)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false: a JSON boolean, or exactly `true` / `false` in a form (DRF's
+    BooleanField also takes "yes", "on", 1, "1", …)."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+    _FORM = {"true": True, "false": False}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data in self._FORM:
+            return self._FORM[data]
+        self.fail("invalid")
+
+
 class HelpFeedbackInputSerializer(InputSerializer):
-    helpful = serializers.BooleanField(help_text="Was the article helpful?")
+    helpful = StrictBooleanField(help_text="Was the article helpful? true or false.")
 
 
 class HelpRequestInputSerializer(InputSerializer):

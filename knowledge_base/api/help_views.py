@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from config.api.caching import public_cacheable
 from config.api.client import client_ip
 from config.api.pagination import CursorPagination
+from config.api.throttling import address_group
 from knowledge_base import selectors
 from knowledge_base.api import help_serializers as s
 from knowledge_base.services import help_center
@@ -113,6 +114,8 @@ class HelpArticleApi(HelpCenterView):
                 "help-article",
                 kwargs={"tenant_slug": request.tenant.slug, "article_slug": article.slug},
             )
+            if query := request.META.get("QUERY_STRING"):
+                location = f"{location}?{query}"
             response = Response(status=status.HTTP_301_MOVED_PERMANENTLY)
             response["Location"] = location
             # Not forever: the article may take this slug back one day.
@@ -126,7 +129,8 @@ class HelpArticleApi(HelpCenterView):
 
 class HelpArticleFeedbackApi(HelpCenterView):
     """`help/<slug>/articles/<article-slug>/feedback/`: a visitor's helpful / not-helpful vote,
-    counted once per visitor per article per day (nothing about the visitor is stored)."""
+    counted once per client address per article per day (the vote stores nothing about the
+    visitor)."""
 
     http_method_names = _POST
     throttle_scope = "help_feedback"
@@ -144,7 +148,7 @@ class HelpArticleFeedbackApi(HelpCenterView):
         data = s.HelpFeedbackInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         found = selectors.help_article_get(tenant=request.tenant, slug=article_slug)
-        visitor = f"{client_ip(request) or ''}|{request.headers.get('User-Agent', '')}"
+        visitor = address_group(client_ip(request))
         help_center.article_feedback_record(
             tenant=request.tenant,
             article=found.article,
@@ -160,6 +164,8 @@ class HelpRequestApi(HelpCenterView):
 
     http_method_names = _POST
     throttle_scope = "help_request"
+    throttle_address_scope = "help_request_address"
+    throttle_recipient_scope = "help_request_recipient"
 
     @extend_schema(
         request=s.HelpRequestInputSerializer,

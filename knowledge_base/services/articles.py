@@ -150,12 +150,14 @@ def _revision_keep(tenant: Tenant, actor: Actor, article: Article) -> ArticleRev
 
 
 def _slug_move(tenant: Tenant, article: Article, new_slug: str) -> None:
-    """Record the article's current slug as an old one and take `new_slug` (one of its own old
-    slugs is taken back)."""
+    """Take `new_slug` (one of the article's own old slugs is taken back), keeping the current
+    slug as an old one that redirects only if it is public now: a slug an article had while a
+    draft or archived was never on the help center, and a redirect would reveal it."""
     if _slug_taken(tenant, new_slug, article.pk):
         raise ValidationError({"slug": SLUG_TAKEN})
     ArticleSlug.objects.filter(tenant=tenant, article=article, slug=new_slug).delete()
-    _save(ArticleSlug(tenant=tenant, article=article, slug=article.slug))
+    if article.status == ArticleStatus.PUBLISHED:
+        _save(ArticleSlug(tenant=tenant, article=article, slug=article.slug))
 
 
 @transaction.atomic

@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 from config.api.client import client_ip
 from config.api.throttling import (
     AnonRateThrottle,
+    PublicAddressRateThrottle,
+    PublicRecipientRateThrottle,
     PublicScopedRateThrottle,
     PublicTenantRateThrottle,
 )
@@ -241,9 +243,10 @@ class PublicTenantViewMixin(TenantContextMixin):
       method is a 405, even where a handler exists.
     - Throttled per client address: the `anon` rate over every anonymous route (counted before
       the tenant is looked up, so 404s count) and the `public` rate per tenant
-      (THROTTLE_PUBLIC_RATE), and for a view with a `throttle_scope` that scope's rate per
-      address per tenant on its writes (e.g. the help center's requests); beyond any, 429
-      with Retry-After.
+      (THROTTLE_PUBLIC_RATE); a view may add quotas on its writes: `throttle_scope` (per
+      address per tenant), `throttle_address_scope` (per address across tenants) and
+      `throttle_recipient_scope` (per email address named in the body). Addresses count by
+      IPv4 address or IPv6 /64. Beyond any quota, 429 with Retry-After.
     - No Idempotency-Key handling (there is no principal to key it by) and no role check.
     Like member routes, subclasses may not override the methods and attributes that make this
     contract (dispatch, initial, authentication, throttles, permissions).
@@ -251,8 +254,18 @@ class PublicTenantViewMixin(TenantContextMixin):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle, PublicTenantRateThrottle, PublicScopedRateThrottle]
+    throttle_classes = [
+        AnonRateThrottle,
+        PublicAddressRateThrottle,
+        PublicRecipientRateThrottle,
+        PublicTenantRateThrottle,
+        PublicScopedRateThrottle,
+    ]
+    # Quotas a view may opt into for its writes (config.api.throttling): per address in this
+    # tenant, per address across tenants, per email address named in the body.
     throttle_scope: str | None = None
+    throttle_address_scope: str | None = None
+    throttle_recipient_scope: str | None = None
     http_method_names = ["get", "head", "options"]
 
     def initial(self, request, *args, **kwargs):

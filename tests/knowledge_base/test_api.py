@@ -109,8 +109,9 @@ def test_a_stale_if_match_on_delete_is_a_412(tenant, agent, member, api_client):
     assert (stale.status_code, gone.status_code) == (412, 204)
 
 
-def test_slug_change_is_recorded_and_the_old_slug_stays_taken(tenant, agent):
+def test_slug_change_is_recorded_and_the_old_slug_stays_taken(tenant, agent, boss):
     article = _create(agent, tenant, slug="old").json()
+    boss.post(_url(tenant, f"articles/{article['id']}/publish/"))
 
     agent.patch(_url(tenant, f"articles/{article['id']}/"), {"slug": "new"}, format="json")
     reuse = _create(agent, tenant, title="Other", slug="old")

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.db import ProgrammingError, connection, connections
 
+from knowledge_base.rendering import markdown_render
 from knowledge_base.search import build_any_query, build_prefix_query, render_highlight
 from knowledge_base.selectors import article_search
 from tenants.context import tenant_context
@@ -22,6 +23,7 @@ def _article(tenant, **fields):
     fields.setdefault("status", "published")
     fields.setdefault("body", "")
     fields.setdefault("tags", [])
+    fields.setdefault("body_html", markdown_render(fields["body"]))
     with tenant_context(tenant):
         return article_recipe.make(tenant=tenant, **fields)
 

@@ -102,8 +102,9 @@ def test_editing_a_published_article_keeps_the_previous_content(tenant, editor, 
     assert revision.article_version == 2
 
 
-def test_a_changed_slug_is_kept_for_redirects_and_can_be_taken_back(tenant, editor):
+def test_a_changed_slug_is_kept_for_redirects_and_can_be_taken_back(tenant, editor, supervisor):
     article = _article(tenant, editor, slug="old")
+    services.article_publish(tenant=tenant, actor=supervisor, article=article)
 
     services.article_update(tenant=tenant, actor=editor, article=article, slug="new")
     old_slugs = list(ArticleSlug.objects.values_list("slug", flat=True))
@@ -113,14 +114,32 @@ def test_a_changed_slug_is_kept_for_redirects_and_can_be_taken_back(tenant, edit
     assert list(ArticleSlug.objects.values_list("slug", flat=True)) == ["new"]
 
 
-def test_another_articles_old_slug_is_not_free(tenant, editor):
+def test_another_articles_old_slug_is_not_free(tenant, editor, supervisor):
     first = _article(tenant, editor, slug="old")
+    services.article_publish(tenant=tenant, actor=supervisor, article=first)
     services.article_update(tenant=tenant, actor=editor, article=first, slug="new")
 
     with pytest.raises(ValidationError) as caught:
         _article(tenant, editor, title="Other", slug="old")
 
     assert set(caught.value.message_dict) == {"slug"}
+
+
+@pytest.mark.parametrize("status", ["draft", "archived"])
+def test_a_slug_changed_while_not_public_is_not_kept(tenant, editor, supervisor, status):
+    article = _article(tenant, editor, slug="codename-x")
+    if status == "archived":
+        services.article_publish(tenant=tenant, actor=supervisor, article=article)
+        services.article_update(tenant=tenant, actor=editor, article=article, slug="launch")
+        services.article_archive(tenant=tenant, actor=supervisor, article=article)
+        article.slug = "launch"
+
+    services.article_update(tenant=tenant, actor=editor, article=article, slug="announcement")
+    other = _article(tenant, editor, title="Other", slug=article.slug)
+
+    expected = ["codename-x"] if status == "archived" else []
+    assert list(ArticleSlug.objects.values_list("slug", flat=True)) == expected
+    assert other.slug == article.slug
 
 
 def test_publish_archive_publish_again(tenant, editor, supervisor):
