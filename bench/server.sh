@@ -3,6 +3,9 @@
 PORT="${BENCH_PORT:-8099}"
 WORKERS="${BENCH_WORKERS:-2}"
 export SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"
+# Required with DEBUG off (config/settings/base.py); the bench stores no secrets worth keeping.
+export FIELD_ENCRYPTION_KEYS="${FIELD_ENCRYPTION_KEYS:-$(.venv/bin/python -c \
+  'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')}"
 export DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
   ALLOWED_HOSTS=127.0.0.1 LOG_LEVEL=WARNING
 # Quotas would turn the measurement into 429s; throttling itself still runs (Redis).

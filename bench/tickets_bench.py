@@ -17,6 +17,12 @@ minutes apart.
 `--sla` measures only the SLA filters of the list, `--sla-order` only the list ordered by SLA due
 time (`?ordering=sla_due` first page, a page `--order-pages` on via `next`, `-sla_due`), each
 right after a plain first page, with their ratios to it (bench/SLA.md).
+
+`--search-only` measures only full-text search: each `--search` word (default `invoice`, a
+feature word in a few percent of the tickets, and `e1234`, an error code in about 0.1 %)
+alone and combined with `--search-filter` (default `status=pending`), so the exact join of the
+search with the other filters is measured too, after a plain first page as the floor of what
+any list request costs (bench/SEARCH.md).
 """
 
 import argparse
@@ -99,6 +105,17 @@ def _sla_order_scenarios(base, tickets: str, auth: dict, pages: int) -> list:
     return scenarios
 
 
+def _search_scenarios(tickets: str, auth: dict, words: list[str], extra: str) -> list:
+    """`--search-only`: a plain first page (the floor), then each word alone and with the
+    filter `extra` (the list joins every match of the tenant, so a filter changes how far the
+    walk over the ranking goes)."""
+    scenarios = [Scenario(PLAIN, tickets, headers=auth)]  # the floor: no search at all
+    for word in words:
+        for query in (f"search={word}", f"search={word}&{extra}"):
+            scenarios.append(Scenario(f"GET tickets/?{query}", f"{tickets}?{query}", headers=auth))
+    return scenarios
+
+
 def _sla_ratios(names: list[str], results: list) -> None:
     """Each filter's p50 and req/s against the plain list measured just before it."""
     print("\n| filter | p50 / plain p50 | p95 / plain p95 | req/s / plain req/s |")
@@ -139,6 +156,9 @@ def _scenarios(base, tenant: str, email: str, password: str, args) -> tuple[list
         return _sla_scenarios(tickets, auth), [], top
     if args.sla_order:
         return _sla_order_scenarios(base, tickets, auth, args.order_pages), [], top
+    if args.search_only:
+        scenarios = _search_scenarios(tickets, auth, args.words, args.search_filter)
+        return scenarios, _unfiltered_notes(base, tenant, tickets, auth, args.words), top
     scenarios = [
         Scenario("GET tickets/ (first page, 25)", tickets, headers=auth),
         Scenario(f"GET tickets/ (page {followed + 1} via next)", deep_path, headers=auth),
@@ -163,14 +183,19 @@ def _scenarios(base, tenant: str, email: str, password: str, args) -> tuple[list
             per_request_headers=lambda _: {"Idempotency-Key": str(uuid.uuid4())},
         ),
     ]
-    # A search parameter the server does not know is silently ignored by django-filter: warn.
+    return scenarios, _unfiltered_notes(base, tenant, tickets, auth, args.words), top
+
+
+def _unfiltered_notes(base, tenant: str, tickets: str, auth: dict, words: list[str]) -> list:
+    """A search parameter the server does not know is silently ignored by django-filter: warn
+    when a search returns the unfiltered first page."""
     unfiltered = [t["number"] for t in _get(base, tickets, auth)["results"]]
     notes = []
-    for word in args.words:
+    for word in words:
         found = _get(base, f"{tickets}?search={word}", auth)["results"]
         if [t["number"] for t in found] == unfiltered:
             notes.append(f"{tenant}: search={word} returned the unfiltered first page")
-    return scenarios, notes, top
+    return notes
 
 
 def main() -> None:
@@ -202,6 +227,14 @@ def main() -> None:
     )
     parser.add_argument(
         "--order-pages", type=int, default=20, help="--sla-order: pages to follow via next"
+    )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only full-text search: each --search word alone and with --search-filter",
+    )
+    parser.add_argument(
+        "--search-filter", default="status=pending", help="--search-only: the combined filter"
     )
     args = parser.parse_args()
     args.words = args.search or ["invoice", "e1234"]
