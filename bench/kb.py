@@ -11,10 +11,10 @@ with a Zipf-like skew, so `account` is in about a third of the articles and `zeb
 five.
 
 Measured against a running server, interleaved per tenant (`--requests` each from
-`--concurrency` threads, keep-alive): the public list (first page, a page further on through
-`next`, one category), an article by slug (random published ones), public search (a common
-and a rare word, and a type-ahead prefix), and the members' `kb/search/` (common word, drafts
-included). Prints one markdown table per tenant.
+`--concurrency` threads, keep-alive): the public categories (with their counts), the public
+list (first page, a page further on through `next`, one category), an article by slug
+(random published ones), public search (a common and a rare word, and a type-ahead prefix),
+and the members' `kb/search/` (common word, drafts included). Prints one markdown table per tenant.
 """
 
 import argparse
@@ -173,6 +173,7 @@ def measure(base_url: str, prefix: str, tenants: int, requests: int, concurrency
         rng = random.Random(5)
         picks = [rng.choice(slugs) for _ in range(requests + 100)]
         scenarios = [
+            Scenario("help categories/", f"{help_base}/categories/"),
             Scenario("help articles/ first page", f"{help_base}/articles/"),
             Scenario("help articles/ 4th page (cursor)", deep),
             Scenario("help articles/?category=topic-3", f"{help_base}/articles/?category=topic-3"),

@@ -97,6 +97,12 @@ class Article(TenantModel):
                 condition=models.Q(status="published"),
                 name="kb_article_published_idx",
             ),
+            # A category's published articles (the help center's counts and category pages).
+            models.Index(
+                fields=["tenant", "category"],
+                condition=models.Q(status="published"),
+                name="kb_article_pub_category_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from config.errors import NotFoundError
 from knowledge_base.models import Article, ArticleRevision, ArticleSlug, ArticleStatus, Category
@@ -80,13 +81,16 @@ def article_suggestions(*, tenant: Tenant, ticket: Ticket) -> list[ArticleHit]:
 # --- The public help center: published articles only ------------------------------------------
 
 
-def _holds_published(tenant: Tenant) -> Exists:
+def _published(tenant: Tenant) -> QuerySet[Article]:
+    return Article.objects.filter(tenant=tenant, status=ArticleStatus.PUBLISHED).order_by()
+
+
+def _holds_published(tenant: Tenant) -> Q:
     # A category is on the help center when it, or one of its subcategories, holds a
     # published article: an empty or draft-only category may name what is not public yet.
-    return Exists(
-        Article.objects.filter(tenant=tenant, status=ArticleStatus.PUBLISHED).filter(
-            Q(category=OuterRef("pk")) | Q(category__parent=OuterRef("pk"))
-        )
+    # Two EXISTS, each an index probe (kb_article_pub_category_idx), rather than one with OR.
+    return Q(Exists(_published(tenant).filter(category=OuterRef("pk")))) | Q(
+        Exists(_published(tenant).filter(category__parent=OuterRef("pk")))
     )
 
 
@@ -94,12 +98,17 @@ def help_category_list(*, tenant: Tenant) -> QuerySet[Category]:
     """Return the tenant's categories that hold published articles (themselves or in a
     subcategory) in their order, each with its parent and its number of published articles
     (`published_count`), in one query."""
+    count = (
+        _published(tenant)
+        .filter(category=OuterRef("pk"))
+        .values("category")
+        .annotate(n=Count("category"))
+        .values("n")
+    )
     return (
         category_list(tenant=tenant)
         .filter(_holds_published(tenant))
-        .annotate(
-            published_count=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
-        )
+        .annotate(published_count=Coalesce(Subquery(count), 0))
     )
 
 
@@ -112,7 +121,9 @@ def help_article_list(*, tenant: Tenant, category: Category | None = None) -> Qu
         .order_by("-published_at", "-id")
     )
     if category is not None:
-        articles = articles.filter(Q(category=category) | Q(category__parent=category))
+        # Its subcategories by a subquery (a hashed set), not a join per article.
+        children = Category.objects.filter(tenant=tenant, parent=category).values("pk")
+        articles = articles.filter(Q(category=category) | Q(category__in=children))
     return articles
 
 
