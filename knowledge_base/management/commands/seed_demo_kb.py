@@ -76,6 +76,7 @@ class Command(BaseCommand):
                     title=title,
                     slug=slug,
                     body=body,
+                    excerpt=body.split("\n")[0].replace("*", "")[:200],
                     category=shelves[shelf],
                 )
                 if published:
