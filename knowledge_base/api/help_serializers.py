@@ -6,6 +6,14 @@ from rest_framework import serializers
 from config.api.serializers import InputSerializer
 
 
+class HelpCenterOutputSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The help center's (the tenant's) name.")
+    categories = serializers.URLField()
+    articles = serializers.URLField()
+    search = serializers.URLField()
+    requests = serializers.URLField()
+
+
 class HelpCategoryRefSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()

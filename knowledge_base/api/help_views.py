@@ -47,7 +47,10 @@ class HelpArticlePagination(CursorPagination):
 class HelpCenterApi(HelpCenterView):
     """`help/<slug>/`: the help center's name and where its parts are."""
 
-    @extend_schema(description="The help center: its name and the links to its parts.")
+    @extend_schema(
+        description="The help center: its name and the links to its parts.",
+        responses={200: s.HelpCenterOutputSerializer},
+    )
     def get(self, request):
         base = request.build_absolute_uri(request.path)
         data = {
