@@ -10,6 +10,10 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
+# The tenant a request acts for, once it is known (set by the tenant views, the admin and the
+# public routes; the middleware clears it per request): lines logged after the tenant context
+# has closed — the access line, an unhandled error — still carry the tenant.
+request_tenant_id_var: ContextVar[int | None] = ContextVar("request_tenant_id", default=None)
 
 _base_factory = logging.getLogRecordFactory()
 # Where the active tenant comes from; the tenants app installs it (config imports no app).
@@ -19,7 +23,8 @@ _tenant_id: Callable[[], int | None] = lambda: None  # noqa: E731
 def _record_factory(*args, **kwargs) -> logging.LogRecord:
     record = _base_factory(*args, **kwargs)
     record.request_id = request_id_var.get()
-    record.tenant_id = _tenant_id()
+    tenant_id = _tenant_id()
+    record.tenant_id = tenant_id if tenant_id is not None else request_tenant_id_var.get()
     record.user_id = user_id_var.get()
     return record
 

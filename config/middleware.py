@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
-from config.logging import request_id_var, user_id_var
+from config.logging import request_id_var, request_tenant_id_var, user_id_var
 
 logger = logging.getLogger("tenantdesk.request")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -26,6 +26,7 @@ class RequestContextMiddleware:
         request.request_id = request_id
         rid_token = request_id_var.set(request_id)
         uid_token = user_id_var.set(None)
+        tid_token = request_tenant_id_var.set(None)
         started = time.monotonic()
         try:
             response = self.get_response(request)
@@ -42,6 +43,7 @@ class RequestContextMiddleware:
             )
             return response
         finally:
+            request_tenant_id_var.reset(tid_token)
             user_id_var.reset(uid_token)
             request_id_var.reset(rid_token)
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from config.logging import request_tenant_id_var
 from tenants.context import tenant_context
 from tenants.forms import LoginQuotaMixin, confirm_email_verified
 from tenants.models import Membership, Role, Tenant
@@ -104,6 +105,7 @@ class TenantAdminSite(admin.AdminSite):
             request.acting_tenant, request.acting_role = access or (None, None)
             if access is None:
                 return inner(request, *args, **kwargs)
+            request_tenant_id_var.set(access[0].pk)
             with transaction.atomic(), tenant_context(access[0]):
                 response = inner(request, *args, **kwargs)
                 if hasattr(response, "render") and not response.is_rendered:

@@ -70,6 +70,7 @@ def test_tenant_request_log_carries_request_tenant_and_user(caplog, member, api_
     [record] = _finished_records(caplog)
     assert record.request_id == "req-tenant-0001"
     assert record.tenant == tenant.slug
+    assert record.tenant_id == tenant.pk
     assert record.user_id == str(owner.user.public_id)
     assert record.status == 200
     assert record.method == "GET"
@@ -97,7 +98,34 @@ def test_log_context_does_not_leak_into_the_next_request(caplog, member, api_cli
     [record] = _finished_records(caplog)
     assert record.request_id == "req-second-001"
     assert record.tenant is None
+    assert record.tenant_id is None
     assert record.user_id is None
+
+
+def test_error_and_public_request_lines_carry_the_tenant_id(caplog, member, api_client, tenant):
+    client = api_client(member(Role.VIEWER))
+
+    with caplog.at_level(logging.INFO, logger=REQUEST_LOGGER):
+        denied = client.post(f"/api/v1/t/{tenant.slug}/customers/", {"email": "a@b.test"})
+        missing = client.get(f"/api/v1/t/{tenant.slug}/tickets/424242/")
+        public = client.get(f"/api/v1/help/{tenant.slug}/articles/")
+        unknown = client.get("/api/v1/help/no-such-tenant/articles/")
+
+    statuses = [denied.status_code, missing.status_code, public.status_code, unknown.status_code]
+    assert statuses == [403, 404, 200, 404]
+    assert [r.tenant_id for r in _finished_records(caplog)] == [tenant.pk] * 3 + [None]
+
+
+def test_an_admin_request_line_carries_the_acting_tenant(caplog, member, client, tenant):
+    boss = member(Role.SUPERVISOR)
+    client.force_login(boss.user)
+
+    with caplog.at_level(logging.INFO, logger=REQUEST_LOGGER):
+        response = client.get("/admin/tickets/ticket/")
+
+    assert response.status_code == 200
+    [record] = _finished_records(caplog)
+    assert record.tenant_id == tenant.pk
 
 
 def test_log_inside_tenant_context_carries_tenant_id(caplog, tenant, other_tenant):

@@ -26,7 +26,7 @@ from config.api.throttling import (
     PublicScopedRateThrottle,
     PublicTenantRateThrottle,
 )
-from config.logging import user_id_var
+from config.logging import request_tenant_id_var, user_id_var
 from tenants import idempotency
 from tenants.access import Actor
 from tenants.authentication import ApiKeyPrincipal
@@ -111,6 +111,7 @@ class TenantContextMixin:
         return response
 
     def _enter_tenant(self, tenant: Tenant) -> None:
+        request_tenant_id_var.set(tenant.pk)
         self._tenant_stack.enter_context(
             # The view's own transaction holds the settings: no savepoint needed.
             tenant_context(tenant, savepoint=False, restore=self._restore_context)
