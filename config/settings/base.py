@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "tenants",
     "tickets",
     "knowledge_base",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestContextMiddleware",
+    # Before anything that can answer on its own (413s, redirects), so those carry CORS too.
+    "corsheaders.middleware.CorsMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,6 +133,24 @@ TENANCY_DB_ROLE = env("TENANCY_DB_ROLE", default=DATABASES["default"]["USER"])
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# --- CORS (django-cors-headers) ------------------------------------------------------------
+# Browser front ends on other origins may call the API: none by default. Scheme + host (+ port),
+# comma-separated, e.g. CORS_ALLOWED_ORIGINS=https://support.example.com,https://app.example.com
+# Bearer tokens and API keys travel in headers, never cookies: no credentials mode.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = ("ETag", "Link", "Location", "Retry-After", "X-Request-ID")
+CORS_PREFLIGHT_MAX_AGE = env.int("CORS_PREFLIGHT_MAX_AGE", default=86400)
+
 # How long a browser or CDN may reuse a help-center answer (Cache-Control max-age, seconds).
 HELP_CENTER_MAX_AGE = env.int("HELP_CENTER_MAX_AGE", default=60)
 
