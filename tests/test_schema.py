@@ -63,7 +63,7 @@ def test_a_tickets_comments_and_history_offer_no_ticket_list_filters(client, db,
     params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
 
     # Their pages, not the ticket list's filters (which these routes never applied).
-    assert params == {"cursor", "page_size"}
+    assert params == {"cursor", "page_size", "include"}
 
 
 def test_schema_unknown_format_is_404(client, db):

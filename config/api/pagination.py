@@ -3,7 +3,9 @@
 import datetime as dt
 import json
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.db.models import F, Field, Func, Value
 from django.db.models.lookups import (
     GreaterThan,
@@ -72,9 +74,17 @@ class CursorPagination(pagination.CursorPagination):
                     f"Results per page, default {self.page_size}; above "
                     f"{self.max_page_size} counts as {self.max_page_size}."
                 )
-        return parameters
+        include = {
+            "name": INCLUDE_PARAM,
+            "required": False,
+            "in": "query",
+            "description": "`count`: add the list's size (`count`, `count_estimated`).",
+            "schema": {"type": "string", "enum": ["count"]},
+        }
+        return [*parameters, include]
 
     def paginate_queryset(self, queryset, request, view=None):
+        self._include_count = _include_count(request)  # a bad `include` is a 400 first
         self._queryset = queryset
         self._keyset = self._keyset_ordering(queryset, self.get_ordering(request, queryset, view))
         if self._keyset is None:
@@ -209,6 +219,87 @@ class CursorPagination(pagination.CursorPagination):
         except (TypeError, ValueError, DjangoValidationError) as exc:
             raise InvalidCursorError(self.invalid_cursor_message) from exc
         return value
+
+    # --- `Link` and `?include=count` ---------------------------------------------------------
+
+    def get_paginated_response(self, data):
+        """The page as `{next, previous, [count, count_estimated,] results}`, with the same
+        links in a `Link` header (RFC 8288: rel="next", rel="prev")."""
+        response = super().get_paginated_response(data)
+        body = response.data
+        if getattr(self, "_include_count", False):
+            count, estimated = self._count()
+            body = {
+                "next": body["next"],
+                "previous": body["previous"],
+                "count": count,
+                "count_estimated": estimated,
+                "results": body["results"],
+            }
+            response.data = body
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for url, rel in ((body["next"], "next"), (body["previous"], "prev"))
+            if url
+        ]
+        if links:
+            response["Link"] = ", ".join(links)
+        return response
+
+    def _count(self) -> tuple[int, bool]:
+        """How many rows the whole list holds: exact up to PAGINATION_EXACT_COUNT_MAX (a count
+        that stops there), else the planner's estimate — a count of a large list would read
+        all of it on every page."""
+        limit = settings.PAGINATION_EXACT_COUNT_MAX
+        queryset = self._queryset.order_by()
+        exact = queryset[: limit + 1].count()
+        if exact <= limit:
+            return exact, False
+        sql, params = queryset.query.sql_with_params()
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            [(plan,)] = cursor.fetchall()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return max(int(plan[0]["Plan"]["Plan Rows"]), limit + 1), True
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        response["properties"] = {
+            "next": properties["next"],
+            "previous": properties["previous"],
+            "count": {
+                "type": "integer",
+                "description": "With `include=count`: the rows of the whole list (exact up to "
+                f"{settings.PAGINATION_EXACT_COUNT_MAX:,}, estimated above; see "
+                "`count_estimated`).",
+            },
+            "count_estimated": {
+                "type": "boolean",
+                "description": "With `include=count`: true when `count` is the planner's estimate.",
+            },
+            "results": properties["results"],
+        }
+        return response
+
+
+INCLUDE_PARAM = "include"
+
+
+def _include_count(request) -> bool:
+    """Whether `?include=count` was asked for; any other value of `include` is a 400."""
+    values = [
+        item.strip()
+        for raw in request.query_params.getlist(INCLUDE_PARAM)
+        for item in raw.split(",")
+    ]
+    unknown = sorted({value for value in values if value != "count"})
+    if unknown:
+        raise ValidationError(
+            {INCLUDE_PARAM: ["Use include=count (nothing else can be included)."]}
+        )
+    return bool(values)
 
 
 class OldestFirstCursorPagination(CursorPagination):

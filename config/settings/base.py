@@ -133,6 +133,9 @@ TENANCY_DB_ROLE = env("TENANCY_DB_ROLE", default=DATABASES["default"]["USER"])
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# `?include=count` on lists: exact up to this many rows, the planner's estimate above.
+PAGINATION_EXACT_COUNT_MAX = env.int("PAGINATION_EXACT_COUNT_MAX", default=10_000)
+
 # --- CORS (django-cors-headers) ------------------------------------------------------------
 # Browser front ends on other origins may call the API: none by default. Scheme + host (+ port),
 # comma-separated, e.g. CORS_ALLOWED_ORIGINS=https://support.example.com,https://app.example.com
