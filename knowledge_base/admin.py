@@ -8,12 +8,8 @@ from django.utils.safestring import mark_safe
 
 from knowledge_base import services
 from knowledge_base.models import Article, Category
-from tenants.admin import ServiceRefused, TenantScopedAdmin
+from tenants.admin import ServiceRefused, TenantScopedAdmin, form_changes
 from tenants.admin_site import admin_site
-
-
-def _changes(form) -> dict:
-    return {field: form.cleaned_data[field] for field in form.changed_data}
 
 
 @admin.register(Category, site=admin_site)
@@ -40,7 +36,13 @@ class CategoryAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            self._run_service(request, services.category_update, category=obj, **_changes(form))
+            self._run_service(
+                request,
+                services.category_update,
+                category=obj,
+                expected_version=self.expected_version(form),
+                **form_changes(form),
+            )
         else:
             created = self._run_service(request, services.category_create, **form.cleaned_data)
             obj.pk = created.pk  # the admin's redirect and log entry name the stored row
@@ -108,7 +110,13 @@ class ArticleAdmin(TenantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            self._run_service(request, services.article_update, article=obj, **_changes(form))
+            self._run_service(
+                request,
+                services.article_update,
+                article=obj,
+                expected_version=self.expected_version(form),
+                **form_changes(form),
+            )
         else:
             created = self._run_service(request, services.article_create, **form.cleaned_data)
             obj.pk = created.pk

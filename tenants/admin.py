@@ -1,5 +1,6 @@
 """Admin registrations. Tenant-scoped admins change state through services only."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -8,7 +9,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from config.api.client import client_ip
-from config.errors import DomainError
+from config.errors import DomainError, PreconditionFailedError
 from tenants import services
 from tenants.access import Actor
 from tenants.admin_site import admin_site
@@ -36,10 +37,53 @@ class ServiceRefused(Exception):
     """A service refused an admin write; the reason is already in the user's messages."""
 
 
-def _error_text(exc: DomainError | ValidationError) -> str:
+VERSION_FIELD = "_version"
+STALE_FORM = (
+    "Someone changed this {name} after you opened the form (it is now at version {version}); "
+    "nothing was saved. The form shows the current values: make your change again."
+)
+
+
+def _error_text(exc: DomainError | ValidationError, model=None) -> str:
+    if isinstance(exc, PreconditionFailedError) and model is not None:
+        version = (getattr(exc, "extra", None) or {}).get("version", "?")
+        return STALE_FORM.format(name=model._meta.verbose_name, version=version)
     if isinstance(exc, DomainError):
         return exc.detail
     return "; ".join(exc.messages)
+
+
+def form_changes(form) -> dict:
+    """The fields the admin user changed, as the services take them (not the version)."""
+    return {
+        field: form.cleaned_data[field] for field in form.changed_data if field != VERSION_FIELD
+    }
+
+
+def _versioned(model) -> bool:
+    return any(field.name == "version" for field in model._meta.concrete_fields)
+
+
+def _with_version_field(form_class):
+    """`form_class` carrying the version the object had when the form was shown (a hidden
+    field), so saving a stale form is refused instead of overwriting a newer change."""
+
+    class VersionedForm(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.instance.pk is not None:
+                self.fields[VERSION_FIELD].initial = self.instance.version
+
+    VersionedForm.base_fields = {
+        **form_class.base_fields,
+        VERSION_FIELD: forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0),
+    }
+    VersionedForm.declared_fields = {
+        **getattr(form_class, "declared_fields", {}),
+        VERSION_FIELD: VersionedForm.base_fields[VERSION_FIELD],
+    }
+    VersionedForm.__name__ = form_class.__name__
+    return VersionedForm
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -56,6 +100,29 @@ class TenantScopedAdmin(admin.ModelAdmin):
     """
 
     capabilities: dict[str, str] = {}
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        # Optimistic locking for every versioned model: the change form carries the version
+        # it showed; save_model passes it to the service as expected_version (a stale form
+        # is refused with a message, never a lost update).
+        self._versioned_form = _with_version_field(self.form) if _versioned(model) else None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and self._versioned_form is not None:
+            kwargs.setdefault("form", self._versioned_form)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and _versioned(self.model) and VERSION_FIELD not in fields:
+            fields.append(VERSION_FIELD)
+        return fields
+
+    @staticmethod
+    def expected_version(form) -> int | None:
+        """The version the change form showed (None on an add form or a form without it)."""
+        return form.cleaned_data.get(VERSION_FIELD)
 
     def _role(self, request) -> str | None:
         return getattr(request, "acting_role", None)
@@ -148,7 +215,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         try:
             return func(tenant=request.acting_tenant, actor=admin_actor(request), **kwargs)
         except (DomainError, ValidationError) as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, _error_text(exc, self.model))
             raise ServiceRefused from exc
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

@@ -8,7 +8,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
-from tenants.admin import TenantScopedAdmin
+from tenants.admin import TenantScopedAdmin, form_changes
 from tenants.admin_site import admin_site
 from tenants.permissions import has_capability
 from tenants.validation import timezone_names
@@ -24,10 +24,6 @@ from tickets.models import (
 )
 from tickets.services import sla_settings
 from tickets.sla import PRIORITIES, TARGETS, sla_timeline
-
-
-def _changes(form) -> dict:
-    return {field: form.cleaned_data[field] for field in form.changed_data}
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -75,7 +71,13 @@ class CustomerAdmin(TenantScopedAdmin):
         return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        self._run_service(request, services.customer_update, customer=obj, **_changes(form))
+        self._run_service(
+            request,
+            services.customer_update,
+            customer=obj,
+            expected_version=self.expected_version(form),
+            **form_changes(form),
+        )
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -232,7 +234,13 @@ class TicketAdmin(TenantScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        self._run_service(request, services.ticket_update, ticket=obj, **_changes(form))
+        self._run_service(
+            request,
+            services.ticket_update,
+            ticket=obj,
+            expected_version=self.expected_version(form),
+            **form_changes(form),
+        )
 
 
 # --- SLA settings -----------------------------------------------------------------------------
@@ -297,7 +305,13 @@ class SlaPolicyAdmin(TenantScopedAdmin):
             changes = self._targets(form)
             if "name" in form.changed_data:
                 changes["name"] = form.cleaned_data["name"]
-            self._run_service(request, sla_settings.sla_policy_update, policy=obj, **changes)
+            self._run_service(
+                request,
+                sla_settings.sla_policy_update,
+                policy=obj,
+                expected_version=self.expected_version(form),
+                **changes,
+            )
         else:
             created = self._run_service(
                 request,
@@ -406,6 +420,7 @@ class BusinessHoursAdmin(TenantScopedAdmin):
         saved = self._run_service(
             request,
             sla_settings.business_hours_update,
+            expected_version=self.expected_version(form),
             timezone=form.cleaned_data["timezone"],
             intervals=form.cleaned_data["intervals_text"],
             holidays=form.cleaned_data["holidays_text"],

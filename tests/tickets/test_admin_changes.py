@@ -186,3 +186,62 @@ def test_other_tenants_customer_cannot_be_changed(admin_login, member, seeded, o
     with tenant_context(other_tenant):
         stored = Customer.objects.get(pk=foreign.pk)
     assert (stored.name, stored.email) == ("Bravo Person", "shared@example.test")
+
+
+# --- Optimistic locking: a stale form never overwrites a newer change ------------------------
+
+
+def test_a_stale_ticket_form_is_refused_and_the_newer_change_kept(
+    admin_login, member, seeded, tenant
+):
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(TICKETS, seeded["own"].pk)
+    stale = client.get(url)  # the supervisor opens the form…
+    with tenant_context(tenant):  # …meanwhile the API changes the ticket
+        services.ticket_update(
+            tenant=tenant, actor=Actor(), ticket=_ticket(tenant, seeded["own"].pk), priority="low"
+        )
+    newer = _ticket(tenant, seeded["own"].pk)
+
+    response = client.post(url, _post_data(stale, status="in_progress"), follow=True)
+
+    after = _ticket(tenant, seeded["own"].pk)
+    assert (after.priority, after.status, after.version) == ("low", "open", newer.version)
+    [message] = messages_of(response)
+    assert message.startswith("Someone changed this ticket after you opened the form")
+    assert f"version {newer.version}" in message
+    # What the form shows now is the current ticket, ready to be changed again.
+    form = response.context["adminform"].form
+    assert (form.initial["priority"], form.fields["_version"].initial) == ("low", newer.version)
+
+
+def test_a_fresh_form_after_a_refusal_saves(admin_login, member, seeded, tenant):
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(TICKETS, seeded["own"].pk)
+    with tenant_context(tenant):
+        services.ticket_update(
+            tenant=tenant, actor=Actor(), ticket=_ticket(tenant, seeded["own"].pk), priority="low"
+        )
+
+    response = client.post(url, _post_data(client.get(url), status="in_progress"))
+
+    assert response.status_code == 302
+    assert _ticket(tenant, seeded["own"].pk).status == "in_progress"
+
+
+def test_a_stale_customer_form_is_refused(admin_login, member, seeded, tenant):
+    client = admin_login(member(Role.SUPERVISOR))
+    customer = seeded["own"].requester
+    url = change_url(CUSTOMERS, customer.pk)
+    stale = client.get(url)
+    with tenant_context(tenant):
+        services.customer_update(
+            tenant=tenant, actor=Actor(), customer=Customer.objects.get(pk=customer.pk), name="New"
+        )
+
+    response = client.post(url, _post_data(stale, company="Stale Inc"), follow=True)
+
+    with tenant_context(tenant):
+        after = Customer.objects.get(pk=customer.pk)
+    assert (after.name, after.company) == ("New", customer.company)
+    assert messages_of(response)[0].startswith("Someone changed this customer")
