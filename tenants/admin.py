@@ -100,6 +100,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
     """
 
     capabilities: dict[str, str] = {}
+    tenant_scoped = True  # its pages need an acting tenant (admin_site sends staff to choose)
 
     def __init__(self, model, admin_site):
         super().__init__(model, admin_site)

@@ -7,6 +7,7 @@ FK choices, autocomplete and list filters all see that tenant only — and RLS s
 """
 
 from functools import update_wrapper
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,12 +16,17 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from config.api.client import client_ip
 from config.logging import request_tenant_id_var
+from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.forms import LoginQuotaMixin, confirm_email_verified
 from tenants.models import Membership, Role, Tenant
 from tenants.permissions import roles_with
+from tenants.services.audit import audit_log_record
 
 SESSION_KEY = "acting_tenant_id"
 
@@ -79,6 +85,24 @@ class TenantAdminLoginForm(LoginQuotaMixin, AdminAuthenticationForm):
         confirm_email_verified(user)
 
 
+def _platform_access_record(request, tenant_id: int) -> None:
+    """Platform staff acting in a tenant they are not a member of: say so in its audit log."""
+    user = request.user
+    if not user.is_superuser or admin_memberships(user).filter(tenant_id=tenant_id).exists():
+        return
+    tenant = Tenant.objects.get(pk=tenant_id)
+    audit_log_record(
+        tenant=tenant,
+        actor=Actor(
+            user=user, ip=client_ip(request), request_id=getattr(request, "request_id", "")
+        ),
+        action="admin.platform_staff_access",
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_label=tenant.name,
+    )
+
+
 class ActingTenantForm(forms.Form):
     tenant = forms.ChoiceField()
 
@@ -104,15 +128,34 @@ class TenantAdminSite(admin.AdminSite):
             access = acting_access(request)
             request.acting_tenant, request.acting_role = access or (None, None)
             if access is None:
+                if self.has_permission(request) and self._shows_tenant_data(request):
+                    # A model page shows one tenant's data: choose the tenant first, then
+                    # come back here.
+                    messages.info(request, "Choose the tenant to act for first.")
+                    picker = reverse("admin:acting_tenant", current_app=self.name)
+                    return redirect(f"{picker}?{urlencode({'next': request.get_full_path()})}")
                 return inner(request, *args, **kwargs)
-            request_tenant_id_var.set(access[0].pk)
-            with transaction.atomic(), tenant_context(access[0]):
+            tenant = access[0]
+            request_tenant_id_var.set(tenant.pk)
+            # Dates and times in the tenant's own timezone, on every page and form.
+            with transaction.atomic(), tenant_context(tenant), timezone.override(tenant.timezone):
                 response = inner(request, *args, **kwargs)
                 if hasattr(response, "render") and not response.is_rendered:
                     response = response.render()
                 return response
 
         return update_wrapper(wrapper, view)
+
+    def _shows_tenant_data(self, request) -> bool:
+        """Whether the page is one of a tenant-scoped model (its list, form, history, …)."""
+        match = request.resolver_match
+        if match is None or not match.url_name:
+            return False
+        return any(
+            match.url_name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_")
+            for model, model_admin in self._registry.items()
+            if getattr(model_admin, "tenant_scoped", False)
+        )
 
     def each_context(self, request):
         context = super().each_context(request)
@@ -143,11 +186,23 @@ class TenantAdminSite(admin.AdminSite):
             ]
         form = ActingTenantForm(request.POST or None)
         form.fields["tenant"].choices = choices
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = ""
         if request.method == "POST" and form.is_valid():
-            request.session[SESSION_KEY] = int(form.cleaned_data["tenant"])
+            tenant_id = int(form.cleaned_data["tenant"])
+            request.session[SESSION_KEY] = tenant_id
+            _platform_access_record(request, tenant_id)
             messages.success(request, "Acting tenant changed.")
-            return redirect(reverse("admin:index"))
-        context = {**self.each_context(request), "form": form, "title": "Acting tenant"}
+            return redirect(next_url or reverse("admin:index"))
+        context = {
+            **self.each_context(request),
+            "form": form,
+            "next": next_url,
+            "title": "Acting tenant",
+        }
         return TemplateResponse(request, "admin/acting_tenant.html", context)
 
 

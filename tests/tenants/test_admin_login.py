@@ -3,6 +3,8 @@ is_staff needed; agents, viewers and non-members are refused with the wrong-pass
 acting tenant (implicit with one admin membership, chosen otherwise, revalidated on each request),
 and the index (no cross-tenant "Recent actions"; HTML logins share the per-account quota)."""
 
+from urllib.parse import quote
+
 import pytest
 
 from tenants.models import Membership
@@ -111,6 +113,30 @@ def test_single_admin_membership_is_the_acting_tenant(admin_login, member, other
     assert client.get(MEMBERS).status_code == 200
 
 
+def _sent_to_picker(response) -> bool:
+    return (
+        response.status_code == 302 and response.url == f"{ACTING}?next={quote(MEMBERS, safe='')}"
+    )
+
+
+def test_a_model_page_before_choosing_sends_to_the_picker_and_back(
+    admin_login, member, other_tenant
+):
+    admin = member("admin")
+    membership_recipe.make(user=admin.user, tenant=other_tenant, role="supervisor")
+    client = admin_login(admin)
+
+    picker = client.get(client.get(MEMBERS).url)
+    chosen = client.post(ACTING, {"tenant": str(other_tenant.pk), "next": MEMBERS})
+    elsewhere = client.post(ACTING, {"tenant": str(other_tenant.pk), "next": "https://evil.test/"})
+
+    assert picker.status_code == 200
+    assert f'name="next" value="{MEMBERS}"' in picker.content.decode()
+    assert (chosen.status_code, chosen.url) == (302, MEMBERS)
+    assert client.get(MEMBERS).status_code == 200
+    assert elsewhere.url == ADMIN  # never off-site
+
+
 def test_two_admin_memberships_need_an_explicit_choice(admin_login, member, other_tenant):
     admin = member("admin")
     membership_recipe.make(user=admin.user, tenant=other_tenant, role="supervisor")
@@ -119,7 +145,7 @@ def test_two_admin_memberships_need_an_explicit_choice(admin_login, member, othe
     index = client.get(ADMIN).content.decode()
     assert "No tenant chosen." in index
     assert "Acting for" not in index
-    assert client.get(MEMBERS).status_code == 403  # nothing tenant-scoped without a choice
+    assert _sent_to_picker(client.get(MEMBERS))  # nothing tenant-scoped without a choice
 
     response = client.post(ACTING, {"tenant": str(other_tenant.pk)})
 
@@ -173,7 +199,7 @@ def test_acting_tenant_is_revalidated_after_a_demotion(admin_login, member, othe
 
     Membership.objects.filter(pk=other.pk).update(role="agent")
 
-    assert client.get(MEMBERS).status_code == 403
+    assert _sent_to_picker(client.get(MEMBERS))
     assert "No tenant chosen." in client.get(ADMIN).content.decode()
 
 

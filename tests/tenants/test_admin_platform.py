@@ -91,11 +91,14 @@ def test_tenants_are_not_added_through_the_admin(admin_login, superuser):
     assert admin_login(superuser).get(f"{TENANTS}add/").status_code == 403
 
 
-def test_superuser_acts_for_any_tenant(admin_login, superuser, member, tenant):
+def test_superuser_acts_for_any_tenant(admin_login, superuser, member, tenant, in_tenant):
     member("agent")
     client = admin_login(superuser)
-    assert client.get(MEMBERS).status_code == 403  # no acting tenant yet
+    before = client.get(MEMBERS)  # no acting tenant yet: choose one first
 
     assert client.post(ACTING, {"tenant": str(tenant.pk)}).status_code == 302
 
+    assert before.status_code == 302 and before.url.startswith(ACTING)
     assert client.get(MEMBERS).status_code == 200
+    # Staff acting in a tenant they do not belong to is in that tenant's audit log.
+    assert audit_actions(tenant, in_tenant, actor_user=superuser) == ["admin.platform_staff_access"]

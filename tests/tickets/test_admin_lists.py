@@ -1,13 +1,16 @@
 """Entering the tenant-scoped admin (supervisor and up) and its scoped ticket and customer
 lists, search and filters; the read-only ticket page."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tenants.access import Actor
 from tenants.context import tenant_context
-from tenants.models import Role
+from tenants.models import Role, Tenant
 from tests.tickets.admin_helpers import CUSTOMERS, TICKETS, change_url
 from tickets import services
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +159,23 @@ def test_assignee_choices_cover_only_the_acting_tenants_members(
     choices = set(response.context["adminform"].form.fields["assignee"].queryset)
     assert agent.user in choices
     assert foreign_agent.user not in choices
+
+
+# --- Times in the tenant's timezone ---------------------------------------------------------------
+
+
+def test_the_admin_shows_times_in_the_tenants_timezone(admin_login, member, seeded, tenant):
+    Tenant.objects.filter(pk=tenant.pk).update(timezone="Asia/Tokyo")
+    with tenant_context(tenant):
+        Ticket.objects.filter(pk=seeded["own"].pk).update(
+            created_at=datetime(2026, 1, 15, 18, 30, tzinfo=UTC)
+        )
+    client = admin_login(member(Role.SUPERVISOR))
+
+    listed = client.get(TICKETS).content.decode()
+    page = client.get(change_url(TICKETS, seeded["own"].pk)).content.decode()
+
+    # 18:30 UTC is 03:30 the next morning in Tokyo.
+    assert "Jan. 16, 2026, 3:30 a.m." in listed
+    assert "Jan. 16, 2026, 3:30 a.m." in page
+    assert "6:30 p.m." not in listed
