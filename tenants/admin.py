@@ -193,7 +193,11 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         queryset = self._scoped_related_queryset(db_field.related_model, request)
         if queryset is not None:
-            kwargs["queryset"] = queryset
+            # A subclass may narrow further (e.g. only assignable members); never widen.
+            narrowed = kwargs.get("queryset")
+            kwargs["queryset"] = (
+                queryset if narrowed is None else narrowed.filter(pk__in=queryset.values("pk"))
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

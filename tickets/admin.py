@@ -12,13 +12,16 @@ from tenants.admin import TenantScopedAdmin, form_changes
 from tenants.admin_site import admin_site
 from tenants.permissions import has_capability
 from tenants.validation import timezone_names
-from tickets import services
+from tickets import services, workflow
+from tickets.admin_queues import BULK_ACTIONS, QueueFilter, TagFilter, assignable_users
 from tickets.models import (
     Attachment,
     BusinessHours,
     Comment,
     Customer,
+    Priority,
     SlaPolicy,
+    Status,
     Ticket,
     TicketEvent,
 )
@@ -143,22 +146,33 @@ class TicketEventInline(_ReadOnlyInline):
 class TicketAdmin(TenantScopedAdmin):
     # Tickets are opened in the API; the admin changes them through ticket_update, so status
     # moves are checked and every change leaves a history row.
-    capabilities = {"view": "ticket.read", "change": "ticket.write"}
+    capabilities = {"view": "ticket.read", "change": "ticket.write", "bulk": "ticket.bulk"}
     list_display = (
         "number",
         "subject",
         "status",
         "priority",
-        "assignee",
-        "first_response_due_at",
-        "resolution_due_at",
+        "requester_display",
+        "assignee_display",
+        "sla_due",
         "sla_breached",
-        "escalation_level",
-        "created_at",
+        "urgent",
+        "updated_at",
     )
     list_display_links = ("number", "subject")
-    list_select_related = ("assignee",)
-    list_filter = ("status", "priority", "channel", "sla_breached", "escalated")
+    list_select_related = ("assignee", "requester")
+    list_filter = (
+        QueueFilter,
+        "status",
+        "priority",
+        "assignee",
+        TagFilter,
+        "category",
+        "channel",
+        "sla_breached",
+        "escalated",
+    )
+    actions = BULK_ACTIONS
     search_fields = ("number__exact", "subject", "requester__email")
     ordering = ("-created_at", "-id")
     fields = (
@@ -211,6 +225,56 @@ class TicketAdmin(TenantScopedAdmin):
         "updated_at",
     )
     inlines = (CommentInline, AttachmentInline, TicketEventInline)
+
+    def has_bulk_permission(self, request):
+        return self._can(request, "bulk")
+
+    @admin.display(description="requester", ordering="requester__email")
+    def requester_display(self, obj):
+        requester = obj.requester
+        return f"{requester.name} <{requester.email}>" if requester.name else requester.email
+
+    @admin.display(description="assignee", ordering="assignee__name")
+    def assignee_display(self, obj):
+        return (obj.assignee.name or obj.assignee.email) if obj.assignee else "—"
+
+    @admin.display(description="SLA due")
+    def sla_due(self, obj):
+        """The earlier of the running clocks (none once answered and resolved, or paused)."""
+        running = [
+            due
+            for due, done in (
+                (obj.first_response_due_at, obj.first_response_at),
+                (obj.resolution_due_at, obj.resolved_at),
+            )
+            if due is not None and done is None
+        ]
+        if not running or obj.sla_paused or obj.status in (Status.RESOLVED, Status.CLOSED):
+            return "—"
+        return date_format(localtime(min(running)), "DATETIME_FORMAT")
+
+    @admin.display(description="urgent", boolean=True)
+    def urgent(self, obj):
+        return (
+            obj.status in (Status.OPEN, Status.IN_PROGRESS)
+            and obj.assignee_id is None
+            and obj.priority in (Priority.HIGH, Priority.CRITICAL)
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assignee":
+            # Only whom the service accepts: active members who may work tickets.
+            kwargs["queryset"] = assignable_users(request.acting_tenant)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "status" in form.base_fields:
+            # Only the moves the workflow allows from the ticket's current status.
+            allowed = {obj.status, *workflow.TRANSITIONS.get(obj.status, ())}
+            field = form.base_fields["status"]
+            field.choices = [(value, label) for value, label in Status.choices if value in allowed]
+        return form
 
     @admin.display(description="SLA targets")
     def sla_targets(self, obj):

@@ -167,9 +167,8 @@ def test_assignee_choices_cover_only_the_acting_tenants_members(
 def test_the_admin_shows_times_in_the_tenants_timezone(admin_login, member, seeded, tenant):
     Tenant.objects.filter(pk=tenant.pk).update(timezone="Asia/Tokyo")
     with tenant_context(tenant):
-        Ticket.objects.filter(pk=seeded["own"].pk).update(
-            created_at=datetime(2026, 1, 15, 18, 30, tzinfo=UTC)
-        )
+        moment = datetime(2026, 1, 15, 18, 30, tzinfo=UTC)
+        Ticket.objects.filter(pk=seeded["own"].pk).update(created_at=moment, updated_at=moment)
     client = admin_login(member(Role.SUPERVISOR))
 
     listed = client.get(TICKETS).content.decode()
