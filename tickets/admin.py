@@ -3,6 +3,8 @@ only; the conversation and history are read-only inlines."""
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -10,6 +12,7 @@ from django.utils.timezone import localtime
 
 from tenants.admin import TenantScopedAdmin, form_changes
 from tenants.admin_site import admin_site
+from tenants.models import User
 from tenants.permissions import has_capability
 from tenants.validation import timezone_names
 from tickets import services, workflow
@@ -135,11 +138,75 @@ class AttachmentInline(_ReadOnlyInline):
     ordering = ("created_at", "id")
 
 
+def _people(request) -> dict[str, str]:
+    """The acting tenant's members by public id, as "name <email>" (one query per request)."""
+    people = getattr(request, "_admin_people", None)
+    if people is None:
+        people = {
+            str(public_id): f"{name} <{email}>" if name else email
+            for public_id, name, email in User.objects.filter(
+                memberships__tenant=request.acting_tenant
+            ).values_list("public_id", "name", "email")
+        }
+        request._admin_people = people
+    return people
+
+
+def history_value(value, field: str, people: dict[str, str]) -> str:
+    """A history row's before/after value as a person reads it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "assignee" and isinstance(value, str):
+        return people.get(value, "a former member")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ") if field == "status" else str(value)
+
+
 class TicketEventInline(_ReadOnlyInline):
     model = TicketEvent
     verbose_name_plural = "history"
-    fields = ("created_at", "actor_label", "field", "old_value", "new_value")
+    fields = ("created_at", "actor_label", "field", "before", "after")
     ordering = ("created_at", "id")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._request = request  # the display methods below read the tenant's people
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="before")
+    def before(self, obj):
+        return history_value(obj.old_value, obj.field, _people(self._request))
+
+    @admin.display(description="after")
+    def after(self, obj):
+        return history_value(obj.new_value, obj.field, _people(self._request))
+
+
+class TicketAdminForm(forms.ModelForm):
+    reply = forms.CharField(
+        label="Add to the conversation",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Saved with the ticket: an internal note, or a reply to the customer.",
+    )
+    reply_public = forms.BooleanField(
+        label="Send to the customer as a public reply (emailed)",
+        required=False,
+        help_text="Unchecked: an internal note only the team sees.",
+    )
+
+    class Meta:
+        model = Ticket
+        # The editable ones (TicketAdmin.fields minus its readonly_fields); the admin passes
+        # its own list to the form factory.
+        fields = ("subject", "description", "status", "priority", "category", "channel")
+
+
+CONVERSATION_FIELDS = ("reply", "reply_public")
 
 
 @admin.register(Ticket, site=admin_site)
@@ -175,9 +242,10 @@ class TicketAdmin(TenantScopedAdmin):
     actions = BULK_ACTIONS
     search_fields = ("number__exact", "subject", "requester__email")
     ordering = ("-created_at", "-id")
+    form = TicketAdminForm
     fields = (
         "number",
-        "requester",
+        "requester_display",
         "subject",
         "description",
         "status",
@@ -202,13 +270,13 @@ class TicketAdmin(TenantScopedAdmin):
         "version",
         "created_at",
         "updated_at",
+        *CONVERSATION_FIELDS,
     )
     readonly_fields = (
         "sla_targets",
         "sla_clock",
         "number",
-        "requester",
-        "tags",
+        "requester_display",
         "escalated",
         "escalation_level",
         "first_response_due_at",
@@ -231,6 +299,8 @@ class TicketAdmin(TenantScopedAdmin):
 
     @admin.display(description="requester", ordering="requester__email")
     def requester_display(self, obj):
+        if obj.requester.erased_at is not None:
+            return "an erased customer"
         requester = obj.requester
         return f"{requester.name} <{requester.email}>" if requester.name else requester.email
 
@@ -298,13 +368,26 @@ class TicketAdmin(TenantScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        changes = form_changes(form)
+        reply = changes.pop("reply", "")
+        public = changes.pop("reply_public", False)
         self._run_service(
             request,
             services.ticket_update,
             ticket=obj,
             expected_version=self.expected_version(form),
-            **form_changes(form),
+            **changes,
         )
+        if reply and reply.strip():
+            self._run_service(
+                request, services.comment_create, ticket=obj, body=reply, public=public
+            )
+
+    def history_view(self, request, object_id, extra_context=None):
+        # One history: the ticket's own (every change, by whom, from the API, email, the
+        # admin…), shown on its page — not Django's log of admin edits only.
+        page = reverse("admin:tickets_ticket_change", args=[object_id])
+        return HttpResponseRedirect(f"{page}#events-group")
 
 
 # --- SLA settings -----------------------------------------------------------------------------

@@ -252,3 +252,107 @@ def test_a_stale_customer_form_is_refused(admin_login, member, seeded, tenant):
         after = Customer.objects.get(pk=customer.pk)
     assert (after.name, after.company) == ("New", customer.company)
     assert messages_of(response)[0].startswith("Someone changed this customer")
+
+
+# --- The ticket page: the conversation, tags, one readable history ---------------------------
+
+
+def _comments(tenant, ticket_pk):
+    from tickets.models import Comment
+
+    with tenant_context(tenant):
+        return list(
+            Comment.objects.filter(ticket_id=ticket_pk)
+            .order_by("created_at", "id")
+            .values_list("body", "public", "author_user_id")
+        )
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_a_note_or_a_public_reply_is_added_from_the_ticket_page(
+    admin_login, member, seeded, tenant, public
+):
+    boss = member(Role.SUPERVISOR)
+    client = admin_login(boss)
+    url = change_url(TICKETS, seeded["own"].pk)
+    before = _comments(tenant, seeded["own"].pk)
+    data = {"reply": "Checked the printer: toner."}
+    if public:
+        data["reply_public"] = "on"
+
+    response = client.post(url, _post_data(client.get(url), **data))
+
+    assert response.status_code == 302
+    assert _comments(tenant, seeded["own"].pk) == [
+        *before,
+        ("Checked the printer: toner.", public, boss.user.pk),
+    ]
+
+
+def test_a_blank_reply_adds_nothing(admin_login, member, seeded, tenant):
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(TICKETS, seeded["own"].pk)
+    before = _comments(tenant, seeded["own"].pk)
+
+    client.post(url, _post_data(client.get(url), reply="   "))
+
+    assert _comments(tenant, seeded["own"].pk) == before
+
+
+def test_tags_are_edited_through_the_service(admin_login, member, seeded, tenant):
+    client = admin_login(member(Role.SUPERVISOR))
+    url = change_url(TICKETS, seeded["own"].pk)
+
+    response = client.post(url, _post_data(client.get(url), tags="printer,VIP"))
+
+    assert response.status_code == 302
+    after = _ticket(tenant, seeded["own"].pk)
+    assert sorted(after.tags) == ["printer", "vip"]
+    with tenant_context(tenant):
+        assert TicketEvent.objects.filter(ticket_id=after.pk, field="tags").count() == 1
+
+
+def test_the_history_shows_people_and_values_as_people_read_them(
+    admin_login, member, seeded, tenant, agent
+):
+    with tenant_context(tenant):
+        services.ticket_update(
+            tenant=tenant, actor=Actor(), ticket=seeded["own"], assignee=agent.user
+        )
+    client = admin_login(member(Role.SUPERVISOR))
+
+    page = client.get(change_url(TICKETS, seeded["own"].pk)).content.decode()
+
+    assert f"{agent.user.name} &lt;{agent.user.email}&gt;" in page
+    assert str(agent.user.public_id) not in page
+    assert "&quot;open&quot;" not in page and '"\\"created\\""' not in page
+    assert "shared@example.test" in page  # the requester, by email (and name when known)
+
+
+def test_the_history_link_shows_the_tickets_own_history(admin_login, member, seeded):
+    client = admin_login(member(Role.SUPERVISOR))
+
+    response = client.get(f"{change_url(TICKETS, seeded['own'].pk)[: -len('change/')]}history/")
+
+    assert response.status_code == 302
+    assert response.url == change_url(TICKETS, seeded["own"].pk) + "#events-group"
+
+
+@pytest.mark.parametrize(
+    "value, field, shown",
+    [
+        (None, "assignee", "—"),
+        ("u-1", "assignee", "Ann <ann@example.test>"),
+        ("u-gone", "assignee", "a former member"),
+        ("in_progress", "status", "in progress"),
+        (["a", "b"], "tags", "a, b"),
+        ([], "tags", "—"),
+        (True, "escalated", "yes"),
+        ({"minutes": 5}, "sla", "minutes: 5"),
+        ("Printer", "subject", "Printer"),
+    ],
+)
+def test_history_values_read_as_text(value, field, shown):
+    from tickets.admin import history_value
+
+    assert history_value(value, field, {"u-1": "Ann <ann@example.test>"}) == shown
