@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -93,6 +94,7 @@ class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    template = "admin/tickets/readonly_tabular.html"
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -164,18 +166,30 @@ def history_value(value, field: str, people: dict[str, str]) -> str:
         return ", ".join(f"{key}: {item}" for key, item in value.items())
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if field.endswith("_at") and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(localtime(moment), "DATETIME_FORMAT")
     return str(value).replace("_", " ") if field == "status" else str(value)
 
 
 class TicketEventInline(_ReadOnlyInline):
     model = TicketEvent
     verbose_name_plural = "history"
-    fields = ("created_at", "actor_label", "field", "before", "after")
+    fields = ("created_at", "by", "what", "before", "after")
     ordering = ("created_at", "id")
 
     def get_formset(self, request, obj=None, **kwargs):
         self._request = request  # the display methods below read the tenant's people
         return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="by")
+    def by(self, obj):
+        return obj.actor_label
+
+    @admin.display(description="change")
+    def what(self, obj):
+        return obj.field.replace("_", " ")
 
     @admin.display(description="before")
     def before(self, obj):

@@ -147,7 +147,8 @@ def assign_to(model_admin, request, queryset):
     form.fields["assignee"].label_from_instance = lambda user: f"{user.name} <{user.email}>"
     if form.is_bound and form.is_valid():
         assignee = form.cleaned_data["assignee"]
-        _bulk(model_admin, request, queryset, {"assignee": assignee}, f"Assigned to {assignee}")
+        name = f"{assignee.name} <{assignee.email}>" if assignee.name else assignee.email
+        _bulk(model_admin, request, queryset, {"assignee": assignee}, f"Assigned to {name}")
         return None
     context = {
         **model_admin.admin_site.each_context(request),

@@ -350,6 +350,7 @@ def test_the_history_link_shows_the_tickets_own_history(admin_login, member, see
         (True, "escalated", "yes"),
         ({"minutes": 5}, "sla", "minutes: 5"),
         ("Printer", "subject", "Printer"),
+        ("2026-01-15T18:30:00+00:00", "first_response_at", "Jan. 15, 2026, 6:30 p.m."),
     ],
 )
 def test_history_values_read_as_text(value, field, shown):
