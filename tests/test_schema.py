@@ -236,3 +236,45 @@ def test_no_view_class_docstring_becomes_an_operation_description(spec):
     }
 
     assert not any("selector" in d or "single-operation" in d for d in descriptions)
+
+
+def test_every_operation_has_an_area_tag_and_a_summary(client, db):
+    from config.api.tags import TAGS
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    declared = [tag["name"] for tag in schema["tags"]]
+    operations = [
+        (method.upper(), path, op)
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if isinstance(op, dict)
+    ]
+
+    assert declared == [name for name, _, _ in TAGS]
+    untagged = [(m, p) for m, p, op in operations if op.get("tags", [None])[0] not in declared]
+    unsummarised = [(m, p) for m, p, op in operations if not op.get("summary", "").strip()]
+    assert (untagged, unsummarised) == ([], [])
+    by_tag = {}
+    for method, path, op in operations:
+        by_tag.setdefault(op["tags"][0], []).append((op["summary"], method, path))
+    # Within an area no two operations read alike.
+    for tag, summaries in by_tag.items():
+        texts = [summary for summary, _, _ in summaries]
+        assert len(texts) == len(set(texts)), (tag, sorted(summaries))
+
+
+@pytest.mark.parametrize(
+    "path, tag",
+    [
+        ("/api/v1/t/{tenant_slug}/tickets/{number}/suggestions/", "Knowledge base"),
+        ("/api/v1/t/{tenant_slug}/tickets/{number}/comments/", "Tickets"),
+        ("/api/v1/help/{tenant_slug}/articles/", "Help center (public)"),
+        ("/api/v1/t/{tenant_slug}/webhook-deliveries/{id}/", "Webhooks"),
+        ("/api/v1/t/{tenant_slug}/members/", "Tenants and access"),
+        ("/api/v1/auth/token/", "Accounts"),
+    ],
+)
+def test_paths_land_in_their_area(path, tag):
+    from config.api.tags import tag_for
+
+    assert tag_for(path) == tag

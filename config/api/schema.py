@@ -19,6 +19,8 @@ from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from config.api.tags import tag_for
+
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -74,7 +76,95 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+# A summary per operation when the view gives none: verb by method (and list or one object).
+_VERBS = {"GET": "Get", "POST": "Create", "PUT": "Replace", "PATCH": "Change", "DELETE": "Delete"}
+_RESOURCE_NAMES = {"t": "tenants", "help": "help center", "kb": "knowledge base"}
+_NOT_PLURAL = ("business hours", "help center", "knowledge base", "search", "summary", "status")
+
+
+# Where the method-and-path rule reads badly: (method, path after /api/v1/ without the
+# tenant) -> summary.
+_SUMMARIES = {
+    ("GET", "/"): "Service root",
+    ("POST", "auth/token/"): "Log in (get a token)",
+    ("POST", "auth/logout/"): "Log out (revoke this token)",
+    ("POST", "auth/logout-all/"): "Log out everywhere (revoke every token)",
+    ("POST", "auth/password/"): "Change password",
+    ("POST", "auth/password-reset/"): "Request a password reset",
+    ("POST", "auth/password-reset/confirm/"): "Reset password",
+    ("POST", "auth/register/"): "Register",
+    ("POST", "auth/verify-email/"): "Verify email address",
+    ("POST", "auth/invitations/accept/"): "Accept an invitation",
+    ("GET", "auth/me/"): "Get me and my memberships",
+    ("GET", "t/{tenant_slug}/"): "Get tenant",
+    ("PATCH", "t/{tenant_slug}/"): "Change tenant",
+    ("DELETE", "t/{tenant_slug}/"): "Deactivate tenant",
+    ("POST", "t/{tenant_slug}/tickets/bulk/"): "Change tickets in bulk",
+    ("POST", "t/{tenant_slug}/tickets/{number}/comments/"): "Add comment or internal note",
+    ("POST", "t/{tenant_slug}/tickets/{number}/attachments/"): "Upload attachment",
+    ("GET", "t/{tenant_slug}/tickets/{number}/events/"): "List ticket history",
+    ("GET", "t/{tenant_slug}/tickets/{number}/attachments/{id}/download/"): "Download attachment",
+    ("GET", "t/{tenant_slug}/tickets/{number}/suggestions/"): "Suggest articles for ticket",
+    ("GET", "t/{tenant_slug}/customers/{id}/export/"): "Export customer data (GDPR)",
+    ("POST", "t/{tenant_slug}/customers/{id}/erase/"): "Erase customer (GDPR)",
+    ("GET", "t/{tenant_slug}/exports/{id}/download/"): "Download export",
+    ("POST", "t/{tenant_slug}/business-hours/import-holidays/"): "Import public holidays",
+    ("POST", "t/{tenant_slug}/members/{id}/availability/"): "Set member availability",
+    ("POST", "t/{tenant_slug}/notifications/{id}/read/"): "Mark notification read",
+    ("POST", "t/{tenant_slug}/notifications/read-all/"): "Mark all notifications read",
+    ("POST", "t/{tenant_slug}/inbound-email/"): "Receive an email (raw MIME)",
+    ("GET", "t/{tenant_slug}/inbound-email/secret/"): "Get inbound email secret",
+    ("POST", "t/{tenant_slug}/inbound-email/secret/"): "Rotate inbound email secret",
+    ("POST", "t/{tenant_slug}/webhooks/{id}/rotate-secret/"): "Rotate webhook secret",
+    ("GET", "t/{tenant_slug}/kb/search/"): "Search articles",
+    ("GET", "help/{tenant_slug}/search/"): "Search published articles",
+    ("GET", "help/{tenant_slug}/categories/"): "List categories",
+    ("POST", "help/{tenant_slug}/articles/{article_slug}/feedback/"): "Rate an article",
+    ("POST", "help/{tenant_slug}/requests/"): "Submit a support request",
+}
+
+
+def _singular(noun: str) -> str:
+    if noun.endswith(_NOT_PLURAL) or noun.endswith("ss"):
+        return noun
+    if noun.endswith("ies"):
+        return noun[:-3] + "y"
+    return noun[:-1] if noun.endswith("s") else noun
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_tags(self) -> list[str]:
+        return [tag_for(self.path)]
+
+    def get_summary(self) -> str | None:
+        """The view's own summary, else one made from the method and the path: "List
+        tickets", "Get ticket", "Create customer", "Merge ticket", "Change business hours"."""
+        summary = super().get_summary()
+        if summary:
+            return summary
+        relative = "/" if self.path == "/" else self.path.removeprefix("/api/v1/")
+        if (self.method, relative) in _SUMMARIES:
+            return _SUMMARIES[(self.method, relative)]
+        parts = [p for p in self.path.strip("/").split("/") if p not in ("api", "v1")]
+        parts = [p for p in parts if p != "{tenant_slug}"]
+        if not parts:
+            return "API root (v1)"
+        words = [_RESOURCE_NAMES.get(p, p.replace("-", " ")) for p in parts]
+        on_object = parts[-1].startswith("{")
+        if on_object:
+            noun = _singular(words[-2]) if len(words) > 1 else "object"
+            return f"{_VERBS.get(self.method, self.method.title())} {noun}"
+        if len(parts) > 1 and parts[-2].startswith("{") and self.method != "GET":
+            # An action on one object: POST tickets/{number}/merge/ -> "Merge ticket".
+            owner = _singular(words[-3]) if len(words) > 2 else ""
+            return f"{words[-1].capitalize()} {owner}".strip()
+        noun = words[-1]
+        if self.method == "GET":
+            return f"List {noun}" if self._is_list_view() else f"Get {noun}"
+        if self.method == "POST":
+            return f"Create {_singular(noun)}"
+        return f"{_VERBS.get(self.method, self.method.title())} {noun}"
+
     def _declares(self, attribute: str) -> bool:
         names = getattr(self.view, attribute, ())
         return (getattr(self.view, "action", None) or self.method.lower()) in names
