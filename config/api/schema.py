@@ -165,6 +165,14 @@ class AutoSchema(openapi.AutoSchema):
             return f"Create {_singular(noun)}"
         return f"{_VERBS.get(self.method, self.method.title())} {noun}"
 
+    def map_parsers(self):
+        # The API speaks JSON: a view that parses JSON documents JSON only (it also takes
+        # forms, for the browsable API's HTML forms, but a client should not pick those).
+        # Views that parse something else (uploads: multipart, inbound email: message/rfc822)
+        # document what they take.
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
     def _declares(self, attribute: str) -> bool:
         names = getattr(self.view, attribute, ())
         return (getattr(self.view, "action", None) or self.method.lower()) in names
