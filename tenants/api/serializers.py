@@ -85,6 +85,17 @@ class UserOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class PersonSerializer(serializers.Serializer):
+    """A person as representations embed them (a member, or a customer): who, readably."""
+
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+    class Meta:
+        ref_name = "Person"
+
+
 class TenantRefSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()

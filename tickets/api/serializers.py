@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
 from tenants.api.fields import TenantScopedRelatedField
+from tenants.api.serializers import PersonSerializer
 from tenants.context import current_tenant_id
 from tenants.models import User
 from tenants.permissions import roles_with
@@ -271,7 +272,11 @@ class TicketOutputSerializer(serializers.Serializer):
     channel = serializers.CharField()
     requester = serializers.UUIDField(source="requester.public_id")
     requester_email = serializers.EmailField(source="requester.email")
+    requester_detail = PersonSerializer(source="requester", help_text="The requester, readably.")
     assignee = serializers.UUIDField(source="assignee.public_id", default=None, allow_null=True)
+    assignee_detail = PersonSerializer(
+        source="assignee", allow_null=True, help_text="The assignee, readably (null: none)."
+    )
     tags = serializers.ListField(child=serializers.CharField())
     metadata = serializers.JSONField()
     external_id = serializers.CharField(allow_null=True)
@@ -298,6 +303,13 @@ class TicketOutputSerializer(serializers.Serializer):
 # --- Comments and history ---------------------------------------------------------------------
 
 
+class CommentAuthorSerializer(PersonSerializer):
+    type = serializers.ChoiceField(choices=["user", "customer"])
+
+    class Meta:
+        ref_name = "CommentAuthor"
+
+
 class CommentCreateInputSerializer(InputSerializer):
     body = serializers.CharField(max_length=COMMENT_BODY_MAX_LENGTH)
     # initial: the browsable API's checkbox starts ticked (an unticked box posts an internal note).
@@ -314,7 +326,19 @@ class CommentOutputSerializer(serializers.Serializer):
     author_customer = serializers.UUIDField(
         source="author_customer.public_id", default=None, allow_null=True
     )
+    author = serializers.SerializerMethodField(
+        help_text="Who wrote it: a member (type user) or the customer (type customer); null "
+        "for the system."
+    )
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(CommentAuthorSerializer(allow_null=True))
+    def get_author(self, comment) -> dict | None:
+        if comment.author_user is not None:
+            return {**PersonSerializer(comment.author_user).data, "type": "user"}
+        if comment.author_customer is not None:
+            return {**PersonSerializer(comment.author_customer).data, "type": "customer"}
+        return None
 
 
 class TicketEventOutputSerializer(serializers.Serializer):
@@ -324,4 +348,10 @@ class TicketEventOutputSerializer(serializers.Serializer):
     new = serializers.JSONField(source="new_value")
     actor = serializers.CharField(source="actor_label")
     actor_user = serializers.UUIDField(source="actor_user.public_id", default=None, allow_null=True)
+    actor_detail = PersonSerializer(
+        source="actor_user",
+        allow_null=True,
+        help_text="The member who made the change, "
+        "readably (null: a customer, an API key, an integration or the system; see `actor`).",
+    )
     created_at = serializers.DateTimeField()

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from config.api.serializers import InputSerializer
 from tenants.api.fields import TenantScopedRelatedField
+from tenants.api.serializers import PersonSerializer
 from tickets.models import Comment
 
 
@@ -26,6 +27,9 @@ class AttachmentOutputSerializer(serializers.Serializer):
     comment = serializers.UUIDField(source="comment.public_id", default=None, allow_null=True)
     uploaded_by = serializers.UUIDField(
         source="uploaded_by.public_id", default=None, allow_null=True
+    )
+    uploader = PersonSerializer(
+        source="uploaded_by", allow_null=True, help_text="Who uploaded it, readably."
     )
     created_at = serializers.DateTimeField()
     download_url = serializers.SerializerMethodField()
