@@ -146,6 +146,23 @@ class TenantAdminSite(admin.AdminSite):
 
         return update_wrapper(wrapper, view)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Panels an app adds to the index (tickets: the queue dashboard): callables taking the
+        # request and returning (template name, context) or None; they run in the tenant's
+        # context, for the acting tenant only.
+        self.index_panels: list = []
+
+    def index_panel_register(self, panel) -> None:
+        """Show `panel(request)` on the admin index (see index_panels)."""
+        self.index_panels.append(panel)
+
+    def index(self, request, extra_context=None):
+        panels = []
+        if getattr(request, "acting_tenant", None) is not None:
+            panels = [panel for panel in (p(request) for p in self.index_panels) if panel]
+        return super().index(request, {**(extra_context or {}), "index_panels": panels})
+
     def _shows_tenant_data(self, request) -> bool:
         """Whether the page is one of a tenant-scoped model (its list, form, history, …)."""
         match = request.resolver_match

@@ -18,6 +18,7 @@ from tenants.permissions import has_capability
 from tenants.validation import timezone_names
 from tickets import services, workflow
 from tickets.admin_queues import BULK_ACTIONS, QueueFilter, TagFilter, assignable_users
+from tickets.dashboard import dashboard_figures
 from tickets.models import (
     Attachment,
     BusinessHours,
@@ -587,3 +588,13 @@ class BusinessHoursAdmin(TenantScopedAdmin):
             holidays=form.cleaned_data["holidays_text"],
         )
         obj.pk = saved.pk
+
+
+def _dashboard_panel(request):
+    """The queue's figures on the admin index, for those who may read tickets."""
+    if not has_capability(getattr(request, "acting_role", None), "ticket.read"):
+        return None
+    return "admin/tickets/dashboard.html", dashboard_figures(tenant=request.acting_tenant)
+
+
+admin_site.index_panel_register(_dashboard_panel)
