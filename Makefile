@@ -8,7 +8,7 @@ WORKERS ?= 2
 # Local development runs with DEBUG on unless the environment or .env says otherwise.
 DEV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run test install services migrate seed bench lint fmt clean
+.PHONY: run test install services browser migrate seed bench lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ install: $(STAMP)
 services: install
 	@bash scripts/services.sh
 
+browser:
+	@bash scripts/browser.sh
+
 migrate: services
 	$(DEV) $(PY) manage.py migrate --noinput
 
@@ -31,7 +34,7 @@ seed: migrate
 run: seed
 	@bash scripts/run.sh
 
-test: services
+test: services browser
 	$(PY) -m pytest -n $(WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
 
 bench: seed
