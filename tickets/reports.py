@@ -1,5 +1,5 @@
-"""Reports over a tenant's tickets (`reports/summary/`), computed in SQL: two statements
-whatever the number of tickets (the figures, then the agents' load).
+"""Reports over a tenant's tickets (`reports/summary/`), computed in SQL: three statements
+whatever the number of tickets (JIT off for the transaction, the figures, the agents' load).
 
 The window is [start, end) (report_window). What each figure counts:
 
@@ -24,9 +24,9 @@ The window is [start, end) (report_window). What each figure counts:
   eligible ticket. The `sla` list gives them per priority.
 - reopens: among the tickets with a move to resolved in the window (history rows), how many
   were moved from resolved back to open later in the window; `rate` is reopened / resolved.
-- agents: per assignee, the tickets open now (open, in progress, pending: the current load,
-  not the load at `end`) and the tickets they resolved in the window (resolved_at in the
-  window, by the current assignee).
+- agents: per assignee, the tickets unresolved now (open, in progress, pending: resolved_at
+  null; the current load, not the load at `end`) and the tickets they resolved in the window
+  (resolved_at in the window, by the current assignee).
 
 Groups (`group_by`): day or week (Monday) in the tenant's timezone, each figure by its own
 moment (created by created_at, resolved and resolution times by resolved_at, first responses
@@ -46,13 +46,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from tenants.models import Tenant, User
-from tickets.models import Channel, Status, Ticket, TicketEvent
+from tickets.models import Channel, Ticket, TicketEvent
 from tickets.sla import PRIORITIES
 
 GROUP_BYS = ("day", "week", "agent", "priority", "channel")
 DEFAULT_WINDOW = timedelta(days=30)
 MAX_WINDOW = timedelta(days=366)
-UNRESOLVED = (Status.OPEN.value, Status.IN_PROGRESS.value, Status.PENDING.value)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -187,9 +186,12 @@ def report_window(
 
 
 def _bucket(group_by: str | None, moment: str) -> str:
-    """The SQL of a row's group key: `moment`'s local day or week, or a ticket column."""
-    if group_by in ("day", "week"):
-        return f"to_char(date_trunc('{group_by}', {moment} AT TIME ZONE %(tz)s), 'YYYY-MM-DD')"
+    """The SQL of a row's group key: `moment`'s local day or week (a date), or a ticket column
+    (text)."""
+    if group_by == "day":
+        return f"({moment} AT TIME ZONE %(tz)s)::date"
+    if group_by == "week":
+        return f"date_trunc('week', {moment} AT TIME ZONE %(tz)s)::date"
     if group_by == "agent":
         return "t.assignee_id::text"
     if group_by in ("priority", "channel"):
@@ -204,25 +206,29 @@ def _met(target: str) -> str:
 
 def _figures_sql(group_by: str | None) -> str:
     ticket, event = Ticket._meta.db_table, TicketEvent._meta.db_table
-    time_buckets = group_by in ("day", "week")
-    # Every row is one fact about one ticket: (kind, group key, priority, minutes, met,
-    # reopened). The kinds' conditions are each served by an index on (tenant, moment).
-    rows = [
+    # Facts: (kind, group key, priority, n, hits, minutes, met). Timed facts are one row per
+    # ticket (n = 1, its minutes, whether it met its target, null without one) for the
+    # percentiles; the others are counted per (group, priority) in their branch (n, and for
+    # reopens `hits` reopened), so only the timed rows are sorted. Each branch's condition
+    # is served by an index on (tenant, moment); the backlog's unresolved branch by a partial
+    # index that holds the group columns (an index-only scan).
+    where = f"FROM {ticket} t WHERE t.tenant_id = %(tenant)s AND"
+
+    def timed(kind: str, column: str, target: str) -> str:
+        return f"""SELECT '{kind}', {_bucket(group_by, f"t.{column}")}, t.priority, 1, NULL,
+                t.{target}_business_minutes, {_met(target)}
+            {where} t.{column} >= %(start)s AND t.{column} < %(end)s"""
+
+    branches = [
         f"""SELECT 'created' AS kind, {_bucket(group_by, "t.created_at")} AS bucket,
-                t.priority, NULL::float8 AS minutes, NULL::boolean AS met,
-                NULL::boolean AS reopened
-            FROM {ticket} t WHERE t.tenant_id = %(tenant)s
-                AND t.created_at >= %(start)s AND t.created_at < %(end)s""",  # noqa: S608 — fixed identifiers
-        f"""SELECT 'first_response', {_bucket(group_by, "t.first_response_at")}, t.priority,
-                t.first_response_business_minutes, {_met("first_response")}, NULL
-            FROM {ticket} t WHERE t.tenant_id = %(tenant)s
-                AND t.first_response_at >= %(start)s AND t.first_response_at < %(end)s""",  # noqa: S608
-        f"""SELECT 'resolved', {_bucket(group_by, "t.resolved_at")}, t.priority,
-                t.resolution_business_minutes, {_met("resolution")}, NULL
-            FROM {ticket} t WHERE t.tenant_id = %(tenant)s
-                AND t.resolved_at >= %(start)s AND t.resolved_at < %(end)s""",  # noqa: S608
-        f"""SELECT 'reopens', {_bucket(group_by, "r.first_resolved")}, t.priority, NULL, NULL,
-                coalesce(r.last_reopened > r.first_resolved, false)
+                t.priority, count(*) AS n, NULL::bigint AS hits, NULL::float8 AS minutes,
+                NULL::boolean AS met
+            {where} t.created_at >= %(start)s AND t.created_at < %(end)s
+            GROUP BY 2, 3""",
+        timed("first_response", "first_response_at", "first_response"),
+        timed("resolved", "resolved_at", "resolution"),
+        f"""SELECT 'reopens', {_bucket(group_by, "r.first_resolved")}, t.priority, count(*),
+                count(*) FILTER (WHERE r.last_reopened > r.first_resolved), NULL, NULL
             FROM (
                 SELECT e.ticket_id,
                     min(e.created_at) FILTER (WHERE e.new_value = '"resolved"') AS first_resolved,
@@ -233,21 +239,19 @@ def _figures_sql(group_by: str | None) -> str:
                     AND e.created_at >= %(start)s AND e.created_at < %(end)s
                 GROUP BY e.ticket_id
             ) r JOIN {ticket} t ON t.id = r.ticket_id AND t.tenant_id = %(tenant)s
-            WHERE r.first_resolved IS NOT NULL""",  # noqa: S608
+            WHERE r.first_resolved IS NOT NULL
+            GROUP BY 2, 3""",  # noqa: S608 — fixed identifiers
     ]
-    # The backlog at `end` (by group unless the groups are buckets of time), and for buckets
-    # of time the backlog at `start` they count on from. Two branches: the unresolved tickets
-    # (a partial index) and those resolved at or after the moment (the resolved_at index).
-    backlogs = [("backlog", "%(end)s")] + ([("backlog_start", "%(start)s")] if time_buckets else [])
-    for kind, at in backlogs:
-        bucket = "NULL::text" if time_buckets else _bucket(group_by, "")
-        for unresolved in ("t.resolved_at IS NULL", f"t.resolved_at >= {at}"):
-            rows.append(
-                f"""SELECT '{kind}', {bucket}, t.priority, NULL, NULL, NULL
-                    FROM {ticket} t WHERE t.tenant_id = %(tenant)s
-                        AND {unresolved} AND t.created_at < {at}"""  # noqa: S608
-            )
-    facts = "\nUNION ALL\n".join(rows)
+    # The backlog at `end`, per group unless the groups are buckets of time (those count on
+    # from the backlog at `start`, derived from the totals: report_summary).
+    bucket = "NULL::date" if group_by in ("day", "week") else _bucket(group_by, "")
+    for unresolved in ("t.resolved_at IS NULL", "t.resolved_at >= %(end)s"):
+        branches.append(
+            f"""SELECT 'backlog', {bucket}, t.priority, count(*), NULL, NULL, NULL
+                {where} {unresolved} AND t.created_at < %(end)s
+                GROUP BY 2, 3"""
+        )
+    facts = "\nUNION ALL\n".join(branches)
     agent = group_by == "agent"
     user = User._meta.db_table
     return f"""
@@ -255,10 +259,9 @@ def _figures_sql(group_by: str | None) -> str:
         figures AS (
             SELECT GROUPING(bucket) AS by_bucket, GROUPING(priority) AS by_priority,
                 bucket, priority,
-                count(*) FILTER (WHERE kind = 'created') AS created,
+                coalesce(sum(n) FILTER (WHERE kind = 'created'), 0)::bigint AS created,
                 count(*) FILTER (WHERE kind = 'resolved') AS resolved,
-                count(*) FILTER (WHERE kind = 'backlog') AS backlog,
-                count(*) FILTER (WHERE kind = 'backlog_start') AS backlog_start,
+                coalesce(sum(n) FILTER (WHERE kind = 'backlog'), 0)::bigint AS backlog,
                 count(minutes) FILTER (WHERE kind = 'first_response') AS fr_count,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes)
                     FILTER (WHERE kind = 'first_response') AS fr_median,
@@ -273,8 +276,8 @@ def _figures_sql(group_by: str | None) -> str:
                 count(*) FILTER (WHERE kind = 'first_response' AND met) AS fr_met,
                 count(met) FILTER (WHERE kind = 'resolved') AS res_eligible,
                 count(*) FILTER (WHERE kind = 'resolved' AND met) AS res_met,
-                count(*) FILTER (WHERE kind = 'reopens') AS reopen_resolved,
-                count(*) FILTER (WHERE kind = 'reopens' AND reopened) AS reopened
+                coalesce(sum(n) FILTER (WHERE kind = 'reopens'), 0)::bigint AS reopen_resolved,
+                coalesce(sum(hits) FILTER (WHERE kind = 'reopens'), 0)::bigint AS reopened
             FROM facts
             GROUP BY GROUPING SETS ((bucket), (priority), ())
         )
@@ -285,16 +288,24 @@ def _figures_sql(group_by: str | None) -> str:
 
 
 def _agents_sql() -> str:
+    # Unresolved now is resolved_at null (the workflow stamps it on resolved and closed and
+    # clears it on a reopening): counted from the partial index alone, like the backlog.
     ticket, user = Ticket._meta.db_table, User._meta.db_table
     return f"""
-        SELECT u.public_id, u.name, u.email,
-            count(*) FILTER (WHERE t.status = ANY(%(unresolved)s)) AS open,
-            count(*) FILTER (WHERE t.resolved_at >= %(start)s AND t.resolved_at < %(end)s)
-                AS resolved
-        FROM {ticket} t JOIN {user} u ON u.id = t.assignee_id
-        WHERE t.tenant_id = %(tenant)s AND t.assignee_id IS NOT NULL
-            AND (t.status = ANY(%(unresolved)s)
-                 OR (t.resolved_at >= %(start)s AND t.resolved_at < %(end)s))
+        SELECT u.public_id, u.name, u.email, sum(a.open)::bigint AS open,
+            sum(a.resolved)::bigint AS resolved
+        FROM (
+            SELECT t.assignee_id, count(*) AS open, 0 AS resolved
+            FROM {ticket} t WHERE t.tenant_id = %(tenant)s AND t.resolved_at IS NULL
+                AND t.assignee_id IS NOT NULL
+            GROUP BY 1
+            UNION ALL
+            SELECT t.assignee_id, 0, count(*)
+            FROM {ticket} t WHERE t.tenant_id = %(tenant)s
+                AND t.resolved_at >= %(start)s AND t.resolved_at < %(end)s
+                AND t.assignee_id IS NOT NULL
+            GROUP BY 1
+        ) a JOIN {user} u ON u.id = a.assignee_id
         GROUP BY u.id, u.public_id, u.name, u.email
         ORDER BY open DESC, resolved DESC, u.email
     """  # noqa: S608 — fixed identifiers
@@ -339,7 +350,10 @@ def _groups(
     zone: ZoneInfo,
     backlog_start: int,
 ) -> list[Group]:
-    found = {row["bucket"]: row for row in rows}
+    found = {  # days and weeks come as dates
+        row["bucket"].isoformat() if isinstance(row["bucket"], date) else row["bucket"]: row
+        for row in rows
+    }
     if group_by in ("day", "week"):
         groups, backlog = [], backlog_start
         for key in _time_buckets(group_by, start, end, zone):
@@ -368,7 +382,7 @@ def report_summary(
 ) -> Report:
     """Return the tenant's ticket figures for the window [start, end) (aware datetimes; see
     the module docstring for what each counts), grouped by `group_by` (day, week, agent,
-    priority, channel) or not. Two queries, whatever the data. Raises ValidationError on a
+    priority, channel) or not. Three statements, whatever the data. Raises ValidationError on a
     bad window or group_by."""
     if group_by is not None and group_by not in GROUP_BYS:
         raise ValidationError({"group_by": f"One of {', '.join(GROUP_BYS)}."})
@@ -382,9 +396,12 @@ def report_summary(
         "start": start,
         "end": end,
         "tz": tenant.timezone,
-        "unresolved": list(UNRESOLVED),
     }
     with connection.cursor() as cursor:
+        # A few hundred thousand rows make the planner compile the statement (JIT), which
+        # costs more than it saves here (~100 ms at 250k tickets, bench/REPORTS.md). For this
+        # transaction only (outside one, PostgreSQL ignores it with a warning).
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(_figures_sql(group_by), params)
         columns = [c.name for c in cursor.description]
         # The last three columns are the agent's public_id, name, email (agent groups).
@@ -415,7 +432,8 @@ def report_summary(
             start=start,
             end=end,
             zone=zone,
-            backlog_start=total["backlog_start"],
+            # The backlog at `start`: the one at `end` less what came in, plus what went out.
+            backlog_start=totals.backlog - totals.created + totals.resolved,
         )
     return Report(
         start=start,
