@@ -494,10 +494,17 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class ExportKind(models.TextChoices):
+    TICKETS = "tickets"  # the tickets matching `filters`
+    REPORT_SUMMARY = "report_summary"  # reports/summary/ over the window in `filters`
+
+
 class ExportJob(TenantModel):
-    """An asynchronous CSV export of tickets matching a set of filters."""
+    """An asynchronous CSV export of tickets matching a set of filters, or of a report (its
+    window and grouping in `filters`)."""
 
     requested_by = historical_reference(User)
+    kind = models.CharField(max_length=32, choices=ExportKind.choices, default=ExportKind.TICKETS)
     status = models.CharField(
         max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )
