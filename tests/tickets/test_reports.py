@@ -137,6 +137,33 @@ def test_a_reopened_ticket_loses_its_resolution_and_resumes_the_clock(tenant):
     assert _stored(tenant, ticket).resolution_business_minutes == 60.0
 
 
+def test_bulk_resolutions_and_merges_store_their_minutes(tenant):
+    bulk = _ticket(tenant, T0)
+    source, target = _ticket(tenant, T0), _ticket(tenant, T0)
+    with time_machine.travel(_at(40), tick=False), tenant_context(tenant):
+        services.ticket_bulk_update(
+            tenant=tenant, actor=Actor(), numbers=[bulk.number], changes={"status": "resolved"}
+        )
+    with time_machine.travel(_at(50), tick=False), tenant_context(tenant):
+        services.ticket_merge(tenant=tenant, actor=Actor(), ticket=source, into=target)
+
+    assert _stored(tenant, bulk).resolution_business_minutes == 40.0
+    assert _stored(tenant, source).resolution_business_minutes == 50.0
+    assert _stored(tenant, target).resolution_business_minutes is None
+
+
+def test_a_resolution_from_pending_counts_against_its_target(tenant):
+    # Pending has no due time (the clock stands still); the target is what is measured.
+    ticket = _ticket(tenant, T0, priority="critical")  # resolution within 240 minutes
+    ticket = _move(tenant, ticket, "pending", _at(100))
+    _move(tenant, ticket, "resolved", _at(1000))
+
+    critical = next(row for row in _report(tenant).sla if row.priority == "critical")
+
+    assert _stored(tenant, ticket).resolution_business_minutes == 100.0
+    assert (critical.resolution.eligible, critical.resolution.met) == (1, 1)
+
+
 def test_backfill_fills_tickets_from_before_the_columns(tenant):
     ticket = _ticket(tenant, T0)
     _reply(tenant, ticket, _at(45))
@@ -274,6 +301,19 @@ def test_sla_attainment_per_priority(tenant):
         3,
         2,
     )
+
+
+def test_tickets_without_a_stored_target_are_not_eligible(tenant):
+    ticket = _ticket(tenant, T0)
+    _reply(tenant, ticket, _at(5))
+    with tenant_context(tenant):
+        # A ticket from before targets were stored (no service writes this state).
+        Ticket.objects.filter(pk=ticket.pk).update(first_response_target_minutes=None)
+
+    totals = _report(tenant).totals
+
+    assert (totals.first_response.count, totals.first_response_sla.eligible) == (1, 0)
+    assert totals.first_response_sla.rate is None
 
 
 def test_backlog_is_what_was_unresolved_at_the_end_of_the_window(tenant):
