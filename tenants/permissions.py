@@ -23,6 +23,7 @@ POLICY: dict[str, str] = {
     "customer.delete": Role.ADMIN,
     "customer.gdpr": Role.ADMIN,  # export everything held, erase
     "audit.read": Role.SUPERVISOR,
+    "report.read": Role.SUPERVISOR,  # ticket reports (figures over every ticket and agent)
     "ticket.escalations": Role.SUPERVISOR,  # is notified of SLA breaches and escalations
     "member.availability": Role.SUPERVISOR,  # another member's (anyone may set their own)
     "kb.read": Role.VIEWER,  # knowledge-base categories, articles (drafts too), revisions

@@ -253,6 +253,11 @@ class Ticket(TenantModel):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Business minutes the SLA clock ran until the first response and until the resolution
+    # (tickets.sla.business_minutes_stamp), stored when each happens so that reports take
+    # medians in SQL: open time on the tenant's calendar then, less the clock's stops.
+    first_response_business_minutes = models.FloatField(null=True, blank=True)
+    resolution_business_minutes = models.FloatField(null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
         null=True,
@@ -288,6 +293,19 @@ class Ticket(TenantModel):
             ),
             models.Index(fields=["tenant", "-updated_at"], name="tickets_ticket_updated_idx"),
             models.Index(fields=["tenant", "assignee"], name="tickets_ticket_assignee_idx"),
+            # Reports (tickets/reports.py): first responses and resolutions in a window, and
+            # the unresolved tickets created before its end (the backlog), counted per group
+            # from the index alone (bench/REPORTS.md).
+            models.Index(
+                fields=["tenant", "first_response_at"], name="tickets_ticket_first_resp_idx"
+            ),
+            models.Index(fields=["tenant", "resolved_at"], name="tickets_ticket_resolved_idx"),
+            models.Index(
+                fields=["tenant", "created_at"],
+                include=["priority", "channel", "assignee"],
+                condition=Q(resolved_at__isnull=True),
+                name="tickets_ticket_unresolved_idx",
+            ),
             models.Index(fields=["tenant", "requester"], name="tickets_ticket_requester_idx"),
             # The breach sweep's candidates only (tickets/services/sla.py): running clocks
             # that have not breached yet.
@@ -420,6 +438,12 @@ class TicketEvent(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_event_idx"),
+            # Reports' reopen rate: the status moves of a window.
+            models.Index(
+                fields=["tenant", "created_at"],
+                condition=Q(field="status"),
+                name="tickets_event_status_idx",
+            ),
         ]
 
 
@@ -470,10 +494,17 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed"
 
 
+class ExportKind(models.TextChoices):
+    TICKETS = "tickets"  # the tickets matching `filters`
+    REPORT_SUMMARY = "report_summary"  # reports/summary/ over the window in `filters`
+
+
 class ExportJob(TenantModel):
-    """An asynchronous CSV export of tickets matching a set of filters."""
+    """An asynchronous CSV export of tickets matching a set of filters, or of a report (its
+    window and grouping in `filters`)."""
 
     requested_by = historical_reference(User)
+    kind = models.CharField(max_length=32, choices=ExportKind.choices, default=ExportKind.TICKETS)
     status = models.CharField(
         max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )

@@ -140,10 +140,12 @@ def sla_refresh(
     """Recompute the ticket's targets and due times from its timeline, its priority, its
     requester's tier (`tier`, else read from the requester) and the tenant's SLA configuration
     (`config`, else loaded); unsaved. A met target keeps the target and due time it was met
-    against; a stopped clock has no due time until it resumes."""
+    against; a stopped clock has no due time until it resumes. Stamps the business minutes
+    of a first response or resolution made meanwhile (business_minutes_stamp)."""
     config = config or sla_config_load()
     tier = tier if tier is not None else ticket.requester.tier
     pauses = _pauses(ticket)
+    business_minutes_stamp(ticket, calendar=config.calendar)
     if ticket.first_response_at is None:
         ticket.first_response_target_minutes = config.target_minutes(
             "first_response", ticket.priority, tier
@@ -163,6 +165,31 @@ def sla_refresh(
             started=ticket.created_at,
             target_minutes=ticket.resolution_target_minutes,
             pauses=pauses,
+        )
+
+
+def clock_minutes_until(ticket: Ticket, *, calendar: BusinessCalendar, until: datetime) -> float:
+    """Business minutes the ticket's SLA clock ran from its creation to `until`: open time on
+    `calendar`, less the clock's stops (pending, resolved before a reopening) before `until`."""
+    return -remaining_minutes(
+        calendar, started=ticket.created_at, target_minutes=0, pauses=_pauses(ticket), now=until
+    )
+
+
+def business_minutes_stamp(ticket: Ticket, *, calendar: BusinessCalendar) -> None:
+    """Store (unsaved) the business minutes to the first response and to the resolution, as
+    the SLA clock counts them (clock_minutes_until), once each is made; a ticket that is not
+    finished (reopened) has no resolution minutes. Measured once: a later calendar change
+    leaves a stored figure as it was, like the due time it was met against."""
+    if ticket.first_response_at is not None and ticket.first_response_business_minutes is None:
+        ticket.first_response_business_minutes = round(
+            clock_minutes_until(ticket, calendar=calendar, until=ticket.first_response_at), 2
+        )
+    if ticket.status not in FINISHED or ticket.resolved_at is None:
+        ticket.resolution_business_minutes = None
+    elif ticket.resolution_business_minutes is None:
+        ticket.resolution_business_minutes = round(
+            clock_minutes_until(ticket, calendar=calendar, until=ticket.resolved_at), 2
         )
 
 

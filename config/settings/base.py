@@ -333,6 +333,9 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "tickets.models.Status.choices",  # the ticket status keeps its name
         # Email and webhook deliveries share the outbox's statuses.
         "DeliveryStatusEnum": "tenants.models.outbox.OutboxStatus.choices",
+        # Two `kind`s: the email deliveries' keeps the name it had alone.
+        "KindEnum": "notifications.models.EmailKind.choices",
+        "ExportKindEnum": "tickets.models.ExportKind.choices",
     },
 }
 

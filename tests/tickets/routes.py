@@ -102,6 +102,7 @@ business_hours = Endpoint(
     body={"timezone": "Europe/Berlin", "intervals": _WEEKDAYS_9_TO_5, "holidays": []},
     attack_body={"timezone": "Pacific/Kiritimati", "intervals": [], "holidays": []},
 )
+report_summary = Endpoint("report-summary", "reports/summary/")
 holiday_import = Endpoint(
     "business-hours-import-holidays",
     "business-hours/import-holidays/",
@@ -183,6 +184,10 @@ ROUTES = [
     export_download.row("GET",     "object",   (200, 200, 200, 403, 403, 200, 403, 404, 401)),
     export_download.row("HEAD",    "object",   (200, 200, 200, 403, 403, 200, 403, 404, 401)),
     export_download.row("OPTIONS", "describe", (200, 200, 200, 200, 200, 200, 200, 404, 401)),
+
+    report_summary.row("GET",     "tenant",   (200, 200, 200, 403, 403, 200, 403, 404, 401)),
+    report_summary.row("HEAD",    "tenant",   (200, 200, 200, 403, 403, 200, 403, 404, 401)),
+    report_summary.row("OPTIONS", "tenant",   (200, 200, 200, 200, 200, 200, 200, 404, 401)),
 
     customer_export.row("GET",     "object",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),
     customer_export.row("HEAD",    "object",   (200, 200, 403, 403, 403, 200, 403, 404, 401)),

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("tickets.api.bulk.urls")),  # tickets/bulk/, tickets/<number>/merge/
     path("", include("tickets.api.exports.urls")),
     path("", include("tickets.api.gdpr.urls")),  # customers/<id>/export/, …/erase/
+    path("", include("tickets.api.reports.urls")),  # reports/summary/
     path("", include("tickets.api.sla.urls")),  # sla-policies/, business-hours/
 ]

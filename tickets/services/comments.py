@@ -7,7 +7,7 @@ from tenants import events
 from tenants.access import Actor
 from tenants.models import Tenant
 from tenants.validation import boolean_check, fields_clean
-from tickets import history, workflow
+from tickets import history, sla, workflow
 from tickets.events import CommentCreated
 from tickets.exceptions import TicketClosedError
 from tickets.models import Comment, Customer, Ticket, TicketEvent
@@ -55,8 +55,16 @@ def comment_create(
     by_team = author_customer is None
     if by_team and public and ticket.first_response_at is None:
         ticket.first_response_at = comment.created_at
+        sla.business_minutes_stamp(ticket, calendar=sla.sla_calendar_load())
         ticket.version += 1
-        ticket.save(update_fields=["first_response_at", "version", "updated_at"])
+        ticket.save(
+            update_fields=[
+                "first_response_at",
+                "first_response_business_minutes",
+                "version",
+                "updated_at",
+            ]
+        )
         TicketEvent.objects.bulk_create([history.first_response(ticket, actor, comment.created_at)])
     events.publish(
         CommentCreated(ticket=ticket.number, comment=str(comment.public_id), public=public),

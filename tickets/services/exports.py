@@ -1,4 +1,5 @@
-"""Asynchronous CSV exports of tickets: request a job, run it (a TenantTask), open the file.
+"""Asynchronous CSV exports of tickets, or of a report: request a job, run it (a TenantTask),
+open the file.
 
 The job stores the filters it was asked for in a canonical JSON form; the task applies them
 through the ticket list's own filters (tickets.filters, by ticket_list_filtered), so an export
@@ -11,6 +12,7 @@ import hashlib
 import io
 import logging
 import tempfile
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -31,6 +33,7 @@ from tenants.access import Actor
 from tenants.models import Tenant, User
 from tenants.services import audit_log_record
 from tenants.tasks_base import enqueue_on_commit
+from tickets import reports
 from tickets.exceptions import (
     ExportFailedError,
     ExportFileMissingError,
@@ -38,7 +41,7 @@ from tickets.exceptions import (
     ExportNotReadyError,
 )
 from tickets.filters import TicketFilter, ticket_filters_clean
-from tickets.models import ExportJob, ExportStatus, Ticket
+from tickets.models import ExportJob, ExportKind, ExportStatus, Ticket
 from tickets.selectors import ticket_list_filtered
 
 logger = logging.getLogger(__name__)
@@ -58,6 +61,34 @@ EXPORT_COLUMNS = (
     "resolved_at",
     "closed_at",
 )
+
+# A report export's rows: one per group (`row` "group"), the totals ("total") and the SLA
+# attainment per priority ("priority_sla": only the SLA columns), as reports/summary/ has them.
+REPORT_COLUMNS = (
+    "row",
+    "group",
+    "label",
+    "created",
+    "resolved",
+    "backlog",
+    "first_response_count",
+    "first_response_median_minutes",
+    "first_response_p90_minutes",
+    "resolution_count",
+    "resolution_median_minutes",
+    "resolution_p90_minutes",
+    "first_response_sla_eligible",
+    "first_response_sla_met",
+    "first_response_sla_rate",
+    "resolution_sla_eligible",
+    "resolution_sla_met",
+    "resolution_sla_rate",
+    "reopens_resolved",
+    "reopens_reopened",
+    "reopen_rate",
+)
+_REPORT_PARAMS = ("from", "to", "group_by")
+_MOMENT_MAX_LENGTH = 64
 
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV Injection").
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -164,6 +195,41 @@ def export_filters_clean(*, tenant: Tenant, filters: Any, user: User | None) -> 
     }
 
 
+def export_report_params_clean(*, tenant: Tenant, params: Any, now: datetime) -> dict[str, Any]:
+    """Validate a report export's {"from", "to", "group_by"} (each optional, as
+    reports/summary/ takes them: ISO 8601 dates or date-times) and return them resolved: the
+    window in UTC (tickets.reports.report_window, from `now`) and group_by or None.
+
+    Raises ValidationError({field: [messages]}).
+    """
+    if not isinstance(params, dict):
+        raise ValidationError({"non_field_errors": ["Must be an object."]})
+    errors: dict[str, list[str]] = {
+        name: ["Unknown field."] for name in params if name not in _REPORT_PARAMS
+    }
+    moments: dict[str, Any] = {}
+    for name in ("from", "to"):
+        value = params.get(name)
+        if value is None:
+            moments[name] = None
+            continue
+        try:
+            if not isinstance(value, str) or len(value) > _MOMENT_MAX_LENGTH or "\x00" in value:
+                raise ValueError(name)
+            moments[name] = reports.report_moment_parse(value)
+        except ValueError:
+            errors[name] = ["Give an ISO 8601 date or date-time."]
+    group_by = params.get("group_by")
+    if group_by is not None and group_by not in reports.GROUP_BYS:
+        errors["group_by"] = [f"One of {', '.join(reports.GROUP_BYS)}."]
+    if errors:
+        raise ValidationError(errors)
+    start, end = reports.report_window(
+        tenant=tenant, start=moments["from"], end=moments["to"], now=now
+    )
+    return {"from": _canonical(start), "to": _canonical(end), "group_by": group_by}
+
+
 # --- Jobs -------------------------------------------------------------------------------------
 
 
@@ -193,12 +259,24 @@ def export_storage_key(*, tenant: Tenant, job: ExportJob) -> str:
 
 
 @transaction.atomic
-def export_job_create(*, tenant: Tenant, actor: Actor, filters: dict[str, Any]) -> ExportJob:
-    """Record an export request (filters already cleaned) and run it once the request commits.
+def export_job_create(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    filters: dict[str, Any],
+    kind: str = ExportKind.TICKETS,
+) -> ExportJob:
+    """Record an export request (ticket filters already cleaned; a report's window and
+    grouping, checked again here) and run it once the request commits.
 
-    Audit-logged: an export copies the tenant's tickets out of the product.
+    Audit-logged: an export copies the tenant's tickets (or figures) out of the product.
+    Raises ValidationError (kind, a report's parameters).
     """
-    job = ExportJob(tenant=tenant, requested_by=actor.user, filters=filters)
+    if kind == ExportKind.REPORT_SUMMARY:
+        filters = export_report_params_clean(tenant=tenant, params=filters, now=timezone.now())
+    elif kind != ExportKind.TICKETS:
+        raise ValidationError({"kind": [f"One of {', '.join(ExportKind.values)}."]})
+    job = ExportJob(tenant=tenant, requested_by=actor.user, kind=kind, filters=filters)
     job.full_clean(exclude=["tenant"])
     job.save()
     audit_log_record(
@@ -207,7 +285,7 @@ def export_job_create(*, tenant: Tenant, actor: Actor, filters: dict[str, Any]) 
         action="ticket_export.requested",
         target_type="export_job",
         target_id=str(job.public_id),
-        after={"filters": filters},
+        after={"filters": filters} if kind == ExportKind.TICKETS else {"kind": kind, **filters},
     )
     # robust: the job is committed whatever the broker says; a lost message is re-sent by
     # export_jobs_requeue (a beat sweep), so the request answers 202 with Redis down too.
@@ -278,15 +356,73 @@ def _export_queryset(*, tenant: Tenant, job: ExportJob) -> QuerySet[Ticket]:
     return ticket_list_filtered(tenant=tenant, user=None, filters=data).order_by("number")
 
 
+def _ticket_lines(*, tenant: Tenant, job: ExportJob) -> Iterator[Sequence[Any]]:
+    yield EXPORT_COLUMNS
+    for ticket in _export_queryset(tenant=tenant, job=job).iterator(chunk_size=_CHUNK_ROWS):
+        yield _row(ticket)
+
+
+def _report_row(row: str, group: str | None, label: str, figures: reports.Figures) -> list:
+    values = (
+        row,
+        group,
+        label,
+        figures.created,
+        figures.resolved,
+        figures.backlog,
+        figures.first_response.count,
+        figures.first_response.median,
+        figures.first_response.p90,
+        figures.resolution.count,
+        figures.resolution.median,
+        figures.resolution.p90,
+        figures.first_response_sla.eligible,
+        figures.first_response_sla.met,
+        figures.first_response_sla.rate,
+        figures.resolution_sla.eligible,
+        figures.resolution_sla.met,
+        figures.resolution_sla.rate,
+        figures.reopens.resolved,
+        figures.reopens.reopened,
+        figures.reopens.rate,
+    )
+    return [_cell(value) for value in values]
+
+
+def _report_lines(*, tenant: Tenant, job: ExportJob) -> Iterator[Sequence[Any]]:
+    params = job.filters if isinstance(job.filters, dict) else {}
+    try:
+        start = datetime.fromisoformat(params["from"])
+        end = datetime.fromisoformat(params["to"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportFiltersInvalidError() from exc
+    report = reports.report_summary(
+        tenant=tenant, start=start, end=end, group_by=params.get("group_by")
+    )
+    yield REPORT_COLUMNS
+    for group in report.groups:
+        yield _report_row("group", group.key, group.label, group.figures)
+    yield _report_row("total", None, "Total", report.totals)
+    for sla in report.sla:
+        figures = reports.Figures(
+            first_response_sla=sla.first_response, resolution_sla=sla.resolution
+        )
+        row = _report_row("priority_sla", sla.priority, sla.priority, figures)
+        yield [*row[:3], *[""] * 9, *row[12:18], "", "", ""]
+
+
 def _write_csv(*, tenant: Tenant, job: ExportJob) -> tuple[str, int]:
     """Stream the rows through a spooled temp file into storage; return (key, row count)."""
     rows = 0
+    lines = (_report_lines if job.kind == ExportKind.REPORT_SUMMARY else _ticket_lines)(
+        tenant=tenant, job=job
+    )
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(text)
-        writer.writerow(EXPORT_COLUMNS)
-        for ticket in _export_queryset(tenant=tenant, job=job).iterator(chunk_size=_CHUNK_ROWS):
-            writer.writerow(_row(ticket))
+        writer.writerow(next(lines))  # the header
+        for line in lines:
+            writer.writerow(line)
             rows += 1
         text.flush()
         text.detach()  # leave `raw` open for the upload

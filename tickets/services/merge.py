@@ -66,6 +66,7 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
             "status",
             "closed_at",
             "resolved_at",
+            "resolution_business_minutes",
             "sla_paused",
             "sla_pauses",
             "first_response_due_at",

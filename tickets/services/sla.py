@@ -17,11 +17,18 @@ from django.utils import timezone
 
 from tenants import events
 from tenants.access import SYSTEM
+from tenants.context import tenant_context
 from tenants.models import Tenant
 from tickets import history
 from tickets.events import TicketEscalated, TicketSlaBreached, ticket_changed_publish
 from tickets.models import Priority, Status, Ticket, TicketEvent
-from tickets.sla import SlaConfig, sla_config_load, sla_refresh
+from tickets.sla import (
+    SlaConfig,
+    business_minutes_stamp,
+    sla_calendar_load,
+    sla_config_load,
+    sla_refresh,
+)
 
 # One level up; critical stays critical.
 NEXT_PRIORITY = {
@@ -220,3 +227,35 @@ def sla_sweep(*, tenant: Tenant, now: datetime | None = None, limit: int = 500) 
         b, e = _sweep_one(ticket, tenant=tenant, now=now, config=config)
         breached, escalated = breached + b, escalated + e
     return SweepResult(breached=breached, escalated=escalated)
+
+
+BACKFILL_BATCH = 500
+
+
+def ticket_business_minutes_backfill(*, tenant: Tenant) -> int:
+    """Store the business minutes to the first response and to the resolution of the tenant's
+    tickets made before they were stored at write time (tickets.sla.business_minutes_stamp),
+    on its current calendar. Each batch locks its tickets in id order and commits on its own;
+    rerunning finds nothing left. Return how many tickets changed."""
+    missing = Q(first_response_at__isnull=False, first_response_business_minutes__isnull=True) | Q(
+        status__in=[Status.RESOLVED, Status.CLOSED],
+        resolved_at__isnull=False,
+        resolution_business_minutes__isnull=True,
+    )
+    fields = ["first_response_business_minutes", "resolution_business_minutes"]
+    changed, after = 0, 0
+    while True:
+        with tenant_context(tenant):  # a transaction per batch
+            calendar = sla_calendar_load()
+            batch = list(
+                Ticket.objects.filter(missing, tenant=tenant, pk__gt=after)
+                .select_for_update()
+                .order_by("pk")[:BACKFILL_BATCH]
+            )
+            if not batch:
+                return changed
+            for ticket in batch:
+                business_minutes_stamp(ticket, calendar=calendar)
+            Ticket.objects.bulk_update(batch, fields)
+            changed += len(batch)
+            after = batch[-1].pk

@@ -7,11 +7,15 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from config.errors import PermissionDeniedError
 from tenants.api.base import TenantViewSet
+from tenants.permissions import has_capability
 from tickets import selectors
 from tickets.api.exports import serializers as s
-from tickets.models import ExportJob
+from tickets.models import ExportJob, ExportKind
 from tickets.services import exports as export_services
+
+_FILE_NAMES = {ExportKind.TICKETS: "tickets-export", ExportKind.REPORT_SUMMARY: "report-summary"}
 
 
 class _JsonErrorsOnly(BaseContentNegotiation):
@@ -44,8 +48,16 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def create(self, request):
         data = s.ExportCreateInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
+        kind = data.validated_data["kind"]
+        if kind == ExportKind.REPORT_SUMMARY and not has_capability(
+            request.access.role, "report.read"
+        ):
+            raise PermissionDeniedError("Your role does not allow this action.")
         job = export_services.export_job_create(
-            tenant=request.tenant, actor=self.actor, filters=data.validated_data.get("filters", {})
+            tenant=request.tenant,
+            actor=self.actor,
+            filters=data.validated_data.get("filters", {}),
+            kind=kind,
         )
         response = Response(s.ExportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         response["Location"] = f"{request.path}{job.public_id}/"
@@ -64,7 +76,7 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         response = FileResponse(
             content,
             as_attachment=True,
-            filename=f"tickets-export-{job.public_id}.csv",
+            filename=f"{_FILE_NAMES[job.kind]}-{job.public_id}.csv",
             content_type="text/csv; charset=utf-8",
         )
         response["X-Content-Type-Options"] = "nosniff"
