@@ -3,10 +3,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from config.api.client import client_ip
 from config.errors import DomainError, PreconditionFailedError
@@ -86,6 +89,17 @@ def _with_version_field(form_class):
     return VersionedForm
 
 
+class KeyedChangeList(ChangeList):
+    """The change list linking each row by the model admin's `url_key`, not the database id."""
+
+    def url_for_result(self, result):
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=(quote(self.model_admin.url_key_of(result)),),
+            current_app=self.model_admin.admin_site.name,
+        )
+
+
 class TenantScopedAdmin(admin.ModelAdmin):
     """Base for admins of tenant data: scoped querysets and FK choices, capability checks.
 
@@ -101,6 +115,48 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     capabilities: dict[str, str] = {}
     tenant_scoped = True  # its pages need an acting tenant (admin_site sends staff to choose)
+    # What an object's admin URL names it by: its public id (a ticket: its number), never the
+    # global database id, which would tell how many rows all tenants hold.
+    url_key = "public_id"
+
+    def url_key_of(self, obj) -> str:
+        return str(getattr(obj, self.url_key))
+
+    def get_object(self, request, object_id, from_field=None):
+        if from_field is not None:
+            return super().get_object(request, object_id, from_field)
+        try:
+            value = self.model._meta.get_field(self.url_key).to_python(object_id)
+        except ValidationError:
+            return None
+        return self.get_queryset(request).filter(**{self.url_key: value}).first()
+
+    def get_changelist(self, request, **kwargs):
+        return KeyedChangeList
+
+    def response_add(self, request, obj, post_url_continue=None):
+        opts = self.opts
+        # The service created the row (save_model copied only its pk onto the form's object):
+        # its key is read back from the database.
+        stored = self.get_queryset(request).filter(pk=obj.pk).first() or obj
+        by_key = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=(quote(self.url_key_of(stored)),),
+            current_app=self.admin_site.name,
+        )
+        by_pk = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=(quote(obj.pk),),
+            current_app=self.admin_site.name,
+        )
+        request._admin_link_fix = (by_pk, by_key)  # the "was added" message links by key
+        return super().response_add(request, obj, post_url_continue or by_key)
+
+    def message_user(self, request, message, *args, **kwargs):
+        fix = getattr(request, "_admin_link_fix", None)
+        if fix is not None and fix[0] in str(message):
+            message = mark_safe(str(message).replace(fix[0], fix[1]))  # noqa: S308 — Django's own HTML, one URL swapped
+        return super().message_user(request, message, *args, **kwargs)
 
     def __init__(self, model, admin_site):
         super().__init__(model, admin_site)

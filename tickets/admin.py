@@ -229,6 +229,7 @@ class TicketAdmin(TenantScopedAdmin):
     # Tickets are opened in the API; the admin changes them through ticket_update, so status
     # moves are checked and every change leaves a history row.
     capabilities = {"view": "ticket.read", "change": "ticket.write", "bulk": "ticket.bulk"}
+    url_key = "number"  # /admin/tickets/ticket/42/change/ is ticket #42 of the acting tenant
     list_display = (
         "number",
         "subject",

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.messages import get_messages
 
 from knowledge_base.models import Article, Category
 from tenants.context import tenant_context
@@ -41,9 +42,9 @@ def test_the_change_page_previews_the_sanitized_html_of_this_tenant_only(
         foreign = article_recipe.make(tenant=other_tenant, title="Theirs")
     client = login(Role.SUPERVISOR)
 
-    page = client.get(f"{ARTICLES}{article.pk}/change/")
+    page = client.get(f"{ARTICLES}{article.public_id}/change/")
     listed = client.get(ARTICLES).content.decode()
-    theirs = client.get(f"{ARTICLES}{foreign.pk}/change/")
+    theirs = client.get(f"{ARTICLES}{foreign.public_id}/change/")
 
     assert '<div class="kb-preview"><p>Shown <em>here</em></p></div>' in page.content.decode()
     assert "Theirs" not in listed
@@ -55,7 +56,7 @@ def test_deleting_a_category_with_articles_is_refused_with_a_message(login, tena
         category = category_recipe.make(tenant=tenant)
         article_recipe.make(tenant=tenant, category=category)
 
-    login(Role.SUPERVISOR).post(f"{CATEGORIES}{category.pk}/delete/", {"post": "yes"})
+    login(Role.SUPERVISOR).post(f"{CATEGORIES}{category.public_id}/delete/", {"post": "yes"})
 
     with tenant_context(tenant):
         assert Category.objects.filter(pk=category.pk).exists()
@@ -74,3 +75,17 @@ def test_the_publish_action_goes_through_the_service(login, tenant):
         actions = list(AuditLogEntry.objects.values_list("action", flat=True))
     assert article.status == "published"
     assert actions == ["kb_article.published"]
+
+
+def test_save_and_continue_after_adding_goes_to_the_public_id_url(login, tenant):
+    response = login(Role.SUPERVISOR).post(
+        f"{CATEGORIES}add/",
+        {"name": "Billing", "slug": "billing", "position": 0, "description": "", "_continue": "1"},
+    )
+
+    with tenant_context(tenant):
+        category = Category.objects.get(slug="billing")
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert response.status_code == 302
+    assert response.url == f"{CATEGORIES}{category.public_id}/change/"
+    assert f'href="{CATEGORIES}{category.public_id}/change/"' in message

@@ -34,9 +34,9 @@ def test_supervisor_cannot_change_memberships(admin_login, member, tenant, in_te
     supervisor = member("supervisor")
     agent = member("agent")
     client = admin_login(supervisor)
-    assert client.get(change_url(MEMBERS, agent.pk)).status_code == 200  # view only
+    assert client.get(change_url(MEMBERS, agent)).status_code == 200  # view only
 
-    response = client.post(change_url(MEMBERS, agent.pk), member_form(agent, role="admin"))
+    response = client.post(change_url(MEMBERS, agent), member_form(agent, role="admin"))
 
     assert response.status_code == 403
     agent.refresh_from_db()
@@ -48,7 +48,7 @@ def test_supervisor_cannot_delete_memberships(admin_login, member):
     agent = member("agent")
     client = admin_login(member("supervisor"))
 
-    response = client.post(f"{MEMBERS}{agent.pk}/delete/", {"post": "yes"})
+    response = client.post(f"{MEMBERS}{agent.public_id}/delete/", {"post": "yes"})
 
     assert response.status_code == 403
     assert Membership.objects.filter(pk=agent.pk).exists()
@@ -61,7 +61,7 @@ def test_admin_changes_a_role_through_the_service_with_an_audit_entry(
     agent = member("agent")
 
     response = admin_login(admin).post(
-        change_url(MEMBERS, agent.pk), member_form(agent, role="supervisor")
+        change_url(MEMBERS, agent), member_form(agent, role="supervisor")
     )
 
     assert response.status_code == 302, response.content
@@ -80,9 +80,7 @@ def test_admin_cannot_demote_an_owner(admin_login, member, tenant, in_tenant):
     admin = member("admin")
     owner = member("owner")
 
-    response = admin_login(admin).post(
-        change_url(MEMBERS, owner.pk), member_form(owner, role="admin")
-    )
+    response = admin_login(admin).post(change_url(MEMBERS, owner), member_form(owner, role="admin"))
 
     assert response.status_code == 302
     texts = messages_of(response)
@@ -97,7 +95,7 @@ def test_admin_cannot_grant_owner(admin_login, member, tenant, in_tenant):
     agent = member("agent")
 
     response = admin_login(member("admin")).post(
-        change_url(MEMBERS, agent.pk), member_form(agent, role="owner")
+        change_url(MEMBERS, agent), member_form(agent, role="owner")
     )
 
     assert response.status_code == 302
@@ -110,9 +108,7 @@ def test_admin_cannot_grant_owner(admin_login, member, tenant, in_tenant):
 def test_last_owner_cannot_demote_themselves(admin_login, member, tenant, in_tenant):
     owner = member("owner")
 
-    response = admin_login(owner).post(
-        change_url(MEMBERS, owner.pk), member_form(owner, role="admin")
-    )
+    response = admin_login(owner).post(change_url(MEMBERS, owner), member_form(owner, role="admin"))
 
     assert response.status_code == 302
     texts = messages_of(response)
@@ -128,7 +124,7 @@ def test_owner_can_demote_an_owner_when_another_remains(admin_login, member, ten
     second = member("owner")
 
     response = admin_login(owner).post(
-        change_url(MEMBERS, second.pk), member_form(second, role="admin")
+        change_url(MEMBERS, second), member_form(second, role="admin")
     )
 
     assert response.status_code == 302
@@ -140,7 +136,9 @@ def test_owner_can_demote_an_owner_when_another_remains(admin_login, member, ten
 def test_admin_removes_a_member_through_the_service(admin_login, member, tenant, in_tenant):
     agent = member("agent")
 
-    response = admin_login(member("admin")).post(f"{MEMBERS}{agent.pk}/delete/", {"post": "yes"})
+    response = admin_login(member("admin")).post(
+        f"{MEMBERS}{agent.public_id}/delete/", {"post": "yes"}
+    )
 
     assert response.status_code == 302
     assert not Membership.objects.filter(pk=agent.pk).exists()
@@ -150,7 +148,9 @@ def test_admin_removes_a_member_through_the_service(admin_login, member, tenant,
 def test_admin_cannot_remove_an_owner(admin_login, member, tenant, in_tenant):
     owner = member("owner")
 
-    response = admin_login(member("admin")).post(f"{MEMBERS}{owner.pk}/delete/", {"post": "yes"})
+    response = admin_login(member("admin")).post(
+        f"{MEMBERS}{owner.public_id}/delete/", {"post": "yes"}
+    )
 
     texts = messages_of(response)
     assert not any("deleted successfully" in message for message in texts), texts
@@ -247,8 +247,8 @@ def test_api_key_change_page_is_read_only_for_admins(admin_login, member, tenant
     key = api_key_recipe.make(tenant=tenant, name="alpha key")
     client = admin_login(member("admin"))
 
-    assert client.get(change_url(API_KEYS, key.pk)).status_code == 200
-    assert client.post(change_url(API_KEYS, key.pk), {"name": "renamed"}).status_code == 403
+    assert client.get(change_url(API_KEYS, key)).status_code == 200
+    assert client.post(change_url(API_KEYS, key), {"name": "renamed"}).status_code == 403
     assert client.get(f"{API_KEYS}add/").status_code == 403
     key.refresh_from_db()
     assert key.name == "alpha key"

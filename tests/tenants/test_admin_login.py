@@ -213,7 +213,7 @@ def test_index_has_no_cross_tenant_recent_actions(admin_login, member, other_ten
     foreign = member("agent", tenant=other_tenant, user_fields={"email": "b-agent@example.test"})
     client = admin_login(admin)
     client.post(ACTING, {"tenant": str(other_tenant.pk)})
-    client.post(change_url(MEMBERS, foreign.pk), member_form(foreign, role="supervisor"))
+    client.post(change_url(MEMBERS, foreign), member_form(foreign, role="supervisor"))
 
     client.post(ACTING, {"tenant": str(admin.tenant_id)})
     content = client.get(ADMIN).content.decode()

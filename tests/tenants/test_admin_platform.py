@@ -48,7 +48,7 @@ def test_superuser_user_pages_render(admin_login, superuser, member):
     client = admin_login(superuser)
 
     assert client.get(f"{USERS}add/").status_code == 200
-    assert client.get(change_url(USERS, agent.user.pk)).status_code == 200
+    assert client.get(change_url(USERS, agent.user)).status_code == 200
 
 
 def test_superuser_adds_a_user(admin_login, superuser):
@@ -73,11 +73,11 @@ def test_superuser_tenant_change_goes_through_the_service(
     admin_login, superuser, tenant, in_tenant
 ):
     client = admin_login(superuser)
-    page = client.get(change_url(TENANTS, tenant.pk))
+    page = client.get(change_url(TENANTS, tenant))
     assert page.status_code == 200
 
     response = client.post(
-        change_url(TENANTS, tenant.pk),
+        change_url(TENANTS, tenant),
         {"name": "Alpha Renamed", "timezone": "Europe/Paris", "settings": "{}", "_save": "Save"},
     )
 

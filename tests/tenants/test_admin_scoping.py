@@ -59,9 +59,9 @@ def test_other_tenants_membership_change_page_does_not_exist(admin_login, member
     foreign = member("agent", tenant=other_tenant)
     own = member("agent")
     client = admin_login(admin)
-    assert client.get(change_url(MEMBERS, own.pk)).status_code == 200
+    assert client.get(change_url(MEMBERS, own)).status_code == 200
 
-    response = client.get(change_url(MEMBERS, foreign.pk))
+    response = client.get(change_url(MEMBERS, foreign))
 
     assert response.status_code in (302, 404)
     if response.status_code == 302:
@@ -75,7 +75,7 @@ def test_other_tenants_membership_cannot_be_changed_by_post(
     foreign = member("agent", tenant=other_tenant)
 
     response = admin_login(admin).post(
-        change_url(MEMBERS, foreign.pk), member_form(foreign, role="admin")
+        change_url(MEMBERS, foreign), member_form(foreign, role="admin")
     )
 
     assert response.status_code in (302, 404)
@@ -91,7 +91,7 @@ def test_membership_change_form_shows_only_the_acting_tenants_data(
     own = email_member("agent", "a-agent@example.test")
     email_member("agent", "b-agent@example.test", tenant=other_tenant)
 
-    response = admin_login(admin).get(change_url(MEMBERS, own.pk))
+    response = admin_login(admin).get(change_url(MEMBERS, own))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -110,7 +110,7 @@ def test_membership_user_cannot_be_reassigned_through_the_form(admin_login, memb
     original_user = own.user_id
 
     response = admin_login(admin).post(
-        change_url(MEMBERS, own.pk), member_form(own, user=str(foreign_user.pk))
+        change_url(MEMBERS, own), member_form(own, user=str(foreign_user.pk))
     )
 
     assert response.status_code == 302
@@ -250,9 +250,9 @@ def test_audit_entry_of_another_tenant_does_not_exist(
     with in_tenant(other_tenant):
         foreign = audit_entry_recipe.make(tenant=other_tenant)
     client = admin_login(member("supervisor"))
-    assert client.get(change_url(AUDIT, own.pk)).status_code == 200
+    assert client.get(change_url(AUDIT, own)).status_code == 200
 
-    response = client.get(change_url(AUDIT, foreign.pk))
+    response = client.get(change_url(AUDIT, foreign))
 
     assert response.status_code in (302, 404)
 
@@ -264,7 +264,7 @@ def test_audit_log_is_read_only(admin_login, member, tenant, in_tenant, role):
     client = admin_login(member(role))
 
     assert client.get(f"{AUDIT}add/").status_code == 403
-    assert client.post(change_url(AUDIT, entry.pk), {"action": "forged"}).status_code == 403
-    assert client.post(f"{AUDIT}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(change_url(AUDIT, entry), {"action": "forged"}).status_code == 403
+    assert client.post(f"{AUDIT}{entry.public_id}/delete/", {"post": "yes"}).status_code == 403
     with in_tenant(tenant):
         assert AuditLogEntry.objects.get(pk=entry.pk).action == "alpha.event"

@@ -7,5 +7,15 @@ TICKETS = "/admin/tickets/ticket/"
 CUSTOMERS = "/admin/tickets/customer/"
 
 
-def change_url(base: str, pk: int) -> str:
-    return f"{base}{pk}/change/"
+def admin_key(obj) -> str:
+    """What the admin's URLs name an object by: a ticket its number, platform rows (users,
+    tenants) their database id, every other tenant row its public id."""
+    if hasattr(obj, "number"):
+        return str(obj.number)
+    if type(obj).__name__ in ("User", "Tenant"):
+        return str(obj.pk)
+    return str(obj.public_id)
+
+
+def change_url(base: str, obj) -> str:
+    return f"{base}{admin_key(obj)}/change/"

@@ -124,7 +124,7 @@ def test_customer_changelist_is_scoped_searchable_and_filters_by_tier(
 
 
 def test_ticket_page_shows_the_conversation_and_history_read_only(admin_login, member, seeded):
-    response = admin_login(member(Role.SUPERVISOR)).get(change_url(TICKETS, seeded["own"].pk))
+    response = admin_login(member(Role.SUPERVISOR)).get(change_url(TICKETS, seeded["own"]))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -140,13 +140,27 @@ def test_ticket_page_shows_the_conversation_and_history_read_only(admin_login, m
         assert inline.has_delete_permission is False
 
 
-def test_other_tenants_ticket_page_does_not_exist(admin_login, member, seeded):
+def test_other_tenants_ticket_page_does_not_exist(
+    admin_login, member, seeded, other_tenant, tenant
+):
+    # Admin URLs name tickets by their number in the acting tenant: the other tenant's #1 is
+    # not reachable, its #3 (which this tenant does not have) is no page.
+    with tenant_context(other_tenant):
+        for subject in ("Bravo two", "Bravo three"):
+            services.ticket_create(
+                tenant=other_tenant, actor=Actor(), subject=subject, customer_email="b@x.test"
+            )
     client = admin_login(member(Role.ADMIN))
 
-    response = client.get(change_url(TICKETS, seeded["foreign"].pk))
+    same_number = client.get(change_url(TICKETS, seeded["foreign"]))
+    only_theirs = client.get(f"{TICKETS}3/change/", follow=True)
+    by_database_id = client.get(f"{TICKETS}{seeded['own'].pk + 100000}/change/", follow=True)
 
-    assert response.status_code in (302, 404)
-    assert "Bravo secret ticket" not in response.content.decode()
+    assert seeded["foreign"].number == seeded["own"].number
+    assert "Alpha printer on fire" in same_number.content.decode()
+    for response in (same_number, only_theirs, by_database_id):
+        assert "Bravo" not in response.content.decode()
+    assert only_theirs.redirect_chain[-1][0] == "/admin/"  # Django: "doesn't exist", to index
 
 
 def test_assignee_choices_cover_only_the_acting_tenants_members(
@@ -154,7 +168,7 @@ def test_assignee_choices_cover_only_the_acting_tenants_members(
 ):
     foreign_agent = member(Role.AGENT, tenant=other_tenant)
 
-    response = admin_login(member(Role.SUPERVISOR)).get(change_url(TICKETS, seeded["own"].pk))
+    response = admin_login(member(Role.SUPERVISOR)).get(change_url(TICKETS, seeded["own"]))
 
     choices = set(response.context["adminform"].form.fields["assignee"].queryset)
     assert agent.user in choices
@@ -172,9 +186,35 @@ def test_the_admin_shows_times_in_the_tenants_timezone(admin_login, member, seed
     client = admin_login(member(Role.SUPERVISOR))
 
     listed = client.get(TICKETS).content.decode()
-    page = client.get(change_url(TICKETS, seeded["own"].pk)).content.decode()
+    page = client.get(change_url(TICKETS, seeded["own"])).content.decode()
 
     # 18:30 UTC is 03:30 the next morning in Tokyo.
     assert "Jan. 16, 2026, 3:30 a.m." in listed
     assert "Jan. 16, 2026, 3:30 a.m." in page
     assert "6:30 p.m." not in listed
+
+
+# --- Admin URLs name objects by public ids, never database ids ------------------------------------
+
+
+def test_admin_links_use_ticket_numbers_and_public_ids(admin_login, member, seeded):
+    client = admin_login(member(Role.ADMIN))
+    own, customer = seeded["own"], seeded["own_customer"]
+
+    tickets = client.get(TICKETS).content.decode()
+    customers = client.get(CUSTOMERS).content.decode()
+    page = client.get(change_url(TICKETS, own)).content.decode()
+
+    assert f'href="{TICKETS}{own.number}/change/' in tickets
+    assert f'href="{CUSTOMERS}{customer.public_id}/change/' in customers
+    assert f"{CUSTOMERS}{customer.pk}/change/" not in customers
+    assert f"{TICKETS}{own.number}/history/" in page
+    assert client.get(f"{CUSTOMERS}{customer.pk}/change/", follow=True).redirect_chain
+
+
+def test_a_malformed_admin_key_is_no_page_never_an_error(admin_login, member, seeded):
+    client = admin_login(member(Role.ADMIN))
+
+    for url in (f"{CUSTOMERS}not-a-uuid/change/", f"{TICKETS}99999999999999999999/change/"):
+        response = client.get(url, follow=True)
+        assert response.status_code == 200 and response.redirect_chain[-1][0] == "/admin/", url

@@ -235,7 +235,7 @@ def test_the_assignee_choices_are_the_assignable_members(admin_login, member, qu
     viewer = member(Role.VIEWER)
     client = admin_login(member(Role.SUPERVISOR))
 
-    form = client.get(change_url(TICKETS, queue["unassigned"].pk)).context["adminform"].form
+    form = client.get(change_url(TICKETS, queue["unassigned"])).context["adminform"].form
     offered = {user.pk for user in form.fields["assignee"].queryset}
 
     assert agent.user.pk in offered

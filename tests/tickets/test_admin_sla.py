@@ -36,7 +36,7 @@ def test_an_admin_changes_the_default_policy_through_the_service(admin_login, me
     policy = _default(tenant)  # the list made it
 
     response = client.post(
-        change_url(POLICIES, policy.pk),
+        change_url(POLICIES, policy),
         {"name": "Standard", **TARGETS, "first_response_critical": 30, "_save": "Save"},
     )
 
@@ -69,7 +69,7 @@ def test_a_bad_target_is_refused_on_the_form(admin_login, member, tenant):
     policy = _default(tenant)
 
     response = client.post(
-        change_url(POLICIES, policy.pk),
+        change_url(POLICIES, policy),
         {"name": "Default", **TARGETS, "resolution_low": "-5", "_save": "Save"},
     )
 
@@ -82,7 +82,7 @@ def test_the_default_policy_offers_no_delete(admin_login, member, tenant):
     client = admin_login(member(Role.ADMIN))
     client.get(POLICIES)
 
-    response = client.post(f"{POLICIES}{_default(tenant).pk}/delete/", {"post": "yes"})
+    response = client.post(f"{POLICIES}{_default(tenant).public_id}/delete/", {"post": "yes"})
 
     assert response.status_code == 403
     assert _default(tenant).pk
@@ -93,9 +93,9 @@ def test_a_supervisor_reads_policies_but_cannot_change_them(admin_login, member,
     listing = client.get(POLICIES)
     policy = _default(tenant)
 
-    page = client.get(change_url(POLICIES, policy.pk))
+    page = client.get(change_url(POLICIES, policy))
     refused = client.post(
-        change_url(POLICIES, policy.pk),
+        change_url(POLICIES, policy),
         {"name": "Mine", **TARGETS, "first_response_critical": 1, "_save": "Save"},
     )
 
@@ -178,7 +178,7 @@ def test_bad_business_hours_lines_are_refused_and_nothing_is_stored(
 def test_the_ticket_page_shows_the_sla_targets_and_timeline(admin_login, member, seeded):
     client = admin_login(member(Role.SUPERVISOR))
 
-    page = client.get(change_url(TICKETS, seeded["own"].pk)).content.decode()
+    page = client.get(change_url(TICKETS, seeded["own"])).content.decode()
 
     assert "SLA timeline" in page
     assert "started" in page

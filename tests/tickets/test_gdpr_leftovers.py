@@ -122,7 +122,7 @@ def test_the_admin_change_log_records_no_personal_data(alice, tenant, client, me
     client.post("/admin/login/", {"username": supervisor.user.email, "password": PASSWORD})
     with tenant_context(tenant):
         customer = Customer.objects.get(public_id=alice["customer"]["id"])
-    url = f"/admin/tickets/customer/{customer.pk}/change/"
+    url = f"/admin/tickets/customer/{customer.public_id}/change/"
     page = client.get(url)
     form = page.context["adminform"].form
     data = {name: form.initial.get(name) or "" for name in ("email", "name", "tier")}
