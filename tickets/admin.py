@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -16,7 +15,7 @@ from tenants.admin_site import admin_site
 from tenants.models import User
 from tenants.permissions import has_capability
 from tenants.validation import timezone_names
-from tickets import services, workflow
+from tickets import history, services, workflow
 from tickets.admin_queues import BULK_ACTIONS, QueueFilter, TagFilter, assignable_users
 from tickets.dashboard import dashboard_figures
 from tickets.models import (
@@ -156,22 +155,10 @@ def _people(request) -> dict[str, str]:
 
 
 def history_value(value, field: str, people: dict[str, str]) -> str:
-    """A history row's before/after value as a person reads it."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if field == "assignee" and isinstance(value, str):
-        return people.get(value, "a former member")
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {item}" for key, item in value.items())
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if field.endswith("_at") and isinstance(value, str):
-        moment = parse_datetime(value)
-        if moment is not None:
-            return date_format(localtime(moment), "DATETIME_FORMAT")
-    return str(value).replace("_", " ") if field == "status" else str(value)
+    """A history value as the admin shows it (times in the tenant's timezone)."""
+    return history.value_text(
+        value, field, people, moment=lambda at: date_format(localtime(at), "DATETIME_FORMAT")
+    )
 
 
 class TicketEventInline(_ReadOnlyInline):

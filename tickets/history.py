@@ -7,6 +7,8 @@ keeps the ticket's requester as its customer, so an erasure finds it after a mer
 from datetime import datetime
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from tenants.access import Actor
 from tickets.models import Attachment, Customer, Ticket, TicketEvent
 
@@ -89,3 +91,35 @@ def personal_data_erased(
         new_value="erased",
         created_at=at,
     )
+
+
+def value_text(value: Any, field: str, people: dict[str, str], moment=None) -> str:
+    """A history row's before/after value as a person reads it: "—" for nothing, a member
+    (an assignee id) as "name <email>" from `people` (public id -> text), lists joined,
+    yes/no, statuses with spaces; times as `moment(datetime)` gives them (else as stored)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "assignee" and isinstance(value, str):
+        return people.get(value, "a former member")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if moment is not None and field.endswith("_at") and isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return moment(parsed)
+    return str(value).replace("_", " ") if field == "status" else str(value)
+
+
+def assignee_ids(events) -> set[str]:
+    """The member ids a page of history rows names (so their names are read in one query)."""
+    return {
+        value
+        for event in events
+        if event.field == "assignee"
+        for value in (event.old_value, event.new_value)
+        if isinstance(value, str)
+    }

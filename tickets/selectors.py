@@ -263,3 +263,16 @@ def attachment_get_for_update(*, tenant: Tenant, pk: int, ticket: Ticket) -> Att
         raise _not_found()
     attachment.ticket = ticket  # the locked ticket, not a copy read before the lock
     return attachment
+
+
+def people_names(*, public_ids) -> dict[str, str]:
+    """Return "name <email>" (or the email) of the users with these public ids, in one query
+    (none for no ids): the members a ticket's history names."""
+    if not public_ids:
+        return {}
+    return {
+        str(public_id): f"{name} <{email}>" if name else email
+        for public_id, name, email in User.objects.filter(public_id__in=public_ids).values_list(
+            "public_id", "name", "email"
+        )
+    }

@@ -4,6 +4,8 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tenants.access import Actor
 from tenants.context import tenant_context
@@ -112,3 +114,34 @@ def test_an_attachment_embeds_its_uploader(people):
 
     assert created.status_code == 201, created.content
     assert created.json()["uploader"] == _person(people["agent"].user)
+
+
+def test_history_values_read_as_text_with_people_by_name(people, tenant, member):
+    other = member(Role.AGENT, user_fields={"name": "Olle Other", "email": "olle@example.test"})
+    people["client"].patch(people["base"], {"assignee": str(other.user.public_id)}, format="json")
+    people["client"].patch(people["base"], {"tags": ["a", "b"]}, format="json")
+
+    events = people["client"].get(f"{people['base']}events/").json()["results"]
+    shown = {e["field"]: (e["old_display"], e["new_display"]) for e in events}
+
+    assert shown["assignee"] == ("Ana Agent <ana@example.test>", "Olle Other <olle@example.test>")
+    assert shown["tags"] == ("—", "a, b")
+    assert [e["old"] for e in events if e["field"] == "assignee"] == [
+        str(people["agent"].user.public_id)  # the stored value stays as it was
+    ]
+
+
+def test_history_names_people_in_one_query_whatever_the_page(people, tenant, member):
+    url = f"{people['base']}events/"
+    people["client"].get(url)
+    with CaptureQueriesContext(connection) as one:
+        people["client"].get(url)
+    for i in range(3):
+        agent = member(Role.AGENT, user_fields={"email": f"a{i}@example.test"})
+        people["client"].patch(
+            people["base"], {"assignee": str(agent.user.public_id)}, format="json"
+        )
+    with CaptureQueriesContext(connection) as many:
+        people["client"].get(url)
+
+    assert len(many) <= len(one) + 1

@@ -12,6 +12,7 @@ from tenants.api.serializers import PersonSerializer
 from tenants.context import current_tenant_id
 from tenants.models import User
 from tenants.permissions import roles_with
+from tickets import history
 from tickets.models import Channel, Customer, Priority, Status, Tier
 from tickets.sla import sla_calendar_load, sla_remaining, sla_timeline
 from tickets.validation import (
@@ -346,6 +347,10 @@ class TicketEventOutputSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.JSONField(source="old_value")
     new = serializers.JSONField(source="new_value")
+    old_display = serializers.SerializerMethodField(
+        help_text="`old` as a person reads it: a member as name <email>, lists joined, yes/no."
+    )
+    new_display = serializers.SerializerMethodField(help_text="`new` as a person reads it.")
     actor = serializers.CharField(source="actor_label")
     actor_user = serializers.UUIDField(source="actor_user.public_id", default=None, allow_null=True)
     actor_detail = PersonSerializer(
@@ -355,3 +360,9 @@ class TicketEventOutputSerializer(serializers.Serializer):
         "readably (null: a customer, an API key, an integration or the system; see `actor`).",
     )
     created_at = serializers.DateTimeField()
+
+    def get_old_display(self, event) -> str:
+        return history.value_text(event.old_value, event.field, self.context.get("people", {}))
+
+    def get_new_display(self, event) -> str:
+        return history.value_text(event.new_value, event.field, self.context.get("people", {}))

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from config.api.etags import expected_version, with_etag
 from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
-from tickets import selectors, services
+from tickets import history, selectors, services
 from tickets.api import serializers as s
 from tickets.api.base import TicketScopedMixin
 from tickets.api.filters import CustomerFilterBackend, TicketFilterBackend, TicketOrdering
@@ -190,4 +190,9 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, number=None):
         queryset = selectors.ticket_event_list(tenant=request.tenant, ticket=self.ticket)
-        return _oldest_first_page(request, queryset, s.TicketEventOutputSerializer)
+        paginator = OldestFirstCursorPagination()
+        page = paginator.paginate_queryset(queryset, request)
+        # The members the page names, read once (no query for a page without assignments).
+        people = selectors.people_names(public_ids=history.assignee_ids(page))
+        data = s.TicketEventOutputSerializer(page, many=True, context={"people": people}).data
+        return paginator.get_paginated_response(data)
