@@ -278,3 +278,22 @@ def test_paths_land_in_their_area(path, tag):
     from config.api.tags import tag_for
 
     assert tag_for(path) == tag
+
+
+def test_every_error_response_has_an_example_of_the_error_body(client, db):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+
+    missing = []
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            if not isinstance(op, dict):
+                continue
+            for status, response in op.get("responses", {}).items():
+                if not status.startswith(("4", "5")):
+                    continue
+                for content in response.get("content", {}).values():
+                    example = content.get("example")
+                    if not (isinstance(example, dict) and {"detail", "code"} <= set(example)):
+                        missing.append((method, path, status))
+
+    assert missing == []

@@ -60,6 +60,47 @@ _DESCRIPTIONS = {
     429: "A quota was exceeded; retry after `Retry-After` seconds.",
 }
 
+# One example body per error status (what a client will see).
+_EXAMPLES = {
+    400: {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "errors": {
+            "subject": ["This field is required."],
+            "priority": ['"urgent" is not a valid choice.'],
+        },
+    },
+    401: {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"},
+    403: {
+        "detail": "You do not have permission to perform this action.",
+        "code": "permission_denied",
+    },
+    404: {"detail": "Not found.", "code": "not_found"},
+    409: {
+        "detail": "A ticket cannot go from closed to open.",
+        "code": "invalid_status_transition",
+        "extra": {"from": "closed", "to": "open"},
+    },
+    412: {
+        "detail": "The resource changed since you read it.",
+        "code": "precondition_failed",
+        "extra": {"version": 4},
+    },
+    413: {"detail": "Request body too large (limit 1048576 bytes).", "code": "request_too_large"},
+    415: {
+        "detail": 'Unsupported media type "text/plain" in request.',
+        "code": "unsupported_media_type",
+    },
+    422: {
+        "detail": "This Idempotency-Key was used with a different request.",
+        "code": "idempotency_key_reused",
+    },
+    429: {
+        "detail": "Request was throttled. Expected available in 42 seconds.",
+        "code": "throttled",
+    },
+}
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -252,8 +293,11 @@ class AutoSchema(openapi.AutoSchema):
             return bodies
         for code in self._error_codes():
             if str(code) not in bodies:
-                bodies[str(code)] = {
+                response = {
                     **self._get_response_for_code(ErrorSerializer, str(code)),
                     "description": _DESCRIPTIONS[code],
                 }
+                for content in response.get("content", {}).values():
+                    content["example"] = _EXAMPLES[code]
+                bodies[str(code)] = response
         return bodies
