@@ -12,10 +12,9 @@ from django.utils.timezone import localtime
 
 from tenants.admin import TenantScopedAdmin, form_changes
 from tenants.admin_site import admin_site
-from tenants.models import User
 from tenants.permissions import has_capability
 from tenants.validation import timezone_names
-from tickets import history, services, workflow
+from tickets import history, selectors, services, workflow
 from tickets.admin_queues import BULK_ACTIONS, QueueFilter, TagFilter, assignable_users
 from tickets.dashboard import dashboard_figures
 from tickets.models import (
@@ -144,13 +143,7 @@ def _people(request) -> dict[str, str]:
     """The acting tenant's members by public id, as "name <email>" (one query per request)."""
     people = getattr(request, "_admin_people", None)
     if people is None:
-        people = {
-            str(public_id): f"{name} <{email}>" if name else email
-            for public_id, name, email in User.objects.filter(
-                memberships__tenant=request.acting_tenant
-            ).values_list("public_id", "name", "email")
-        }
-        request._admin_people = people
+        people = request._admin_people = selectors.member_names(tenant=request.acting_tenant)
     return people
 
 

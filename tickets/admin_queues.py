@@ -10,10 +10,10 @@ from django.template.response import TemplateResponse
 
 from config.errors import DomainError
 from tenants.admin import admin_actor
-from tenants.models import Membership, User
-from tenants.permissions import roles_with
+from tenants.models import User
 from tickets.filters import TicketFilter, filterset_apply
 from tickets.models import Priority, Status, Ticket
+from tickets.selectors import assignable_members
 from tickets.services import ticket_bulk_update
 from tickets.services.bulk import BULK_MAX_TICKETS
 
@@ -35,12 +35,8 @@ TAG_FILTER_CHOICES = 30
 
 
 def assignable_users(tenant):
-    """The tenant's members a ticket may be assigned to (active, agent or above)."""
-    return User.objects.filter(
-        pk__in=Membership.objects.filter(
-            tenant=tenant, is_active=True, role__in=roles_with("ticket.write")
-        ).values("user_id")
-    ).order_by("name", "email")
+    """Whom the admin offers as assignees: those the service accepts."""
+    return assignable_members(tenant=tenant)
 
 
 def _filtered(request, queryset, filters: dict):

@@ -16,7 +16,8 @@ from django.db import OperationalError, transaction
 from django.db.models import Q, QuerySet
 
 from config.errors import NotFoundError
-from tenants.models import Tenant, User
+from tenants.models import Membership, Tenant, User
+from tenants.permissions import roles_with
 from tickets.exceptions import TicketBusyError
 from tickets.filters import CustomerFilter, TicketFilter, filterset_apply
 from tickets.models import (
@@ -265,14 +266,29 @@ def attachment_get_for_update(*, tenant: Tenant, pk: int, ticket: Ticket) -> Att
     return attachment
 
 
+def _labels(users) -> dict[str, str]:
+    return {
+        str(public_id): f"{name} <{email}>" if name else email
+        for public_id, name, email in users.values_list("public_id", "name", "email")
+    }
+
+
 def people_names(*, public_ids) -> dict[str, str]:
     """Return "name <email>" (or the email) of the users with these public ids, in one query
     (none for no ids): the members a ticket's history names."""
-    if not public_ids:
-        return {}
-    return {
-        str(public_id): f"{name} <{email}>" if name else email
-        for public_id, name, email in User.objects.filter(public_id__in=public_ids).values_list(
-            "public_id", "name", "email"
-        )
-    }
+    return _labels(User.objects.filter(public_id__in=public_ids)) if public_ids else {}
+
+
+def member_names(*, tenant: Tenant) -> dict[str, str]:
+    """Return "name <email>" of every member of the tenant by public id (one query)."""
+    return _labels(User.objects.filter(memberships__tenant=tenant))
+
+
+def assignable_members(*, tenant: Tenant) -> QuerySet[User]:
+    """Return the members a ticket of the tenant may be assigned to: active, with a role that
+    works tickets; by name. The one definition the services, the API and the admin share."""
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(
+            tenant=tenant, is_active=True, role__in=roles_with("ticket.write")
+        ).values("user_id")
+    ).order_by("name", "email")

@@ -11,8 +11,7 @@ from django.utils import timezone
 from config.errors import NotFoundError
 from tenants import events
 from tenants.access import Actor
-from tenants.models import Membership, Tenant, User
-from tenants.permissions import roles_with
+from tenants.models import Tenant, User
 from tenants.services import audit_log_record
 from tenants.validation import email_check, fields_clean
 from tickets import history, workflow
@@ -20,6 +19,7 @@ from tickets.events import TicketDeleted, ticket_changed_publish, ticket_created
 from tickets.exceptions import CustomerErasedError, TicketClosedError
 from tickets.models import Customer, Ticket, TicketEvent
 from tickets.selectors import (
+    assignable_members,
     customer_get_for_update,
     ticket_get_for_update,
     ticket_list_for_update,
@@ -75,9 +75,7 @@ def assignable(*, tenant: Tenant, user: User | None) -> bool:
     """Whether `user` is an active member of `tenant` whose role may work tickets."""
     if user is None:
         return True
-    return Membership.objects.filter(
-        tenant=tenant, user=user, is_active=True, role__in=roles_with("ticket.write")
-    ).exists()
+    return assignable_members(tenant=tenant).filter(pk=user.pk).exists()
 
 
 def assignee_check(*, tenant: Tenant, assignee: User | None) -> None:
