@@ -297,3 +297,18 @@ def test_every_error_response_has_an_example_of_the_error_body(client, db):
                         missing.append((method, path, status))
 
     assert missing == []
+
+
+def test_every_query_parameter_is_described(spec):
+    # A sentence, not only the generated list of values or the parameter's own name.
+    undescribed = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            for parameter in op.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                first_line = (parameter.get("description") or "").split("\n")[0].strip()
+                if not first_line or first_line.startswith("*") or first_line == parameter["name"]:
+                    undescribed.append((method, path, parameter["name"]))
+
+    assert undescribed == []

@@ -53,10 +53,22 @@ def filterset_apply(filterset: django_filters.FilterSet) -> QuerySet:
 
 
 class CustomerFilter(TenantFilterSet):
-    tier = django_filters.MultipleChoiceFilter(distinct=False, choices=Tier.choices)
-    company = django_filters.CharFilter(lookup_expr="iexact", max_length=200)
-    email = django_filters.CharFilter(method="filter_email", max_length=254)
-    search = django_filters.CharFilter(method="filter_search", max_length=200)
+    tier = django_filters.MultipleChoiceFilter(
+        distinct=False,
+        choices=Tier.choices,
+        help_text="Customers of this tier; repeatable (tier=free&tier=basic).",
+    )
+    company = django_filters.CharFilter(
+        lookup_expr="iexact", max_length=200, help_text="Company name, exact but ignoring case."
+    )
+    email = django_filters.CharFilter(
+        method="filter_email", max_length=254, help_text="Email address, exact (ignoring case)."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Text contained in the name or the email address (ignoring case).",
+    )
 
     class Meta:
         model = Customer
@@ -94,26 +106,66 @@ ASSIGNEE_PATTERN = f"^(me|none|{_UUID})$"
 
 
 class TicketFilter(TenantFilterSet):
-    status = django_filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
-    priority = django_filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
-    channel = django_filters.MultipleChoiceFilter(distinct=False, choices=Channel.choices)
-    category = django_filters.CharFilter(max_length=64)
-    tag = django_filters.CharFilter(method="filter_tag", max_length=50)
+    status = django_filters.MultipleChoiceFilter(
+        distinct=False,
+        choices=Status.choices,
+        help_text="Tickets in this status; repeat for several (status=open&status=pending).",
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=Priority.choices, help_text="Tickets of this priority; repeatable."
+    )
+    channel = django_filters.MultipleChoiceFilter(
+        distinct=False,
+        choices=Channel.choices,
+        help_text="Tickets that arrived through this channel; repeatable.",
+    )
+    category = django_filters.CharFilter(
+        max_length=64, help_text="Tickets of this category, exactly as stored (e.g. billing)."
+    )
+    tag = django_filters.CharFilter(
+        method="filter_tag", max_length=50, help_text="Tickets carrying this tag (ignoring case)."
+    )
     # <user id> | me | none; ids are matched inside the tenant's tickets only.
     assignee = django_filters.CharFilter(method="filter_assignee", max_length=36)
-    requester = django_filters.UUIDFilter(field_name="requester__public_id")
-    urgent = StrictBooleanFilter(method="filter_urgent")
-    breached = StrictBooleanFilter(field_name="sla_breached")
+    requester = django_filters.UUIDFilter(
+        field_name="requester__public_id",
+        help_text="Tickets requested by this customer (the customer's id).",
+    )
+    urgent = StrictBooleanFilter(
+        method="filter_urgent",
+        help_text="true: open or in progress, unassigned, high or critical priority; false: the "
+        "others.",
+    )
+    breached = StrictBooleanFilter(
+        field_name="sla_breached",
+        help_text="true: a first-response or resolution target was missed; false: none was.",
+    )
     # A running SLA clock (first response or resolution) due before this time.
-    due_before = StrictIsoDateTimeFilter(method="filter_due_before")
+    due_before = StrictIsoDateTimeFilter(
+        method="filter_due_before",
+        help_text="A running SLA clock (first response or resolution) is due before this time "
+        "(ISO 8601).",
+    )
     sla_state = django_filters.ChoiceFilter(
         choices=[(state, state) for state in SLA_STATES], method="filter_sla_state"
     )
-    escalated = StrictBooleanFilter()
-    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    escalated = StrictBooleanFilter(
+        help_text="true: escalated by the SLA sweep (a missed target or too long unassigned)."
+    )
+    created_after = StrictIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
+    created_before = StrictIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
+    )
     # Full text over subject, description and comments (web-search syntax), best match first.
-    search = django_filters.CharFilter(method="filter_search", max_length=200)
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Full text over subject, description and comments, in the tenant's search "
+        'language: words (all must match), "quoted phrases", OR, and -word to exclude. Best '
+        "match first unless `ordering` is given. Combines with every other filter.",
+    )
 
     class Meta:
         model = Ticket

@@ -264,6 +264,20 @@ class CursorPagination(pagination.CursorPagination):
         return max(int(plan[0]["Plan"]["Plan Rows"]), limit + 1), True
 
     def get_paginated_response_schema(self, schema):
+        if not isinstance(schema, dict):
+            # drf-spectacular asks this with a placeholder to wrap a list operation's example
+            # (one item) in a page: a first page, without the optional count.
+            return {
+                "type": "object",
+                "properties": {
+                    "next": {
+                        "example": "https://support.example.com/api/v1/t/acme/tickets/"
+                        "?cursor=cD0yMDI2LTExLTMwKzA5JTNBMTI"
+                    },
+                    "previous": {"example": None},
+                    "results": schema,
+                },
+            }
         response = super().get_paginated_response_schema(schema)
         properties = response["properties"]
         response["properties"] = {

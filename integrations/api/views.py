@@ -2,7 +2,7 @@
 delivery log; the CRM connection (admins), its write-only credentials and sync log."""
 
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -75,6 +75,40 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, TenantViewSet):
         responses={201: s.WebhookEndpointSecretOutputSerializer},
         parameters=[_secret_replayed(201)],
         description="Add an endpoint. The answer carries its signing secret, once.",
+        examples=[
+            OpenApiExample(
+                "An endpoint for ticket events",
+                value={
+                    "url": "https://hooks.example.com/tenantdesk",
+                    "events": ["ticket.created", "ticket.updated", "comment.created"],
+                    "description": "CRM bridge",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The new endpoint and its secret",
+                value={
+                    "id": "0f8e5a57-6c1e-4d6e-9a55-2b1f1b7f4c11",
+                    "url": "https://hooks.example.com/tenantdesk",
+                    "events": ["ticket.created", "ticket.updated", "comment.created"],
+                    "description": "CRM bridge",
+                    "active": True,
+                    "include_internal": False,
+                    "disabled_reason": "",
+                    "disabled_at": None,
+                    "last_success_at": None,
+                    "last_failure_at": None,
+                    "failing_since": None,
+                    "secret_rotation_ends_at": None,
+                    "version": 1,
+                    "created_at": "2026-11-30T16:30:00.120000Z",
+                    "updated_at": "2026-11-30T16:30:00.120000Z",
+                    "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
     )
     def create(self, request):
         data = s.WebhookEndpointCreateInputSerializer(data=request.data)

@@ -9,7 +9,7 @@ address besides the public one.
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -173,6 +173,24 @@ class HelpRequestApi(HelpCenterView):
     @extend_schema(
         request=s.HelpRequestInputSerializer,
         responses={202: s.HelpAcceptedSerializer},
+        examples=[
+            OpenApiExample(
+                "A request",
+                value={
+                    "email": "sam@example.com",
+                    "name": "Sam Lee",
+                    "subject": "Cannot log in",
+                    "description": "The reset link says it expired, though I used it at once.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Received",
+                value={"detail": REQUEST_RECEIVED},
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
         description=(
             "Submit a support request. The answer is the same whether the email belonged to "
             "a customer already or not, and for a request sent twice. Leave `website` empty "

@@ -176,8 +176,16 @@ class EmptyInputSerializer(InputSerializer):
 class ArticleSearchInputSerializer(serializers.Serializer):
     """`?q=` (words; the last one matches as a prefix) and an optional `?status=`."""
 
-    q = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    status = serializers.ChoiceField(choices=ArticleStatus.choices, required=False)
+    q = serializers.CharField(
+        max_length=200,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Words; every one must match, the last one as a prefix (type-ahead).",
+    )
+    status = serializers.ChoiceField(
+        choices=ArticleStatus.choices, required=False, help_text="Only articles in this state."
+    )
 
 
 class ArticleHitOutputSerializer(serializers.Serializer):

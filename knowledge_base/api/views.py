@@ -2,7 +2,7 @@
 publishing, archiving and revisions. Reads: viewers; drafts and edits: agents; publishing,
 archiving, restoring and categories: supervisors; deleting articles: admins."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -123,6 +123,47 @@ class ArticleViewSet(mixins.ListModelMixin, TenantViewSet):
         article = self.get_object()
         return with_etag(Response(s.ArticleOutputSerializer(article).data), article)
 
+    @extend_schema(
+        examples=[
+            OpenApiExample(
+                "A draft",
+                description="Markdown body; the slug comes from the title unless given.",
+                value={
+                    "title": "Reset your password",
+                    "body": "1. Open **Sign in**.\n2. Choose *Forgot password*.",
+                    "excerpt": "Get a new password by email.",
+                    "tags": ["login"],
+                    "category": "2b0c8f0e-1c55-4c39-a0a4-8f3b2f1d6b9e",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The new draft",
+                value={
+                    "id": "630f0f72-bec6-41de-98b9-47daa87741f8",
+                    "title": "Reset your password",
+                    "slug": "reset-your-password",
+                    "body": "1. Open **Sign in**.\n2. Choose *Forgot password*.",
+                    "body_html": "<ol>\n<li>Open <strong>Sign in</strong>.</li>\n"
+                    "<li>Choose <em>Forgot password</em>.</li>\n</ol>\n",
+                    "excerpt": "Get a new password by email.",
+                    "tags": ["login"],
+                    "category": "2b0c8f0e-1c55-4c39-a0a4-8f3b2f1d6b9e",
+                    "author": "316df553-5166-438b-9ad0-8a78d91e1b11",
+                    "status": "draft",
+                    "published_at": None,
+                    "view_count": 0,
+                    "helpful_count": 0,
+                    "not_helpful_count": 0,
+                    "created_at": "2026-11-30T16:27:24.843097Z",
+                    "updated_at": "2026-11-30T16:27:24.843097Z",
+                    "version": 1,
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ]
+    )
     def create(self, request):
         data = s.ArticleCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -16,10 +16,14 @@ class TicketNumberFilter(django_filters.Filter):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull")
-    kind = django_filters.ChoiceFilter(choices=EmailKind.choices)
-    ticket = TicketNumberFilter()
-    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    unread = StrictBooleanFilter(
+        field_name="read_at", lookup_expr="isnull", help_text="true: unread only; false: read."
+    )
+    kind = django_filters.ChoiceFilter(choices=EmailKind.choices, help_text="What happened.")
+    ticket = TicketNumberFilter(help_text="About this ticket (its number).")
+    created_after = StrictIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
 
     class Meta:
         model = Notification
@@ -27,12 +31,22 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 class EmailDeliveryFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=OutboxStatus.choices)
-    kind = django_filters.ChoiceFilter(choices=EmailKind.choices)
-    ticket = TicketNumberFilter()
-    recipient = django_filters.CharFilter(method="filter_recipient", max_length=254)
-    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    status = django_filters.ChoiceFilter(
+        choices=OutboxStatus.choices, help_text="Where the email's delivery stands."
+    )
+    kind = django_filters.ChoiceFilter(choices=EmailKind.choices, help_text="Which email.")
+    ticket = TicketNumberFilter(help_text="About this ticket (its number).")
+    recipient = django_filters.CharFilter(
+        method="filter_recipient",
+        max_length=254,
+        help_text="Sent to this address, exact (ignoring case).",
+    )
+    created_after = StrictIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
+    )
+    created_before = StrictIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before (ISO 8601)."
+    )
 
     class Meta:
         model = EmailDelivery

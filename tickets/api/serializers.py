@@ -183,7 +183,12 @@ class TicketUpdateInputSerializer(InputSerializer):
 
 class TicketAssignInputSerializer(InputSerializer):
     assignee = MemberUserField(required=False, allow_null=True)
-    strategy = serializers.CharField(max_length=32, required=False)
+    strategy = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="Let the tenant's rules pick an available agent: round_robin or least_loaded "
+        "(critical tickets go to senior agents first). Give this or assignee.",
+    )
 
     def validate(self, attrs):
         if ("assignee" in attrs) == ("strategy" in attrs):

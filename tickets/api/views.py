@@ -7,6 +7,7 @@ from config.api.etags import expected_version, with_etag
 from config.api.pagination import OldestFirstCursorPagination
 from tenants.api.base import TenantViewSet
 from tickets import history, selectors, services
+from tickets.api import examples
 from tickets.api import serializers as s
 from tickets.api.base import TicketScopedMixin
 from tickets.api.filters import CustomerFilterBackend, TicketFilterBackend, TicketOrdering
@@ -45,6 +46,7 @@ class CustomerViewSet(mixins.ListModelMixin, TenantViewSet):
         customer = self.get_object()
         return with_etag(Response(s.CustomerOutputSerializer(customer).data), customer)
 
+    @extend_schema(examples=examples.CUSTOMER_CREATE)
     def create(self, request):
         data = s.CustomerCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -116,10 +118,16 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         self.check_object_permissions(self.request, self.ticket)
         return self.ticket
 
+    @extend_schema(examples=examples.TICKET_LIST)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(examples=examples.TICKET_GET)
     def retrieve(self, request, number=None):
         ticket = self.get_object()
         return with_etag(Response(s.TicketOutputSerializer(ticket).data), ticket)
 
+    @extend_schema(examples=examples.TICKET_CREATE)
     def create(self, request):
         data = s.TicketCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -130,6 +138,7 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         response = Response(s.TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
         return with_etag(response, ticket)
 
+    @extend_schema(examples=examples.TICKET_UPDATE)
     def partial_update(self, request, number=None):
         ticket = self.get_object()
         data = s.TicketUpdateInputSerializer(data=request.data)
@@ -152,7 +161,11 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.TicketAssignInputSerializer, responses=s.TicketOutputSerializer)
+    @extend_schema(
+        request=s.TicketAssignInputSerializer,
+        responses=s.TicketOutputSerializer,
+        examples=examples.TICKET_ASSIGN,
+    )
     @action(detail=True, methods=["post"])
     def assign(self, request, number=None):
         ticket = self.ticket  # the 404 comes before any complaint about the body
@@ -174,7 +187,9 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
         return _oldest_first_page(request, queryset, s.CommentOutputSerializer)
 
     @extend_schema(
-        request=s.CommentCreateInputSerializer, responses={201: s.CommentOutputSerializer}
+        request=s.CommentCreateInputSerializer,
+        responses={201: s.CommentOutputSerializer},
+        examples=examples.COMMENT_CREATE,
     )
     @comments.mapping.post
     def comment_create(self, request, number=None):

@@ -3,7 +3,7 @@ passwords and the caller's profile."""
 
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -82,6 +82,22 @@ class TokenApi(APIView):
     @extend_schema(
         request=s.TokenInputSerializer,
         responses={200: s.TokenOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Log in",
+                value={"email": "alex@acme.example", "password": "correct horse battery"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A token",
+                description="Send it as `Authorization: Bearer <token>`; it lasts 7 days.",
+                value={
+                    "token": "4a14d060de66b5ea740784ae7bb8216a5d506cc9eb812554548007c9ffd8d6af",
+                    "expires_at": "2026-12-07T16:26:50.801764Z",
+                },
+                response_only=True,
+            ),
+        ],
         description=(
             "Log in with email and password. A wrong password, an unknown or an inactive "
             "account are one 400 `invalid_login`; a right password for an address that was "

@@ -3,6 +3,7 @@ from rest_framework.response import Response
 
 from tenants.api.base import TenantAPIView
 from tickets import services
+from tickets.api import examples
 from tickets.api.base import TicketScopedMixin
 from tickets.api.bulk import serializers as s
 from tickets.api.serializers import TicketOutputSerializer
@@ -15,6 +16,7 @@ class TicketMergeApi(TicketScopedMixin, TenantAPIView):
         parameters=[OpenApiParameter("number", int, OpenApiParameter.PATH)],
         request=s.TicketMergeInputSerializer,
         responses={200: s.TicketMergeOutputSerializer},
+        examples=examples.MERGE,
     )
     def post(self, request, number):
         # The source first: another tenant's number is the same 404 whatever the body says.
@@ -36,7 +38,9 @@ class TicketBulkApi(TenantAPIView):
     required_permission = "ticket.bulk"
 
     @extend_schema(
-        request=s.TicketBulkInputSerializer, responses={200: s.TicketBulkOutputSerializer}
+        request=s.TicketBulkInputSerializer,
+        responses={200: s.TicketBulkOutputSerializer},
+        examples=examples.BULK,
     )
     def post(self, request):
         data = s.TicketBulkInputSerializer(data=request.data)

@@ -34,7 +34,12 @@ class ReportSummaryInputSerializer(serializers.Serializer):
         help_text=f"End of the window (excluded). {_MOMENT_HELP} Default: now. At most 366 "
         "days after `from`.",
     )
-    group_by = serializers.ChoiceField(choices=GROUP_BYS, required=False)
+    group_by = serializers.ChoiceField(
+        choices=GROUP_BYS,
+        required=False,
+        help_text="Also split the figures: by day or week (Monday) in the tenant's timezone, "
+        "by assignee, priority or channel.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
