@@ -87,6 +87,8 @@ def ticket_list_filtered(
     `search` orders by best match. Raises ValidationError({filter: [messages]}).
     """
     queryset = ticket_list(tenant=tenant) if queryset is None else queryset
+    if not any(name in filters for name in TicketFilter.base_filters):
+        return queryset  # no filter given: no FilterSet and form to build on every list page
     return filterset_apply(TicketFilter(data=filters, queryset=queryset, tenant=tenant, user=user))
 
 
