@@ -59,7 +59,11 @@ class WebhookDelivery(TenantOutboxRow):
     `webhook-id` is the event's envelope id, stable across retries)."""
 
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, db_constraint=False, related_name="deliveries"
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="deliveries",
     )
     event_id = models.UUIDField()
     event_type = models.CharField(max_length=64)
@@ -92,7 +96,11 @@ class WebhookAttempt(TenantModel):
     """One try of a delivery: when, the answer (status, a capped part of the body), how long."""
 
     delivery = models.ForeignKey(
-        WebhookDelivery, on_delete=models.CASCADE, db_constraint=False, related_name="attempt_log"
+        WebhookDelivery,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="attempt_log",
     )
     number = models.PositiveSmallIntegerField()
     attempted_at = models.DateTimeField(default=timezone.now)
@@ -164,7 +172,11 @@ class CrmSync(TenantOutboxRow):
     the delete carries the CRM id captured by the erasure's event)."""
 
     connection = models.ForeignKey(
-        CrmConnection, on_delete=models.CASCADE, db_constraint=False, related_name="syncs"
+        CrmConnection,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="syncs",
     )
     event_id = models.UUIDField()
     event_type = models.CharField(max_length=64)

@@ -23,7 +23,7 @@ class Category(TenantModel):
     no parent, checked by knowledge_base.services.categories)."""
 
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100)
+    slug = models.SlugField(max_length=100, db_index=False)  # UNIQUE (tenant, slug) serves it
     description = models.TextField(max_length=2000, blank=True)
     parent = models.ForeignKey(
         "self",
@@ -31,6 +31,7 @@ class Category(TenantModel):
         blank=True,
         on_delete=models.PROTECT,
         db_constraint=False,
+        db_index=False,  # kb_category_parent_idx (tenant, parent)
         related_name="children",
     )
     position = models.IntegerField(default=0)
@@ -47,6 +48,7 @@ class Category(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "position", "id"], name="kb_category_position_idx"),
+            models.Index(fields=["tenant", "parent"], name="kb_category_parent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -57,7 +59,7 @@ class Article(TenantModel):
     """A help article: Markdown `body` and the sanitized HTML rendered from it at save."""
 
     title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200)
+    slug = models.SlugField(max_length=200, db_index=False)  # UNIQUE (tenant, slug) serves it
     body = models.TextField(max_length=BODY_MAX_LENGTH, blank=True)
     body_html = models.TextField(blank=True)
     excerpt = models.CharField(max_length=500, blank=True)
@@ -68,6 +70,7 @@ class Article(TenantModel):
         blank=True,
         on_delete=models.PROTECT,
         db_constraint=False,
+        db_index=False,  # kb_article_category_idx (tenant, category)
         related_name="articles",
     )
     author = historical_reference(User)
@@ -91,6 +94,7 @@ class Article(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="kb_article_created_idx"),
             models.Index(fields=["tenant", "status"], name="kb_article_status_idx"),
+            models.Index(fields=["tenant", "category"], name="kb_article_category_idx"),
             # The help center's list: published articles, newest first (cursor order).
             models.Index(
                 fields=["tenant", "-published_at", "-id"],
@@ -113,9 +117,13 @@ class ArticleSlug(TenantModel):
     """A slug an article had before: the help center redirects it to the article."""
 
     article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, db_constraint=False, related_name="old_slugs"
+        Article,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # kb_articleslug_article_idx (tenant, article)
+        related_name="old_slugs",
     )
-    slug = models.SlugField(max_length=200)
+    slug = models.SlugField(max_length=200, db_index=False)  # UNIQUE (tenant, slug) serves it
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
@@ -123,6 +131,9 @@ class ArticleSlug(TenantModel):
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["tenant", "slug"], name="kb_articleslug_slug_uniq"),
             CompositeTenantFK(name="kb_articleslug_article_tfk", field="article"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "article"], name="kb_articleslug_article_idx"),
         ]
 
     def __str__(self) -> str:
@@ -133,10 +144,14 @@ class ArticleRevision(TenantModel):
     """The content a published article had before one saved edit (who edited, and when)."""
 
     article = models.ForeignKey(
-        Article, on_delete=models.CASCADE, db_constraint=False, related_name="revisions"
+        Article,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # kb_revision_idx (tenant, article, -created_at)
+        related_name="revisions",
     )
     title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200)
+    slug = models.SlugField(max_length=200, db_index=False)  # UNIQUE (tenant, slug) serves it
     body = models.TextField(blank=True)
     excerpt = models.CharField(max_length=500, blank=True)
     tags = ArrayField(models.CharField(max_length=TAG_MAX_LENGTH), default=list, blank=True)

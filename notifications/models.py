@@ -96,7 +96,7 @@ class AccountEmail(OutboxRow):
     public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     event_id = models.UUIDField(unique=True)
     kind = models.CharField(max_length=32, choices=AccountEmailKind.choices)
-    user = historical_reference(User)
+    user = historical_reference(User, db_index=True)  # a platform table: no tenant_id
     recipient = models.EmailField(max_length=254, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     provider = models.CharField(max_length=64, blank=True)
@@ -131,7 +131,11 @@ class Notification(TenantModel):
     # No database constraint: users are global and outlive nothing here (RLS would hide
     # these rows from a cascade anyway); a deleted user's rows are simply never read.
     user = models.ForeignKey(
-        User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # (tenant_id, user_id, …) indexes below cover it
+        related_name="+",
     )
     event_id = models.UUIDField()
     event_type = models.CharField(max_length=64)
@@ -173,7 +177,11 @@ class NotificationPreference(TenantModel):
     # No database constraint: users are global and outlive nothing here (RLS would hide
     # these rows from a cascade anyway); a deleted user's rows are simply never read.
     user = models.ForeignKey(
-        User, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # (tenant_id, user_id, …) indexes below cover it
+        related_name="+",
     )
     kind = models.CharField(max_length=32, choices=EmailKind.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices)

@@ -225,7 +225,11 @@ class Ticket(TenantModel):
     category = models.CharField(max_length=64, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
     requester = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, db_constraint=False, related_name="tickets"
+        Customer,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,  # tickets_ticket_requester_idx (tenant, requester)
+        related_name="tickets",
     )
     assignee = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -264,6 +268,7 @@ class Ticket(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         db_constraint=False,
+        db_index=False,  # tickets_ticket_merged_into_idx (tenant, merged_into)
         related_name="merged_from",
     )
     # The number of the closed ticket this one follows up (a customer wrote again about it,
@@ -288,6 +293,7 @@ class Ticket(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="tickets_ticket_created_idx"),
+            models.Index(fields=["tenant", "merged_into"], name="tickets_ticket_merged_into_idx"),
             models.Index(
                 fields=["tenant", "status", "-created_at"], name="tickets_ticket_status_idx"
             ),
@@ -379,7 +385,11 @@ class Comment(TenantModel):
     """A public reply or an internal note (public=False), by a member or by the customer."""
 
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="comments"
+        Ticket,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # tickets_comment_idx (tenant, ticket, created_at)
+        related_name="comments",
     )
     author_user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -390,6 +400,7 @@ class Comment(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         db_constraint=False,
+        db_index=False,  # tickets_comment_customer_idx (tenant, author_customer)
         related_name="+",
     )
     body = models.TextField()
@@ -404,6 +415,7 @@ class Comment(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_comment_idx"),
+            models.Index(fields=["tenant", "author_customer"], name="tickets_comment_customer_idx"),
         ]
 
 
@@ -411,7 +423,11 @@ class TicketEvent(TenantModel):
     """One change of one field of a ticket: who, what, from, to, when."""
 
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="events"
+        Ticket,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # tickets_event_idx (tenant, ticket, created_at)
+        related_name="events",
     )
     actor_user = historical_reference(User)
     actor_label = models.CharField(max_length=254)
@@ -423,6 +439,7 @@ class TicketEvent(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         db_constraint=False,
+        db_index=False,  # tickets_event_customer_idx (tenant, customer)
         related_name="+",
     )
     field = models.CharField(max_length=64)
@@ -438,6 +455,7 @@ class TicketEvent(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_event_idx"),
+            models.Index(fields=["tenant", "customer"], name="tickets_event_customer_idx"),
             # Reports' reopen rate: the status moves of a window.
             models.Index(
                 fields=["tenant", "created_at"],
@@ -452,7 +470,11 @@ class Attachment(TenantModel):
     tenant-prefixed random key and are served only through the authorized download route."""
 
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.CASCADE, db_constraint=False, related_name="attachments"
+        Ticket,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # tickets_attachment_idx (tenant, ticket, created_at)
+        related_name="attachments",
     )
     comment = models.ForeignKey(
         Comment,
@@ -460,6 +482,7 @@ class Attachment(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         db_constraint=False,
+        db_index=False,  # tickets_attachment_comment_idx (tenant, comment)
         related_name="attachments",
     )
     filename = models.CharField(max_length=255)
@@ -484,6 +507,7 @@ class Attachment(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at"], name="tickets_attachment_idx"),
+            models.Index(fields=["tenant", "comment"], name="tickets_attachment_comment_idx"),
         ]
 
 

@@ -69,11 +69,14 @@ class TenantModel(models.Model):
         return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
 
 
-def historical_reference(to) -> models.ForeignKey:
+def historical_reference(to, *, db_index: bool = False) -> models.ForeignKey:
     """A nullable reference that must outlive its target (who did it, who uploaded it).
 
     No database constraint and no ON DELETE rewrite: append-only and history rows keep the id
-    of a user or key that is gone, and readers get None through select_related.
+    of a user or key that is gone, and readers get None through select_related. No index by
+    default: on a tenant table, reads are tenant-scoped and a single-column index without
+    tenant_id is not one a distributed table wants (docs/scale-out.md); a platform table may
+    ask for one.
     """
     return models.ForeignKey(
         to,
@@ -81,5 +84,6 @@ def historical_reference(to) -> models.ForeignKey:
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=db_index,
         related_name="+",
     )
