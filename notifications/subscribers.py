@@ -64,13 +64,16 @@ def _requester_email(envelope: Envelope, kind: str, ticket: Ticket, **context) -
     )
 
 
-def _ticket(number: int) -> Ticket | None:
+def _ticket(number: int, envelope: Envelope | None = None) -> Ticket | None:
+    source = envelope.source if envelope is not None else None
+    if isinstance(source, Ticket) and source.number == number:
+        return source  # the publisher's ticket, written in this transaction: no second read
     return Ticket.objects.select_related("requester", "assignee").filter(number=number).first()
 
 
 def ticket_created(envelope: Envelope) -> None:
     """Tell the requester their request was received."""
-    ticket = _ticket(envelope.data["number"])
+    ticket = _ticket(envelope.data["number"], envelope)
     if ticket is not None:
         _requester_email(envelope, EmailKind.TICKET_RECEIVED, ticket)
 

@@ -13,6 +13,9 @@ class TenantAccess:
     role: str
     membership: Membership | None = None
     api_key: ApiKey | None = None
+    # The query that found this access also applied the tenant's database settings
+    # (tenant_access_resolve(apply_context=True)): enter tenant_context(..., applied=True).
+    context_applied: bool = False
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,10 @@ class Envelope:
     version: int
     data: dict[str, Any]
     event: Event = dataclasses.field(repr=False, compare=False)
+    # In this process only: the object the event is about as the publisher holds it (a new
+    # ticket), so that a subscriber in the same transaction need not read it again; None when
+    # the publisher passed none. Never leaves the process.
+    source: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The envelope as JSON-ready data, as it leaves the process (a webhook body): the
@@ -253,10 +257,13 @@ def silenced() -> Iterator[None]:
         _silenced.reset(token)
 
 
-def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, customer=None) -> Envelope:
+def publish(
+    event: Event, *, tenant: Tenant | None, actor: Actor | None, customer=None, source=None
+) -> Envelope:
     """Wrap `event` in its envelope and deliver it to the subscribers, in the caller's
     transaction. `tenant` is None only for platform events; `customer` names a customer as
-    the actor (their reply, their help-center request)."""
+    the actor (their reply, their help-center request); `source` is the object the event is
+    about, as written in this transaction (Envelope.source)."""
     cls = type(event)
     if _registry.get(cls.type) is not cls:
         raise ValueError(f"unregistered event {cls.__name__}")
@@ -273,6 +280,7 @@ def publish(event: Event, *, tenant: Tenant | None, actor: Actor | None, custome
         version=cls.contract_version,
         data=event.data(),
         event=event,
+        source=source,
     )
     handlers = (
         []

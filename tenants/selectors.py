@@ -4,6 +4,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from config.errors import NotFoundError
 from tenants.access import TenantAccess
+from tenants.context import tenant_settings_applied_by
 from tenants.models import (
     ROLE_RANK,
     ApiKey,
@@ -16,26 +17,43 @@ from tenants.models import (
 )
 
 
-def tenant_access_resolve(*, user, api_key: ApiKey | None, slug: str) -> TenantAccess | None:
+def tenant_access_resolve(
+    *, user, api_key: ApiKey | None, slug: str, apply_context: bool = False
+) -> TenantAccess | None:
     """Return the caller's access to the tenant `slug`, or None (unknown OR not a member).
 
     One query for users (tenant + membership joined), none for API keys (loaded with their
     tenant and their creator's role at authentication, api_key_for_authentication). The
     caller answers None with the same 404 either way.
+
+    `apply_context`: a user's query also applies the tenant's database settings when it finds
+    the membership (tenants.context.tenant_settings_applied_by), and the access says so
+    (`context_applied`); call it inside the transaction the request runs in.
     """
     if api_key is not None:
         role = api_key_effective_role(api_key)
         if api_key.tenant.slug != slug or role is None:
             return None
         return TenantAccess(tenant=api_key.tenant, role=role, api_key=api_key)
-    membership = (
-        Membership.objects.select_related("tenant")
-        .filter(user=user, is_active=True, tenant__slug=slug, tenant__is_active=True)
-        .first()
+    memberships = Membership.objects.select_related("tenant").filter(
+        user=user, is_active=True, tenant__slug=slug, tenant__is_active=True
     )
+    if apply_context:
+        # One membership per (user, tenant): the settings are applied for that row alone.
+        memberships = memberships.annotate(
+            _settings=tenant_settings_applied_by('"tenants_membership"."tenant_id"')
+        )
+    membership = memberships.order_by()[:1]
+    membership = membership[0] if membership else None
     if membership is None:
         return None
-    return TenantAccess(tenant=membership.tenant, role=membership.role, membership=membership)
+    membership.user = user  # the caller, as authenticated: no second read of the account
+    return TenantAccess(
+        tenant=membership.tenant,
+        role=membership.role,
+        membership=membership,
+        context_applied=apply_context,
+    )
 
 
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:

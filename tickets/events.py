@@ -239,6 +239,7 @@ def ticket_created_publish(*, tenant, actor: Actor, ticket) -> None:
         ),
         tenant=tenant,
         actor=actor,
+        source=ticket,
     )
     if ticket.assignee_id is not None:
         events.publish(

@@ -13,7 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db import OperationalError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import JSONField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from config.errors import NotFoundError
 from tenants.models import Membership, Tenant, User
@@ -30,6 +31,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.search import ticket_search_narrow
+from tickets.sla import CALENDAR_VALUES
 
 
 def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
@@ -38,9 +40,25 @@ def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
 
 
 def ticket_list(*, tenant: Tenant) -> QuerySet[Ticket]:
-    """Return the tenant's tickets with what their representation needs (no N+1)."""
-    return Ticket.objects.filter(tenant=tenant).select_related(
-        "requester", "assignee", "merged_into"
+    """Return the tenant's tickets with what their representation needs (no N+1).
+
+    That includes the tenant's business calendar (the SLA's remaining minutes are counted on
+    it), read by the same statement: an uncorrelated sub-select, which PostgreSQL runs once
+    per query (an InitPlan), so a page or a ticket costs one statement, not two.
+    """
+    return (
+        Ticket.objects.filter(tenant=tenant)
+        .select_related("requester", "assignee", "merged_into")
+        .annotate(
+            **{
+                CALENDAR_VALUES: RawSQL(
+                    "SELECT jsonb_build_array(timezone, intervals, holidays) "
+                    "FROM tickets_businesshours WHERE tenant_id = %s",
+                    (tenant.pk,),
+                    output_field=JSONField(),
+                )
+            }
+        )
     )
 
 

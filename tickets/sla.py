@@ -8,10 +8,14 @@ its target. Due times are always recomputed from that timeline (tickets.sla_cale
 so a change of priority or of the policy gives the same answer however often it is replayed.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db import connection
+
+from tenants.context import require_tenant_id
 from tickets.models import BusinessHours, Priority, SlaPolicy, Status, Ticket
 from tickets.sla_calendar import (
     BusinessCalendar,
@@ -90,11 +94,66 @@ def sla_calendar_load() -> BusinessCalendar:
     return business_calendar(BusinessHours.objects.first())
 
 
+# The annotation tickets.selectors.ticket_list reads the calendar into, with each ticket:
+# [timezone, intervals, holidays] of the tenant's BusinessHours, or None (24/7 UTC).
+CALENDAR_VALUES = "business_calendar_values"
+# Where a service that already read the calendar leaves it on a ticket it returns.
+_CALENDAR_READ = "_sla_business_calendar"
+_NOT_READ = object()
+
+
+def _calendar_from_values(values: list | None) -> BusinessCalendar:
+    if values is None:
+        return business_calendar(None)
+    timezone, intervals, holidays = values
+    return business_calendar(
+        BusinessHours(timezone=timezone, intervals=intervals, holidays=holidays)
+    )
+
+
+def sla_calendar_for(ticket: Ticket) -> BusinessCalendar:
+    """The business calendar read with `ticket` (ticket_list, or the service that wrote it),
+    else the current tenant's (a query)."""
+    calendar = getattr(ticket, _CALENDAR_READ, None)
+    if calendar is not None:
+        return calendar
+    values = getattr(ticket, CALENDAR_VALUES, _NOT_READ)
+    return sla_calendar_load() if values is _NOT_READ else _calendar_from_values(values)
+
+
+def sla_calendar_keep(ticket: Ticket, calendar: BusinessCalendar) -> None:
+    """Leave the calendar a service read on the ticket it returns (sla_calendar_for)."""
+    setattr(ticket, _CALENDAR_READ, calendar)
+
+
+_POLICY_FIELDS = tuple(f"{target}_{p}" for target in TARGETS for p in PRIORITIES)
+# The calendar and every policy in one statement (the explicit tenant beside row-level
+# security, as everywhere). The column names are this module's constants, never input.
+_CONFIG_SQL = (
+    "SELECT (SELECT jsonb_build_array(timezone, intervals, holidays) "  # noqa: S608
+    "FROM tickets_businesshours WHERE tenant_id = %s), "
+    "(SELECT coalesce(jsonb_agg(jsonb_build_array(tier, "
+    + ", ".join(_POLICY_FIELDS)
+    + ")), '[]') FROM tickets_slapolicy WHERE tenant_id = %s)"
+)
+
+
 def sla_config_load() -> SlaConfig:
-    """The current tenant's SLA configuration (inside its tenant context): two queries."""
+    """The current tenant's SLA configuration (inside its tenant context): one query."""
+    tenant_id = require_tenant_id()
+    with connection.cursor() as cursor:
+        cursor.execute(_CONFIG_SQL, [tenant_id, tenant_id])
+        calendar, policies = (
+            json.loads(value) if isinstance(value, str) else value for value in cursor.fetchone()
+        )
     return SlaConfig(
-        calendar=sla_calendar_load(),
-        policies={policy.tier: policy_targets(policy) for policy in SlaPolicy.objects.all()},
+        calendar=_calendar_from_values(calendar),
+        policies={
+            tier: policy_targets(
+                SlaPolicy(tier=tier, **dict(zip(_POLICY_FIELDS, values, strict=True)))
+            )
+            for tier, *values in policies
+        },
     )
 
 

@@ -110,11 +110,11 @@ class TenantContextMixin:
                 transaction.set_rollback(True)
         return response
 
-    def _enter_tenant(self, tenant: Tenant) -> None:
+    def _enter_tenant(self, tenant: Tenant, *, applied: bool = False) -> None:
         request_tenant_id_var.set(tenant.pk)
         self._tenant_stack.enter_context(
             # The view's own transaction holds the settings: no savepoint needed.
-            tenant_context(tenant, savepoint=False, restore=self._restore_context)
+            tenant_context(tenant, savepoint=False, restore=self._restore_context, applied=applied)
         )
 
     def _check_throttles(self, request, *, tenant_phase: bool) -> None:
@@ -157,10 +157,13 @@ class TenantViewMixin(TenantContextMixin):
         if not user.is_authenticated:
             raise exceptions.NotAuthenticated()
         api_key = user.api_key if isinstance(user, ApiKeyPrincipal) else None
-        access = tenant_access_resolve(user=user, api_key=api_key, slug=self.tenant_slug)
+        # A user's membership query also applies the tenant's settings (one round trip).
+        access = tenant_access_resolve(
+            user=user, api_key=api_key, slug=self.tenant_slug, apply_context=True
+        )
         if access is None:
             raise exceptions.NotFound()
-        self._enter_tenant(access.tenant)
+        self._enter_tenant(access.tenant, applied=access.context_applied)
         # On the HttpRequest, which DRF's Request proxies: the clones DRF makes to ask "may this
         # caller POST here?" (OPTIONS metadata, the browsable API's forms) see them too.
         django_request = request._request

@@ -14,7 +14,7 @@ from tenants.models import User
 from tenants.permissions import roles_with
 from tickets import history
 from tickets.models import Channel, Customer, Priority, Status, Tier
-from tickets.sla import sla_calendar_load, sla_remaining, sla_timeline
+from tickets.sla import sla_calendar_for, sla_remaining, sla_timeline
 from tickets.validation import (
     COMMENT_BODY_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -298,7 +298,7 @@ def _sla_remaining(ticket, context: dict) -> dict:
     cache = context.setdefault("sla_remaining", {})
     if ticket.pk not in cache:
         if "sla_calendar" not in context:  # once per response
-            context["sla_calendar"] = sla_calendar_load()
+            context["sla_calendar"] = sla_calendar_for(ticket)
         cache[ticket.pk] = sla_remaining(
             ticket, now=context.get("now") or timezone.now(), calendar=context["sla_calendar"]
         )

@@ -131,10 +131,10 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
     def create(self, request):
         data = s.TicketCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # The service's ticket carries its requester, assignee and calendar: no re-read.
         ticket = services.ticket_create(
             tenant=request.tenant, actor=self.actor, **data.validated_data
         )
-        ticket = selectors.ticket_get(tenant=request.tenant, pk=ticket.pk)
         response = Response(s.TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
         return with_etag(response, ticket)
 

@@ -28,7 +28,7 @@ from tickets.services.assignment import STRATEGIES, NoCandidateError, assignee_p
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
-from tickets.sla import SlaConfig, sla_refresh
+from tickets.sla import SlaConfig, sla_calendar_keep, sla_config_load, sla_refresh
 from tickets.validation import (
     CUSTOMER_RULES,
     TICKET_CREATE_RULES,
@@ -57,7 +57,8 @@ def _next_number(tenant: Tenant) -> int:
     """Allocate the tenant's next ticket number: gap-free and race-free.
 
     The counter row stays locked until the ticket's transaction ends, so concurrent creates
-    queue here, and a rolled-back create gives its number back.
+    queue here, and a rolled-back create gives its number back. Call it as late as possible:
+    every statement after it runs while the tenant's other creates wait.
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -94,6 +95,9 @@ def _requester_lock(tenant: Tenant, requester: Customer) -> Customer:
 
 
 def _save(ticket: Ticket) -> None:
+    if not ticket.external_id:  # nothing the insert could collide on but its new number
+        ticket.save()
+        return
     try:
         with transaction.atomic():
             ticket.save()
@@ -164,7 +168,6 @@ def ticket_create(
     customer_ensure_not_erased(customer=requester)
     ticket = Ticket(
         tenant=tenant,
-        number=_next_number(tenant),
         subject=subject,
         requester=requester,
         assignee=assignee,
@@ -173,7 +176,12 @@ def ticket_create(
     )
     if assignee is None:
         ticket.assignee = _auto_assignee(tenant, ticket)
-    sla_refresh(ticket)
+    config = sla_config_load()
+    sla_refresh(ticket, config=config)
+    sla_calendar_keep(ticket, config.calendar)  # its representation needs no second read
+    # The number last: the counter's row stays locked from here until COMMIT, and the
+    # tenant's other creates queue on it (bench/RESULTS.md measures the effect).
+    ticket.number = _next_number(tenant)
     _save(ticket)
     TicketEvent.objects.bulk_create([history.ticket_opened(ticket, actor)])
     ticket_created_publish(tenant=tenant, actor=actor, ticket=ticket)

@@ -1,0 +1,129 @@
+"""What a request costs in statements as deployed: the request owns its transaction (no test
+transaction around it), so what runs is BEGIN, the request's statements, COMMIT.
+
+The budget (issue "performance and scale-out"): a ticket list page and a ticket's detail in 3
+statements whatever the page holds; a ticket created in 15 (the goal is 9, not met yet). The per-endpoint tests
+(tests/*/test_*query_counts.py) prove "the same for 1 and 50 rows" inside a test
+transaction; this proves the absolute numbers.
+"""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.context import tenant_context
+from tenants.models import Role
+from tests.tickets.recipes import business_hours_recipe, customer_recipe, ticket_recipe
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+
+
+def _statements(call):
+    with CaptureQueriesContext(connection) as ctx:
+        response = call()
+    assert response.status_code < 300, response.content
+    sql = [query["sql"] for query in ctx.captured_queries]
+    # After the COMMIT come the tasks the request enqueued (run eagerly in tests).
+    assert sql[0] == "BEGIN" and "COMMIT" in sql, sql
+    return sql[1 : sql.index("COMMIT")]
+
+
+@pytest.fixture
+def world(tenant, member, api_client, api_key_client):
+    agent = member(Role.AGENT)
+    with tenant_context(tenant):
+        business_hours_recipe.make(
+            tenant=tenant,
+            timezone="Europe/Berlin",
+            intervals=[{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)],
+        )
+        customers = customer_recipe.make(tenant=tenant, _quantity=5)
+        tickets = [
+            ticket_recipe.make(
+                tenant=tenant, requester=customers[i % 5], assignee=agent.user, tags=["a"]
+            )
+            for i in range(30)
+        ]
+    key_client, _ = api_key_client(tenant, Role.AGENT)
+    # A key's first use records last_used_at (an UPDATE, then at most once a minute): the
+    # budget is the steady state.
+    assert key_client.get(f"/api/v1/t/{tenant.slug}/").status_code == 200
+    return {
+        "base": f"/api/v1/t/{tenant.slug}",
+        "user": api_client(agent),
+        "key": key_client,
+        "ticket": tickets[-1],
+    }
+
+
+@pytest.mark.parametrize("principal", ["user", "key"])
+def test_a_ticket_list_page_is_three_statements(world, principal):
+    client = world[principal]
+
+    sql = _statements(lambda: client.get(f"{world['base']}/tickets/?page_size=25"))
+
+    assert len(sql) == 3, sql
+    assert "tickets_businesshours" in sql[-1]  # the calendar rides with the page
+
+
+@pytest.mark.parametrize("principal", ["user", "key"])
+def test_a_filtered_ticket_list_page_is_three_statements(world, principal):
+    client = world[principal]
+    url = f"{world['base']}/tickets/?page_size=25&status=open&tag=a&ordering=-number"
+
+    sql = _statements(lambda: client.get(url))
+
+    assert len(sql) == 3, sql
+
+
+@pytest.mark.parametrize("principal", ["user", "key"])
+def test_a_ticket_detail_is_three_statements(world, principal):
+    client = world[principal]
+    number = world["ticket"].number
+
+    sql = _statements(lambda: client.get(f"{world['base']}/tickets/{number}/"))
+
+    assert len(sql) == 3, sql
+
+
+def test_the_user_path_enters_the_tenant_with_its_membership_query(world):
+    # Negative control: the settings are applied by the membership query itself, so there is
+    # no separate set_config statement; and the page query runs after it.
+    sql = _statements(lambda: world["user"].get(f"{world['base']}/tickets/?page_size=5"))
+
+    assert "tenants_membership" in sql[1] and "set_config" in sql[1]
+    assert not any(s.startswith("SELECT set_config") for s in sql)
+
+
+@pytest.mark.parametrize("principal", ["user", "key"])
+def test_creating_a_ticket_stays_within_its_statement_budget(world, principal):
+    client = world[principal]
+    body = json.dumps(
+        {
+            "subject": "Printer on fire",
+            "requester": str(world["ticket"].requester.public_id),
+            "tags": ["x"],
+        }
+    )
+
+    sql = _statements(
+        lambda: client.post(
+            f"{world['base']}/tickets/",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="k-1",
+        )
+    )
+
+    # 21 statements before this budget was set, 15 now; the issue's goal is 9 (not met: the
+    # idempotency lock and lookup, the requester's resolution and lock, the service's savepoint
+    # and the outbox subscribers' reads remain; see bench/RESULTS.md).
+    assert len(sql) <= 15, "\n".join(sql)
+    # The number is taken late: after it only the writes (the counter's row lock is held
+    # until COMMIT, so the tenant's other creates wait through these statements only).
+    counter = next(i for i, s in enumerate(sql) if "tickets_ticketcounter" in s)
+    after = sql[counter + 1 :]
+    assert after[0].startswith('INSERT INTO "tickets_ticket"'), after
+    assert not any("tickets_businesshours" in s or "tickets_customer" in s for s in after)
