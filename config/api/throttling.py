@@ -48,6 +48,47 @@ def hit(key: str, *, limit: int, duration: int, cache=None) -> tuple[bool, float
     return allowed, wait
 
 
+# Every counter of a request in one round trip: INCR each window's key, and give a key its
+# expiry when this hit created it (the same counters _count keeps: Django's Redis cache
+# stores integers as plain Redis integers, so either path reads the other's).
+_INCR_ALL = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+end
+return counts
+"""
+_scripts: dict[int, object] = {}
+
+
+def hit_many(hits: list[tuple[str, int, int]], cache=None) -> list[tuple[bool, float]]:
+    """Count one hit on each (key, limit, duration) in its current fixed window, in one round
+    trip to Redis; return (allowed, seconds left) for each. Another cache backend (or a
+    single hit) counts key by key."""
+    cache = cache or default_cache
+    client_source = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if len(hits) < 2 or client_source is None:
+        return [
+            hit(key, limit=limit, duration=duration, cache=cache) for key, limit, duration in hits
+        ]
+    now = time.time()
+    windows = [int(now // duration) for _, _, duration in hits]
+    keys = [
+        cache.make_and_validate_key(f"{key}:{window}")
+        for (key, _, _), window in zip(hits, windows, strict=True)
+    ]
+    client = client_source(keys[0], write=True)
+    script = _scripts.get(id(cache))
+    if script is None:
+        script = _scripts[id(cache)] = client.register_script(_INCR_ALL)
+    counts = script(keys=keys, args=[duration + 1 for _, _, duration in hits], client=client)
+    return [
+        (count <= limit, (window + 1) * duration - now)
+        for count, (_, limit, duration), window in zip(counts, hits, windows, strict=True)
+    ]
+
+
 def _parse_rate(rate: str) -> tuple[int, int]:
     count, period = rate.split("/")
     return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
@@ -139,19 +180,50 @@ def request_attempts_forgive(request) -> None:
     setattr(http_request, _REQUEST_ATTEMPTS, [])
 
 
+def throttles_refusing(throttles, request, view) -> list:
+    """The throttles among `throttles` that refuse this request, each hit counted once: the
+    plain counters (a key and a rate) together in one round trip (hit_many), any other
+    throttle through its own allow_request."""
+    plain, refusing = [], []
+    for throttle in throttles:
+        planned = (
+            throttle.planned_hit(request, view)
+            if isinstance(throttle, _SettingsRateThrottle)
+            and type(throttle).allow_request is _SettingsRateThrottle.allow_request
+            else False
+        )
+        if planned is False:
+            if not throttle.allow_request(request, view):
+                refusing.append(throttle)
+        elif planned is not None:
+            plain.append((throttle, planned))
+    outcomes = hit_many([planned for _, planned in plain], cache=default_cache)
+    for (throttle, _), (allowed, wait) in zip(plain, outcomes, strict=True):
+        throttle._retry_after = wait
+        if not allowed:
+            refusing.append(throttle)
+    return refusing
+
+
 class _SettingsRateThrottle(throttling.SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
-    def allow_request(self, request, view):
+    def planned_hit(self, request, view) -> tuple[str, int, int] | None:
+        """The (key, limit, duration) allow_request would count, or None: nothing to count."""
         if self.rate is None:
-            return True
+            return None
         self.key = self.get_cache_key(request, view)
         if self.key is None:
+            return None
+        return self.key, self.num_requests, self.duration
+
+    def allow_request(self, request, view):
+        planned = self.planned_hit(request, view)
+        if planned is None:
             return True
-        allowed, self._retry_after = hit(
-            self.key, limit=self.num_requests, duration=self.duration, cache=self.cache
-        )
+        key, limit, duration = planned
+        allowed, self._retry_after = hit(key, limit=limit, duration=duration, cache=self.cache)
         return allowed
 
     def wait(self):

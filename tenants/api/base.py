@@ -25,6 +25,7 @@ from config.api.throttling import (
     PublicRecipientRateThrottle,
     PublicScopedRateThrottle,
     PublicTenantRateThrottle,
+    throttles_refusing,
 )
 from config.logging import request_tenant_id_var, user_id_var
 from tenants import idempotency
@@ -117,13 +118,15 @@ class TenantContextMixin:
             tenant_context(tenant, savepoint=False, restore=self._restore_context, applied=applied)
         )
 
-    def _check_throttles(self, request, *, tenant_phase: bool) -> None:
-        waits = [
-            throttle.wait()
+    def _check_throttles(self, request, *, tenant_phase: bool | None) -> None:
+        """Count the request against the caller's quotas (tenant_phase False), the tenant's
+        (True) or both (None), in one round trip where they are plain counters."""
+        throttles = [
+            throttle
             for throttle in self.get_throttles()
-            if getattr(throttle, "tenant_scoped", False) == tenant_phase
-            and not throttle.allow_request(request, self)
+            if tenant_phase is None or getattr(throttle, "tenant_scoped", False) == tenant_phase
         ]
+        waits = [throttle.wait() for throttle in throttles_refusing(throttles, request, self)]
         if waits:
             self.throttled(request, max((w for w in waits if w is not None), default=None))
 
@@ -153,8 +156,8 @@ class TenantViewMixin(TenantContextMixin):
         except exceptions.AuthenticationFailed:
             self._check_throttles(request, tenant_phase=False)  # now as the anonymous caller
             raise
-        self._check_throttles(request, tenant_phase=False)
         if not user.is_authenticated:
+            self._check_throttles(request, tenant_phase=False)
             raise exceptions.NotAuthenticated()
         api_key = user.api_key if isinstance(user, ApiKeyPrincipal) else None
         # A user's membership query also applies the tenant's settings (one round trip).
@@ -162,6 +165,7 @@ class TenantViewMixin(TenantContextMixin):
             user=user, api_key=api_key, slug=self.tenant_slug, apply_context=True
         )
         if access is None:
+            self._check_throttles(request, tenant_phase=False)  # 404s count too
             raise exceptions.NotFound()
         self._enter_tenant(access.tenant, applied=access.context_applied)
         # On the HttpRequest, which DRF's Request proxies: the clones DRF makes to ask "may this
@@ -172,7 +176,8 @@ class TenantViewMixin(TenantContextMixin):
         django_request.tenant = access.tenant
         if api_key is None:
             user_id_var.set(str(user.public_id))  # session users (token/key auth set it already)
-        self._check_throttles(request, tenant_phase=True)
+        # The caller's quota and the tenant's, counted together in one round trip.
+        self._check_throttles(request, tenant_phase=None)
         self.check_permissions(request)
         self._idempotency = idempotency.begin(request)  # may replay a stored response
 
