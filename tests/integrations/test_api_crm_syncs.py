@@ -145,8 +145,8 @@ def test_sync_log_costs_the_same_for_one_or_many(tenant, admin, count, django_as
     assert len(response.json()["results"]) == count
 
 
-# Request plumbing (savepoints, tenant context, auth, membership) plus connection, syncs.
-QUERIES_PER_SYNC_PAGE = 8
+# Request plumbing (savepoints, auth, membership entering the tenant context) plus connection, syncs.
+QUERIES_PER_SYNC_PAGE = 7
 
 
 @pytest.mark.parametrize("finished", ["sent", "failed", "dead", "suppressed"])
