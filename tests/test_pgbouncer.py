@@ -169,6 +169,27 @@ def test_session_level_setting_would_leak_through_the_shared_backend(pgbouncer, 
     assert leaked.tenant_ids == [alpha.pk] * 3
 
 
+@committed
+def test_the_session_time_zone_django_sets_stays_with_its_client(pgbouncer):
+    """The one session-level setting Django itself makes: on connect it runs
+    set_config('TimeZone', 'UTC', false) when the server's zone is not literally 'UTC'.
+    PgBouncer tracks TimeZone per client and restores it on the shared server connection, so
+    it never reaches another client (a custom setting like app.tenant_id is not tracked: the
+    negative control above)."""
+    with _client(pgbouncer) as first, _client(pgbouncer) as second:
+        started_with = second.info.parameter_status("TimeZone")
+        other_zone = "America/New_York" if started_with != "America/New_York" else "Asia/Tokyo"
+        first.execute("SELECT set_config('TimeZone', %s, false)", [other_zone])
+        (backend,) = first.execute("SELECT pg_backend_pid()").fetchone()
+        zone, second_backend = second.execute(
+            "SELECT current_setting('TimeZone'), pg_backend_pid()"
+        ).fetchone()
+        (first_zone,) = first.execute("SELECT current_setting('TimeZone')").fetchone()
+    assert second_backend == backend
+    assert zone == started_with
+    assert first_zone == other_zone
+
+
 _SET_CONFIG = re.compile(r"set_config\(\s*'([^']+)'\s*,\s*([^,]+?)\s*,\s*(\w+)\s*\)", re.I)
 # A session-level SET of the role or an app.* setting at the start of an SQL statement.
 _SESSION_SET = re.compile(r"(?:^|;)\s*SET\s+(?:SESSION\s+)?(?:ROLE\b|\"?app\.)", re.I | re.M)
