@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
 
 from config.pooling import transaction_pooling
@@ -375,15 +376,29 @@ def _settings_in_subprocess(**environment: str) -> subprocess.CompletedProcess:
 def test_database_pooling_switch():
     """DATABASE_POOLING=transaction pins the runtime connection's settings; the owner
     connection (migrations) is left alone; off changes nothing; a typo is refused."""
+    off = _settings_in_subprocess(DATABASE_POOLING="none")
+    assert off.returncode == 0, off.stderr
+    off_settings = json.loads(off.stdout)
+    assert "prepare_threshold" not in off_settings["default"][0]
     pooled = _settings_in_subprocess(DATABASE_POOLING="transaction")
     assert pooled.returncode == 0, pooled.stderr
     assert json.loads(pooled.stdout) == {
-        "default": [{"prepare_threshold": None}, True],
-        "owner": [{}, True],
+        "default": [{**off_settings["default"][0], "prepare_threshold": None}, True],
+        "owner": off_settings["owner"],
     }
-    off = _settings_in_subprocess(DATABASE_POOLING="none")
-    assert off.returncode == 0, off.stderr
-    assert json.loads(off.stdout) == {"default": [{}, True], "owner": [{}, True]}
     wrong = _settings_in_subprocess(DATABASE_POOLING="transactions")
     assert wrong.returncode != 0
     assert "DATABASE_POOLING must be one of none, transaction" in wrong.stderr
+
+
+def test_transaction_pooling_settings():
+    database = {"OPTIONS": {"prepare_threshold": 5, "sslmode": "require"}}
+    assert transaction_pooling(database) is database
+    assert database == {
+        "OPTIONS": {"prepare_threshold": None, "sslmode": "require"},
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+    }
+    assert transaction_pooling({})["OPTIONS"] == {"prepare_threshold": None}
+    # Django would SET ROLE for the session on connect: the next client would inherit it.
+    with pytest.raises(ImproperlyConfigured, match="assume_role"):
+        transaction_pooling({"OPTIONS": {"assume_role": "someone"}})
