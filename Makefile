@@ -8,7 +8,7 @@ WORKERS ?= 2
 # Local development runs with DEBUG on unless the environment or .env says otherwise.
 DEV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run test install services browser migrate seed bench lint fmt clean
+.PHONY: run test test-pooled install services browser pgbouncer migrate seed bench lint fmt clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ services: install
 browser:
 	@bash scripts/browser.sh
 
+# The pooling tests (tests/test_pgbouncer.py) start a real pgbouncer: install it if missing.
+pgbouncer:
+	@bash scripts/pgbouncer.sh
+
 migrate: services
 	$(DEV) $(PY) manage.py migrate --noinput
 
@@ -34,8 +38,17 @@ seed: migrate
 run: seed
 	@bash scripts/run.sh
 
-test: services browser
+test: services browser pgbouncer
 	$(PY) -m pytest -n $(WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
+
+# The isolation and row-level-security tests with the runtime connection through a fresh
+# PgBouncer in transaction mode (one server connection per test database); the owner
+# connection that creates the test databases stays direct (docs/operations.md).
+POOLED_TESTS ?= tests/test_isolation.py tests/tenants/test_rls_raw.py \
+	tests/tenants/test_rls_catalog.py tests/tenants/test_context.py \
+	tests/tenants/test_context_edges.py tests/tickets/search/test_isolation_and_index.py
+test-pooled: services pgbouncer
+	$(PY) -m tests.pgbouncer --pool-size 1 -- $(PY) -m pytest -n $(WORKERS) $(POOLED_TESTS) $(PYTEST_ARGS)
 
 bench: seed
 	bash bench/run.sh $(BENCH_ARGS)

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.api.tags import TAGS as API_TAGS
 from config.env import BASE_DIR, email_settings, env, prefixed_env
+from config.pooling import DATABASE_POOLING_MODES, transaction_pooling
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=None)
@@ -122,6 +123,17 @@ for _db in DATABASES.values():
     _db["CONN_HEALTH_CHECKS"] = True
     # Server-side cursors outlive transactions; keep pgbouncer transaction pooling possible.
     _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+# DATABASE_POOLING=transaction: DATABASE_URL points at PgBouncer (or another pooler) in
+# transaction mode (docs/operations.md "Connection pooling"). Only the runtime connection goes
+# through it; the owner connection (migrations, test databases) stays direct to PostgreSQL.
+DATABASE_POOLING = env("DATABASE_POOLING", default="none")
+if DATABASE_POOLING not in DATABASE_POOLING_MODES:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLING must be one of {', '.join(DATABASE_POOLING_MODES)}, "
+        f"not {DATABASE_POOLING!r}."
+    )
+if DATABASE_POOLING == "transaction":
+    transaction_pooling(DATABASES["default"])
 # In tests the runtime connection points at the test database the owner created.
 DATABASES["default"]["TEST"] = {"MIRROR": "owner"}
 DATABASES["owner"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None), "DEPENDENCIES": []}
