@@ -207,15 +207,18 @@ def _verdict(checks: list[tuple[bool, str]]) -> str:
 
 
 def _commit() -> str:
+    """The commit served, the last commit that changed anything outside bench/ and the Makefile
+    (the code the server runs), and whether the tracked files differ from the commit."""
+
     def git(*command: str) -> str:
         return subprocess.run(
             ["git", *command], capture_output=True, text=True, check=False
         ).stdout.strip()
 
+    head = f"{git('rev-parse', '--short', 'HEAD')} ({git('rev-parse', '--abbrev-ref', 'HEAD')})"
+    app = git("log", "-1", "--format=%h %cs", "--", ".", ":!bench", ":!Makefile")
     dirty = git("status", "--porcelain", "--untracked-files=no")
-    return f"{git('rev-parse', '--short', 'HEAD')} ({git('rev-parse', '--abbrev-ref', 'HEAD')})" + (
-        ", with uncommitted changes" if dirty else ""
-    )
+    return f"{head}, application code as of {app}" + (", uncommitted changes" if dirty else "")
 
 
 def _table(floor_result, rows: list[Row], args) -> tuple[list[str], bool]:
