@@ -316,8 +316,9 @@ def main() -> None:
     )
     print(
         f"- {args.requests} requests per scenario in {args.rounds} round-robin chunks, each "
-        f"between two floor chunks of the same size; concurrency {args.concurrency} "
-        f"(create scaling: {args.create_concurrency}); warm-up {args.warmup} per scenario"
+        f"between two floor chunks of the same size; concurrency {args.concurrency}"
+        + (f" (create scaling: {args.create_concurrency})" if args.create_tenants else "")
+        + f"; warm-up {args.warmup} per scenario"
     )
     for note in notes:
         print(f"- {note}")
