@@ -94,7 +94,7 @@ def _worker(base, scenario: Scenario, sequences, latencies, errors, lock):
         response = conn.getresponse()
         body = response.read()
         local.append(time.perf_counter() - started)
-        if response.status >= 400:
+        if not 200 <= response.status < 300:
             failed += 1
             first_error = first_error or f"{response.status} {body[:200]!r}"
     conn.close()
@@ -103,7 +103,18 @@ def _worker(base, scenario: Scenario, sequences, latencies, errors, lock):
         errors.append((failed, first_error))
 
 
-def run_scenario(
+@dataclass
+class Samples:
+    """What one run of a scenario measured: every latency (seconds), the wall time of the
+    measured part, and its non-2xx responses."""
+
+    latencies: list[float]
+    elapsed: float
+    errors: int
+    first_error: str = ""
+
+
+def measure(
     base: SplitResult,
     scenario: Scenario,
     *,
@@ -111,7 +122,7 @@ def run_scenario(
     requests: int,
     warmup: int = 20,
     counter: itertools.count | None = None,
-) -> Result:
+) -> Samples:
     """Warm up on one connection, then run `requests` requests from `concurrency` threads."""
     counter = counter or itertools.count()
     lock = threading.Lock()
@@ -139,15 +150,49 @@ def run_scenario(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    return Samples(
+        latencies=latencies,
+        elapsed=elapsed,
+        errors=sum(failed for failed, _ in errors),
+        first_error=next((error for _, error in errors if error), ""),
+    )
+
+
+def summarize(*runs: Samples) -> Result:
+    """One Result over one or more runs of a scenario: percentiles over all their latencies,
+    req/s as all their requests over the sum of their wall times."""
+    latencies = [latency for run in runs for latency in run.latencies]
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
     return Result(
         requests=len(latencies),
-        errors=sum(failed for failed, _ in errors),
-        rps=len(latencies) / elapsed,
+        errors=sum(run.errors for run in runs),
+        rps=len(latencies) / sum(run.elapsed for run in runs),
         p50=q[49] * 1000,
         p95=q[94] * 1000,
         p99=q[98] * 1000,
-        first_error=next((error for _, error in errors if error), ""),
+        first_error=next((run.first_error for run in runs if run.first_error), ""),
+    )
+
+
+def run_scenario(
+    base: SplitResult,
+    scenario: Scenario,
+    *,
+    concurrency: int,
+    requests: int,
+    warmup: int = 20,
+    counter: itertools.count | None = None,
+) -> Result:
+    """Warm up on one connection, then run `requests` requests from `concurrency` threads."""
+    return summarize(
+        measure(
+            base,
+            scenario,
+            concurrency=concurrency,
+            requests=requests,
+            warmup=warmup,
+            counter=counter,
+        )
     )
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark the API as deployed (gunicorn, DEBUG off) against the demo data.
-# Usage: bench/run.sh [extra api_bench.py args]   (after `make seed` or `make run` once)
+# Usage: make bench-demo, or bench/run.sh [extra api_bench.py args] (after `make seed` once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/server.sh

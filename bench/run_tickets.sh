@@ -10,21 +10,14 @@
 # Extra args go to bench/tickets_bench.py (e.g. --requests 2000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH_DB="${BENCH_DB:-tenantdesk_bench}"
 TENANTS="${TENANTS:-1}"
 TICKETS="${TICKETS:-10000}"
 COMMENTS="${COMMENTS:-2}"
 PREFIX="${PREFIX:-bench10k}"
 MEASURE="${MEASURE:-$PREFIX-1}"
-export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://tenantdesk_app:tenantdesk_app@127.0.0.1:5432/$BENCH_DB}"
-export DATABASE_OWNER_URL="${BENCH_DATABASE_OWNER_URL:-postgres://tenantdesk_owner:tenantdesk_owner@127.0.0.1:5432/$BENCH_DB}"
-
-echo "== database $BENCH_DB: create if missing, migrate" >&2
-.venv/bin/python scripts/db_bootstrap.py >&2
-DEBUG=1 .venv/bin/python manage.py migrate --verbosity 0 >&2
-echo "== seed $TENANTS x $TICKETS tickets ($PREFIX-*) unless present; load: $(uptime)" >&2
-DEBUG=1 .venv/bin/python manage.py seed_bench --skip-if-seeded --prefix "$PREFIX" \
-  --tenants "$TENANTS" --tickets-per-tenant "$TICKETS" --comments-per-ticket "$COMMENTS" >&2
+source bench/bench_db.sh
+bench_db_ready
+bench_seed "$PREFIX" "$TENANTS" "$TICKETS" "$COMMENTS"
 
 source bench/server.sh
 start_server
