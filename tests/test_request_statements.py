@@ -2,9 +2,9 @@
 transaction around it), so what runs is BEGIN, the request's statements, COMMIT.
 
 The budget (issue "performance and scale-out"): a ticket list page and a ticket's detail in 3
-statements whatever the page holds; a ticket created in 15 (the goal is 9, not met yet). The per-endpoint tests
-(tests/*/test_*query_counts.py) prove "the same for 1 and 50 rows" inside a test
-transaction; this proves the absolute numbers.
+statements whatever the page holds; a ticket created in 15 (the goal is 9, not met yet). The
+per-endpoint tests (tests/*/test_*query_counts.py) prove "the same for 1 and 50 rows" inside a
+test transaction; this proves the absolute numbers.
 """
 
 import json

@@ -145,7 +145,8 @@ def test_sync_log_costs_the_same_for_one_or_many(tenant, admin, count, django_as
     assert len(response.json()["results"]) == count
 
 
-# Request plumbing (savepoints, auth, membership entering the tenant context) plus connection, syncs.
+# Request plumbing (savepoints, auth, membership entering the tenant context) plus
+# connection, syncs.
 QUERIES_PER_SYNC_PAGE = 7
 
 

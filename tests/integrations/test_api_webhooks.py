@@ -493,8 +493,8 @@ def test_deliveries_list_costs_the_same_for_one_or_many(
     assert len(response.json()["results"]) == count
 
 
-# Request plumbing (savepoints, auth, membership entering the tenant context) plus endpoint, deliveries
-# with their endpoint, attempts: a constant, whatever the page holds.
+# Request plumbing (savepoints, auth, membership entering the tenant context) plus endpoint,
+# deliveries with their endpoint, attempts: a constant, whatever the page holds.
 QUERIES_PER_DELIVERY_PAGE = 8
 
 

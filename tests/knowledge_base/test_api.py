@@ -202,7 +202,8 @@ def test_article_list_costs_the_same_for_one_or_many(
         assert Article.objects.count() == count
 
 
-# Request plumbing (savepoints, auth, membership entering the tenant context) plus one query of articles.
+# Request plumbing (savepoints, auth, membership entering the tenant context) plus one query
+# of articles.
 QUERIES_PER_ARTICLE_PAGE = 6
 
 
