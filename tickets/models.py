@@ -42,6 +42,10 @@ class Channel(models.TextChoices):
 
 
 # Urgent: open or in progress, unassigned, high or critical (DESIGN.md §6).
+# The annotation the ticket list reads the number of the ticket a ticket was merged into as
+# (tickets.selectors.ticket_list; Ticket.merged_into_number prefers the loaded relation).
+MERGED_INTO_NUMBER = "merged_into_number_read"
+
 URGENT_Q = Q(
     status__in=[Status.OPEN, Status.IN_PROGRESS],
     assignee__isnull=True,
@@ -371,6 +375,17 @@ class Ticket(TenantModel):
 
     def __str__(self) -> str:
         return f"#{self.number}"  # subjects carry personal data; see Customer.__str__
+
+    @property
+    def merged_into_number(self) -> int | None:
+        """The number of the ticket this one was merged into (None: not merged): the loaded
+        relation if any (a merge just set it), else the number the ticket list read with the
+        row, else a read."""
+        if self.merged_into_id is None:
+            return None
+        if not Ticket.merged_into.is_cached(self) and MERGED_INTO_NUMBER in self.__dict__:
+            return self.__dict__[MERGED_INTO_NUMBER]
+        return self.merged_into.number
 
     @property
     def is_urgent(self) -> bool:

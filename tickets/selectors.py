@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import OperationalError, transaction
-from django.db.models import JSONField, Q, QuerySet
+from django.db.models import F, JSONField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from config.errors import NotFoundError
@@ -22,6 +22,7 @@ from tenants.permissions import roles_with
 from tickets.exceptions import TicketBusyError
 from tickets.filters import CustomerFilter, TicketFilter, filterset_apply
 from tickets.models import (
+    MERGED_INTO_NUMBER,
     Attachment,
     Comment,
     Customer,
@@ -44,13 +45,15 @@ def ticket_list(*, tenant: Tenant) -> QuerySet[Ticket]:
 
     That includes the tenant's business calendar (the SLA's remaining minutes are counted on
     it), read by the same statement: an uncorrelated sub-select, which PostgreSQL runs once
-    per query (an InitPlan), so a page or a ticket costs one statement, not two.
+    per query (an InitPlan), so a page or a ticket costs one statement, not two. Of the ticket
+    a ticket was merged into only the number is read (MERGED_INTO_NUMBER), not a whole row.
     """
     return (
         Ticket.objects.filter(tenant=tenant)
-        .select_related("requester", "assignee", "merged_into")
+        .select_related("requester", "assignee")
         .annotate(
             **{
+                MERGED_INTO_NUMBER: F("merged_into__number"),
                 CALENDAR_VALUES: RawSQL(
                     "SELECT jsonb_build_array(timezone, intervals, holidays) "
                     "FROM tickets_businesshours WHERE tenant_id = %s",

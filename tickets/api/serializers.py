@@ -348,9 +348,7 @@ class TicketOutputSerializer(serializers.Serializer):
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
-    merged_into = serializers.IntegerField(
-        source="merged_into.number", default=None, allow_null=True
-    )
+    merged_into = serializers.IntegerField(source="merged_into_number", allow_null=True)
     follow_up_of = serializers.IntegerField(
         allow_null=True,
         help_text="The number of the closed ticket this one follows up (the customer wrote "
@@ -387,7 +385,7 @@ class TicketOutputSerializer(serializers.Serializer):
             "first_response_at": _dt(ticket.first_response_at, zone),
             "resolved_at": _dt(ticket.resolved_at, zone),
             "closed_at": _dt(ticket.closed_at, zone),
-            "merged_into": None if ticket.merged_into_id is None else ticket.merged_into.number,
+            "merged_into": ticket.merged_into_number,
             "follow_up_of": _int(ticket.follow_up_of),
             "created_at": _dt(ticket.created_at, zone),
             "updated_at": _dt(ticket.updated_at, zone),
