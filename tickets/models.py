@@ -42,9 +42,11 @@ class Channel(models.TextChoices):
 
 
 # Urgent: open or in progress, unassigned, high or critical (DESIGN.md §6).
-# The annotation the ticket list reads the number of the ticket a ticket was merged into as
-# (tickets.selectors.ticket_list; Ticket.merged_into_number prefers the loaded relation).
+# The annotations the ticket list reads the number of the ticket a ticket was merged into
+# as, with the id it was read for (tickets.selectors.ticket_list; Ticket.merged_into_number
+# uses them only while merged_into_id is still that id and no relation is loaded).
 MERGED_INTO_NUMBER = "merged_into_number_read"
+MERGED_INTO_READ_FOR = "merged_into_number_read_for"
 
 URGENT_Q = Q(
     status__in=[Status.OPEN, Status.IN_PROGRESS],
@@ -383,8 +385,13 @@ class Ticket(TenantModel):
         row, else a read."""
         if self.merged_into_id is None:
             return None
-        if not Ticket.merged_into.is_cached(self) and MERGED_INTO_NUMBER in self.__dict__:
-            return self.__dict__[MERGED_INTO_NUMBER]
+        read = self.__dict__
+        if (
+            not Ticket.merged_into.is_cached(self)
+            and MERGED_INTO_NUMBER in read
+            and read.get(MERGED_INTO_READ_FOR) == self.merged_into_id
+        ):
+            return read[MERGED_INTO_NUMBER]
         return self.merged_into.number
 
     @property

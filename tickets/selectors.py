@@ -23,6 +23,7 @@ from tickets.exceptions import TicketBusyError
 from tickets.filters import CustomerFilter, TicketFilter, filterset_apply
 from tickets.models import (
     MERGED_INTO_NUMBER,
+    MERGED_INTO_READ_FOR,
     Attachment,
     Comment,
     Customer,
@@ -40,29 +41,34 @@ def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
     return Customer.objects.filter(tenant=tenant)
 
 
-def ticket_list(*, tenant: Tenant) -> QuerySet[Ticket]:
+def ticket_list(*, tenant: Tenant, representation: bool = True) -> QuerySet[Ticket]:
     """Return the tenant's tickets with what their representation needs (no N+1).
 
     That includes the tenant's business calendar (the SLA's remaining minutes are counted on
     it), read by the same statement: an uncorrelated sub-select, which PostgreSQL runs once
     per query (an InitPlan), so a page or a ticket costs one statement, not two. Of the ticket
     a ticket was merged into only the number is read (MERGED_INTO_NUMBER), not a whole row.
+    `representation=False` leaves the calendar out (an export reads rows it does not render).
     """
-    return (
+    tickets = (
         Ticket.objects.filter(tenant=tenant)
         .select_related("requester", "assignee")
         .annotate(
             **{
                 MERGED_INTO_NUMBER: F("merged_into__number"),
-                CALENDAR_VALUES: RawSQL(
-                    "SELECT jsonb_build_array(timezone, intervals, holidays) "
-                    "FROM tickets_businesshours WHERE tenant_id = %s",
-                    (tenant.pk,),
-                    output_field=JSONField(),
-                )
+                MERGED_INTO_READ_FOR: F("merged_into_id"),
             }
         )
     )
+    if not representation:
+        return tickets
+    calendar = RawSQL(
+        "SELECT jsonb_build_array(timezone, intervals, holidays) "
+        "FROM tickets_businesshours WHERE tenant_id = %s",
+        (tenant.pk,),
+        output_field=JSONField(),
+    )
+    return tickets.annotate(**{CALENDAR_VALUES: calendar})
 
 
 def ticket_search(

@@ -72,6 +72,20 @@ def metadata_check(field: str, value: Any) -> dict[str, Any]:
         raise ValidationError({field: "Value must be valid JSON."}) from exc
     if len(text) > METADATA_MAX_BYTES:
         raise ValidationError({field: f"Must be at most {METADATA_MAX_BYTES} bytes."})
+    return jsonb_ordered(value)
+
+
+def jsonb_ordered(value: Any) -> Any:
+    """`value` with every object's keys in the order PostgreSQL's jsonb keeps them (shorter
+    keys first, then by their bytes), so that what a write returns reads exactly like what a
+    later read returns."""
+    if isinstance(value, dict):
+        return {
+            key: jsonb_ordered(value[key])
+            for key in sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        }
+    if isinstance(value, list):
+        return [jsonb_ordered(item) for item in value]
     return value
 
 

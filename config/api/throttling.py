@@ -50,28 +50,47 @@ def hit(key: str, *, limit: int, duration: int, cache=None) -> tuple[bool, float
 
 # Every counter of a request in one round trip: INCR each window's key, and give a key its
 # expiry when this hit created it (the same counters _count keeps: Django's Redis cache
-# stores integers as plain Redis integers, so either path reads the other's).
+# stores integers as plain Redis integers, so either path reads the other's). The keys after
+# the first `gate` are counted only when none of the first is over its limit (a caller
+# refused by its own quota does not use up its tenant's); 0 marks a key not counted.
+# ARGV: gate, then per key its expiry and its limit.
 _INCR_ALL = """
+local gate = tonumber(ARGV[1])
 local counts = {}
 for i, key in ipairs(KEYS) do
+    if i == gate + 1 then
+        for j = 1, gate do
+            if counts[j] > tonumber(ARGV[2 * j + 1]) then
+                for k = gate + 1, #KEYS do counts[k] = 0 end
+                return counts
+            end
+        end
+    end
     counts[i] = redis.call('INCR', key)
-    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[2 * i]) end
 end
 return counts
 """
 _scripts: dict[int, object] = {}
 
 
-def hit_many(hits: list[tuple[str, int, int]], cache=None) -> list[tuple[bool, float]]:
+def hit_many(
+    hits: list[tuple[str, int, int]], cache=None, *, gate: int | None = None
+) -> list[tuple[bool, float]]:
     """Count one hit on each (key, limit, duration) in its current fixed window, in one round
-    trip to Redis; return (allowed, seconds left) for each. Another cache backend (or a
-    single hit) counts key by key."""
+    trip to Redis; return (allowed, seconds left) for each. With `gate`, the hits after the
+    first `gate` are counted only if none of those is refused (else they are reported as
+    allowed, uncounted). Another cache backend (or a single hit) counts key by key, alike."""
     cache = cache or default_cache
+    gate = len(hits) if gate is None else gate
     client_source = getattr(getattr(cache, "_cache", None), "get_client", None)
     if len(hits) < 2 or client_source is None:
-        return [
-            hit(key, limit=limit, duration=duration, cache=cache) for key, limit, duration in hits
-        ]
+        outcomes: list[tuple[bool, float]] = []
+        for index, (key, limit, duration) in enumerate(hits):
+            if index == gate and not all(allowed for allowed, _ in outcomes):
+                return outcomes + [(True, 0.0)] * (len(hits) - gate)
+            outcomes.append(hit(key, limit=limit, duration=duration, cache=cache))
+        return outcomes
     now = time.time()
     windows = [int(now // duration) for _, _, duration in hits]
     keys = [
@@ -82,7 +101,10 @@ def hit_many(hits: list[tuple[str, int, int]], cache=None) -> list[tuple[bool, f
     script = _scripts.get(id(cache))
     if script is None:
         script = _scripts[id(cache)] = client.register_script(_INCR_ALL)
-    counts = script(keys=keys, args=[duration + 1 for _, _, duration in hits], client=client)
+    args = [gate]
+    for _, limit, duration in hits:
+        args += [duration + 1, limit]
+    counts = script(keys=keys, args=args, client=client)
     return [
         (count <= limit, (window + 1) * duration - now)
         for count, (_, limit, duration), window in zip(counts, hits, windows, strict=True)
@@ -183,8 +205,10 @@ def request_attempts_forgive(request) -> None:
 def throttles_refusing(throttles, request, view) -> list:
     """The throttles among `throttles` that refuse this request, each hit counted once: the
     plain counters (a key and a rate) together in one round trip (hit_many), any other
-    throttle through its own allow_request."""
-    plain, refusing = [], []
+    throttle through its own allow_request. The tenant's counters (`tenant_scoped`) count
+    only when the caller's own quotas let the request through, as when they were checked
+    one after the other: a caller over its quota does not use up its tenant's."""
+    caller, tenant, refusing = [], [], []
     for throttle in throttles:
         planned = (
             throttle.planned_hit(request, view)
@@ -196,8 +220,12 @@ def throttles_refusing(throttles, request, view) -> list:
             if not throttle.allow_request(request, view):
                 refusing.append(throttle)
         elif planned is not None:
-            plain.append((throttle, planned))
-    outcomes = hit_many([planned for _, planned in plain], cache=default_cache)
+            scoped = getattr(throttle, "tenant_scoped", False)
+            (tenant if scoped else caller).append((throttle, planned))
+    if any(not getattr(throttle, "tenant_scoped", False) for throttle in refusing):
+        tenant = []  # the caller is refused already
+    plain = caller + tenant
+    outcomes = hit_many([planned for _, planned in plain], cache=default_cache, gate=len(caller))
     for (throttle, _), (allowed, wait) in zip(plain, outcomes, strict=True):
         throttle._retry_after = wait
         if not allowed:

@@ -133,3 +133,21 @@ def test_one_by_one_and_together_count_the_same_window(request, backend):
     assert [allowed for allowed, _ in together] == [True, True]
     assert after[0] is False  # the third hit on t-shared, whichever path counted it
     assert all(0 < wait <= 60 for _, wait in together)
+
+
+@pytest.mark.parametrize("backend", ["redis", "locmem"])
+def test_a_member_over_its_own_quota_does_not_use_up_the_tenants(
+    request, backend, low_rates, member, api_client, tenant
+):
+    if backend == "redis":
+        request.getfixturevalue("redis_cache")
+    low_rates(user="2/min", tenant="5/min")
+    noisy, quiet = api_client(member(Role.AGENT)), api_client(member(Role.AGENT))
+    url = f"/api/v1/t/{tenant.slug}/"
+
+    noisy_codes = [noisy.get(url).status_code for _ in range(6)]
+    quiet_codes = [quiet.get(url).status_code for _ in range(3)]
+
+    assert noisy_codes == [200, 200, 429, 429, 429, 429]
+    # The tenant counted the 2 served requests only: 3 more fit in its 5.
+    assert quiet_codes == [200, 200, 429]  # the quiet member's own 2/min, not the tenant's

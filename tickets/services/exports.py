@@ -42,7 +42,7 @@ from tickets.exceptions import (
 )
 from tickets.filters import TicketFilter, ticket_filters_clean
 from tickets.models import ExportJob, ExportKind, ExportStatus, Ticket
-from tickets.selectors import ticket_list_filtered
+from tickets.selectors import ticket_list, ticket_list_filtered
 
 logger = logging.getLogger(__name__)
 
@@ -353,7 +353,10 @@ def _export_queryset(*, tenant: Tenant, job: ExportJob) -> QuerySet[Ticket]:
     if set(filters) - set(EXPORT_FILTERS) or not form.is_valid():
         raise ExportFiltersInvalidError()
     # The job runs for nobody: `me` was stored as the requesting user's id.
-    return ticket_list_filtered(tenant=tenant, user=None, filters=data).order_by("number")
+    rows = ticket_list(tenant=tenant, representation=False)  # no calendar: rows, not tickets
+    return ticket_list_filtered(tenant=tenant, user=None, filters=data, queryset=rows).order_by(
+        "number"
+    )
 
 
 def _ticket_lines(*, tenant: Tenant, job: ExportJob) -> Iterator[Sequence[Any]]:

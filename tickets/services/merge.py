@@ -41,13 +41,13 @@ def ticket_merge(*, tenant: Tenant, actor: Actor, ticket: Ticket, into: Ticket) 
         raise ValidationError({"into": "Both tickets must belong to this tenant."})
     source, target = ticket_pair_get_for_update(tenant=tenant, first=ticket.pk, second=into.pk)
     if source.merged_into_id is not None:
-        raise TicketAlreadyMergedError(number=source.number, merged_into=source.merged_into.number)
+        raise TicketAlreadyMergedError(number=source.number, merged_into=source.merged_into_number)
     if workflow.is_final(source.status):
         raise TicketClosedError("A closed ticket cannot be merged.", number=source.number)
     if workflow.is_final(target.status):
         raise MergeTargetClosedError(
             into=target.number,
-            merged_into=target.merged_into.number if target.merged_into else None,
+            merged_into=target.merged_into_number,
         )
 
     moved = {

@@ -58,7 +58,11 @@ def _next_number(tenant: Tenant) -> int:
 
     The counter row stays locked until the ticket's transaction ends, so concurrent creates
     queue here, and a rolled-back create gives its number back. Call it as late as possible:
-    every statement after it runs while the tenant's other creates wait.
+    every statement after it runs while the tenant's other creates wait. Lock order: the
+    requester, the assignment cursor (auto-assignment), then this counter. A transaction that
+    created one ticket and then auto-assigns a second would take the cursor after a counter
+    and could deadlock with another create; no code path creates two tickets in one
+    transaction — keep it so, or take the cursor first.
     """
     with connection.cursor() as cursor:
         cursor.execute(
