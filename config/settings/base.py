@@ -329,7 +329,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tenantdesk API",
     "DESCRIPTION": (
-        "Multi-tenant customer-support backend. Tenant routes live under /api/v1/t/<slug>/."
+        "Multi-tenant customer-support backend. Tenant routes live under `/api/v1/t/<slug>/`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
