@@ -312,3 +312,34 @@ def test_every_query_parameter_is_described(spec):
                     undescribed.append((method, path, parameter["name"]))
 
     assert undescribed == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "errors"),
+    [
+        ("tickets/{number}/comments/", "post", {"body": ["This field is required."]}),
+        ("tickets/", "post", {"subject": ["This field is required."]}),
+        ("tickets/{number}/", "patch", {"colour": ["Unknown field."]}),
+    ],
+)
+def test_a_400_example_names_the_operations_own_fields(spec, client, db, path, method, errors):
+    example = _op(spec, path, method)["responses"]["400"]["content"]["application/json"]
+    assert example["example"]["errors"] == errors
+    assert example["example"]["code"] == "invalid"
+
+
+def test_a_400_example_is_what_the_api_answers(spec, member, api_client, tenant, in_tenant):
+    from tenants.models import Role
+    from tests.tickets.recipes import customer_recipe, ticket_recipe
+
+    with in_tenant(tenant):
+        ticket = ticket_recipe.make(tenant=tenant, requester=customer_recipe.make(tenant=tenant))
+    client = api_client(member(Role.AGENT))
+    documented = _op(spec, "tickets/{number}/comments/", "post")["responses"]["400"]
+
+    response = client.post(
+        f"/api/v1/t/{tenant.slug}/tickets/{ticket.number}/comments/", {}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == documented["content"]["application/json"]["example"]

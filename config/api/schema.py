@@ -15,10 +15,11 @@ every operation, so no view has to repeat it:
 """
 
 from drf_spectacular import openapi
-from drf_spectacular.plumbing import get_doc
+from drf_spectacular.plumbing import force_instance, get_doc
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from config.api.errors import validation_error_body
 from config.api.tags import tag_for
 
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -62,14 +63,12 @@ _DESCRIPTIONS = {
 
 # One example body per error status (what a client will see).
 _EXAMPLES = {
-    400: {
-        "detail": "Invalid input.",
-        "code": "invalid",
-        "errors": {
+    400: validation_error_body(
+        {
             "subject": ["This field is required."],
             "priority": ['"urgent" is not a valid choice.'],
-        },
-    },
+        }
+    ),
     401: {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"},
     403: {
         "detail": "You do not have permission to perform this action.",
@@ -287,6 +286,29 @@ class AutoSchema(openapi.AutoSchema):
             codes.add(412)
         return sorted(codes)
 
+    def _bad_request_example(self) -> dict:
+        """A 400 as this operation gives it (the body the error handler builds): its body's
+        required fields missing, an unknown field in a body without required ones, or an
+        unreadable cursor on a list; the generic example otherwise."""
+        serializer = (
+            force_instance(self.get_request_serializer())
+            if self.method in ("POST", "PUT", "PATCH")
+            else None
+        )
+        fields = getattr(serializer, "fields", None) if serializer is not None else None
+        if fields:
+            required = [
+                name for name, field in fields.items() if field.required and not field.read_only
+            ]
+            if required:
+                return validation_error_body(
+                    {name: ["This field is required."] for name in required[:2]}
+                )
+            return validation_error_body({"colour": ["Unknown field."]})
+        if self.method == "GET" and self._is_list_view():
+            return {"detail": "Invalid cursor", "code": "invalid_cursor"}
+        return _EXAMPLES[400]
+
     def _get_response_bodies(self, direction="response"):
         bodies = super()._get_response_bodies(direction)
         if direction != "response":
@@ -297,7 +319,8 @@ class AutoSchema(openapi.AutoSchema):
                     **self._get_response_for_code(ErrorSerializer, str(code)),
                     "description": _DESCRIPTIONS[code],
                 }
+                example = self._bad_request_example() if code == 400 else _EXAMPLES[code]
                 for content in response.get("content", {}).values():
-                    content["example"] = _EXAMPLES[code]
+                    content["example"] = example
                 bodies[str(code)] = response
         return bodies
