@@ -71,7 +71,7 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
-_scripts: dict[int, object] = {}
+_incr_all = None  # the registered script (redis-py computes its hash once; a call names its client)
 
 
 def hit_many(
@@ -98,13 +98,13 @@ def hit_many(
         for (key, _, _), window in zip(hits, windows, strict=True)
     ]
     client = client_source(keys[0], write=True)
-    script = _scripts.get(id(cache))
-    if script is None:
-        script = _scripts[id(cache)] = client.register_script(_INCR_ALL)
+    global _incr_all
+    if _incr_all is None:
+        _incr_all = client.register_script(_INCR_ALL)
     args = [gate]
     for _, limit, duration in hits:
         args += [duration + 1, limit]
-    counts = script(keys=keys, args=args, client=client)
+    counts = _incr_all(keys=keys, args=args, client=client)
     return [
         (count <= limit, (window + 1) * duration - now)
         for count, (_, limit, duration), window in zip(counts, hits, windows, strict=True)
