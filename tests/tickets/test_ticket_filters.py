@@ -203,6 +203,40 @@ def test_assignee_me_for_an_api_key_matches_nothing(world, api_key_client):
     assert _subjects(response) == []
 
 
+def test_filtersets_built_one_after_another_keep_their_own_caller_and_values(world, tenant):
+    """The filters of a FilterSet are shallow copies of the class's (tickets.filters): each
+    set's method filters answer to their own set (its user), and a form never keeps another
+    request's values."""
+    from django.http import QueryDict
+
+    from tenants.models import User
+    from tickets.filters import TicketFilter
+    from tickets.models import Ticket
+
+    me = User.objects.get(public_id=world.ids["me"])
+    someone = User.objects.get(public_id=world.ids["someone"])
+    with tenant_context(tenant):
+        tickets = Ticket.objects.filter(tenant=tenant)
+        mine = TicketFilter(data={"assignee": "me"}, queryset=tickets, tenant=tenant, user=me)
+        theirs = TicketFilter(
+            data=QueryDict("assignee=me&status=open&status=pending"),
+            queryset=tickets,
+            tenant=tenant,
+            user=someone,
+        )
+        bad = TicketFilter(data={"status": "nope"}, queryset=tickets, tenant=tenant, user=me)
+        # Evaluated after the next set was built: a filter bound to the last set would answer
+        # for `someone` here.
+        assert sorted(t.subject for t in mine.qs) == ["c"]
+        assert sorted(t.subject for t in theirs.qs) == ["a"]
+        assert not bad.is_valid() and set(bad.errors) == {"status"}
+        assert mine.is_valid() and theirs.is_valid()
+        assert mine.form.cleaned_data["status"] == []
+        assert theirs.form.cleaned_data["status"] == ["open", "pending"]
+        assert mine.filters["assignee"] is not theirs.filters["assignee"]
+        assert TicketFilter.base_filters["assignee"] not in (mine.filters["assignee"],)
+
+
 # --- Ordering ---------------------------------------------------------------------------------
 
 
