@@ -97,7 +97,12 @@ def hit_many(
         cache.make_and_validate_key(f"{key}:{window}")
         for (key, _, _), window in zip(hits, windows, strict=True)
     ]
-    client = client_source(keys[0], write=True)
+    # Django's RedisCache builds a new redis.Redis (and its response callbacks) per call; one
+    # client per cache client object is enough (they share the connection pool anyway).
+    redis_cache = cache._cache
+    client = getattr(redis_cache, "_quota_client", None)
+    if client is None:
+        client = redis_cache._quota_client = client_source(keys[0], write=True)
     global _incr_all
     if _incr_all is None:
         _incr_all = client.register_script(_INCR_ALL)
