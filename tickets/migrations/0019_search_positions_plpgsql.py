@@ -9,20 +9,9 @@ privileges (CREATE OR REPLACE keeps them) and search_path.
 
 from django.db import migrations
 
-# The query of 0015 (the words in the tenant's search language, and in the language the
+# The query of 0015: the words in the tenant's search language (and in the language the
 # documents were built with while a rebuild runs); `query` is the argument.
-QUERY = """
-(SELECT CASE WHEN b.built IS NULL OR b.built = c.config
-             THEN websearch_to_tsquery(c.config, query)
-             ELSE websearch_to_tsquery(c.config, query) || websearch_to_tsquery(b.built, query)
-              END
-   FROM (SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint AS id) AS t
-   CROSS JOIN LATERAL (SELECT public.tickets_search_config(t.id) AS config OFFSET 0) AS c
-   LEFT JOIN public.tickets_searchstate b ON b.tenant_id = t.id
-  OFFSET 0)
-"""
-
-POSITIONS_PLPGSQL = f"""
+POSITIONS_PLPGSQL = """
 CREATE OR REPLACE FUNCTION tickets_search_positions(query text)
 RETURNS TABLE (ticket_id bigint, search_position bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -34,7 +23,14 @@ BEGIN
   SELECT s.ticket_id,
          row_number() OVER (ORDER BY ts_rank(s.document, q.tsq) DESC, s.ticket_id DESC)
     FROM public.tickets_ticketsearch s,
-         {QUERY} AS q(tsq)
+         (SELECT CASE WHEN b.built IS NULL OR b.built = c.config
+                      THEN websearch_to_tsquery(c.config, query)
+                      ELSE websearch_to_tsquery(c.config, query)
+                           || websearch_to_tsquery(b.built, query) END
+            FROM (SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint AS id) AS t
+            CROSS JOIN LATERAL (SELECT public.tickets_search_config(t.id) AS config OFFSET 0) AS c
+            LEFT JOIN public.tickets_searchstate b ON b.tenant_id = t.id
+           OFFSET 0) AS q(tsq)
    WHERE s.tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::bigint
      AND s.document @@ q.tsq;
 END
