@@ -17,6 +17,13 @@ class TenantsConfig(AppConfig):
         from tenants.context import current_tenant_id
 
         install_record_factory(tenant_id=current_tenant_id)
+        from django.db.backends.signals import connection_created
+
+        from config.dbtypes import fast_timestamptz_loader
+
+        connection_created.connect(
+            fast_timestamptz_loader, dispatch_uid="config.dbtypes.fast_timestamptz_loader"
+        )
         # Sent once for this app, after every migration of the run has been applied.
         post_migrate.connect(
             _grant_runtime_role, sender=self, dispatch_uid="tenants.grant_runtime_role"
