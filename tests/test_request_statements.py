@@ -2,7 +2,8 @@
 transaction around it), so what runs is BEGIN, the request's statements, COMMIT.
 
 The budget (issue "performance and scale-out"): a ticket list page and a ticket's detail in 3
-statements whatever the page holds; a ticket created in 15 (the goal is 9, not met yet). The
+statements whatever the page holds; a ticket created in 15, 14 by the customer's email
+address (the goal is 9, not met yet). The
 per-endpoint tests (tests/*/test_*query_counts.py) prove "the same for 1 and 50 rows" inside a
 test transaction; this proves the absolute numbers.
 """
@@ -98,12 +99,18 @@ def test_the_user_path_enters_the_tenant_with_its_membership_query(world):
 
 
 @pytest.mark.parametrize("principal", ["user", "key"])
-def test_creating_a_ticket_stays_within_its_statement_budget(world, principal):
+@pytest.mark.parametrize("requester_by", ["id", "email"])
+def test_creating_a_ticket_stays_within_its_statement_budget(world, principal, requester_by):
     client = world[principal]
+    requester = world["ticket"].requester
     body = json.dumps(
         {
             "subject": "Printer on fire",
-            "requester": str(world["ticket"].requester.public_id),
+            **(
+                {"requester": str(requester.public_id)}
+                if requester_by == "id"
+                else {"customer_email": requester.email}
+            ),
             "tags": ["x"],
         }
     )
@@ -117,10 +124,11 @@ def test_creating_a_ticket_stays_within_its_statement_budget(world, principal):
         )
     )
 
-    # 21 statements before this budget was set, 15 now; the issue's goal is 9 (not met: the
+    # 21 statements before this budget was set, 15 now (14 by email address: the customer is
+    # found and locked without a savepoint of its own); the issue's goal is 9 (not met: the
     # idempotency lock and lookup, the requester's resolution and lock, the service's savepoint
     # and the outbox subscribers' reads remain; see bench/RESULTS.md).
-    assert len(sql) <= 15, "\n".join(sql)
+    assert len(sql) <= {"id": 15, "email": 14}[requester_by], "\n".join(sql)
     # The number is taken late: after it only the writes (the counter's row lock is held
     # until COMMIT, so the tenant's other creates wait through these statements only).
     counter = next(i for i, s in enumerate(sql) if "tickets_ticketcounter" in s)

@@ -6,9 +6,9 @@ from django.db import transaction
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
-from tests.concurrency import race
+from tests.concurrency import held, in_background, race, wait_until_blocked
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import Customer, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 
@@ -40,6 +40,34 @@ def test_concurrent_creates_get_gap_free_unique_numbers_per_tenant(tenant, other
         with tenant_context(t):
             numbers = sorted(Ticket.objects.values_list("number", flat=True))
         assert numbers == list(range(1, THREADS // 2 * PER_THREAD + 1))
+
+
+def test_a_create_by_a_new_address_waiting_on_its_customers_creation_uses_that_customer(
+    tenant,
+):
+    """customer_find_or_create has no savepoint of its own: the losing insert is undone by
+    customer_create's, and the create goes on with the winner's customer, in one ticket."""
+
+    def create_customer():
+        with tenant_context(tenant):
+            return services.customer_create(tenant=tenant, actor=Actor(), email="new@example.test")
+
+    def open_ticket():
+        with tenant_context(tenant):
+            return services.ticket_create(
+                tenant=tenant, actor=Actor(), subject="s", customer_email="NEW@example.test"
+            )
+
+    with held(create_customer) as first:
+        opening = in_background(open_ticket)
+        wait_until_blocked(opening)  # its insert waits on the uncommitted same address
+    customer, ticket = first.result(), opening.result()
+
+    assert isinstance(ticket, Ticket), ticket
+    assert ticket.requester_id == customer.pk
+    with tenant_context(tenant):
+        assert Customer.objects.filter(email="new@example.test").count() == 1
+        assert Ticket.objects.get(pk=ticket.pk).requester_id == customer.pk
 
 
 def test_a_rolled_back_create_gives_its_number_back(tenant):
