@@ -45,7 +45,8 @@ test: services browser pgbouncer
 # PgBouncer in transaction mode (one server connection per test database); the owner
 # connection that creates the test databases stays direct (docs/operations.md).
 POOLED_TESTS ?= tests/test_isolation.py tests/tenants/test_rls_raw.py \
-	tests/tenants/test_rls_catalog.py tests/tenants/test_context.py \
+	tests/tenants/test_rls_raw_owner.py tests/tenants/test_rls_catalog.py \
+	tests/tenants/test_context.py \
 	tests/tenants/test_context_edges.py tests/tickets/search/test_isolation_and_index.py
 test-pooled: services pgbouncer
 	$(PY) -m tests.pgbouncer --pool-size 1 -- $(PY) -m pytest -n $(WORKERS) $(POOLED_TESTS) $(PYTEST_ARGS)

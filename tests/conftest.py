@@ -1,11 +1,14 @@
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.test.utils import setup_databases, teardown_databases
 from rest_framework.test import APIClient
 
 from tenants import services
 from tenants.access import Actor
-from tenants.context import tenant_context
+from tenants.context import current_tenant_id, tenant_context
 from tenants.models import Role
 from tests.tenants.recipes import membership_recipe, tenant_recipe, user_recipe
 
@@ -75,17 +78,83 @@ def other_tenant(db):
     return tenant_recipe.make(slug="bravo", name="Bravo Co")
 
 
+def make_member(role: str, *, tenant, **fields):
+    """A Membership of `tenant` with a user whose password is PASSWORD (the `member` fixture's
+    maker, for fixtures wider than a test)."""
+    user = user_recipe.make(**fields.pop("user_fields", {}))
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    return membership_recipe.make(user=user, tenant=tenant, role=role, **fields)
+
+
 @pytest.fixture
 def member(db, tenant):
     """member(role, tenant=..., **fields) -> Membership (with a user whose password is PASSWORD)."""
 
     def make(role: str, tenant=tenant, **fields):
-        user = user_recipe.make(**fields.pop("user_fields", {}))
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
-        return membership_recipe.make(user=user, tenant=tenant, role=role, **fields)
+        return make_member(role, tenant=tenant, **fields)
 
     return make
+
+
+# --- Worlds built once per module ----------------------------------------------------------
+#
+# A module whose tests all need the same expensive data (and none is transactional) builds it
+# once: inside a transaction opened on both aliases for the whole module, which every test's
+# own `db` transaction nests in as a savepoint (rolled back after the test, as always), and
+# which is rolled back at the module's end. Nothing is ever committed.
+
+WORLD_ALIASES = ("default", "owner")
+
+
+def assert_no_tenant_context_left(aliases=WORLD_ALIASES) -> None:
+    """Nothing of a tenant context is set, in Python or on the connections: a world built
+    inside the module's transaction must not leave a tenant (or its role) applied for the
+    tests, where it would hide a missing tenant_context (an isolation bug). A test checks the
+    aliases it may query ("default" unless its django_db mark says more)."""
+    assert current_tenant_id() is None
+    for alias in aliases:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(current_setting('app.tenant_id', true), ''), "
+                "current_user = session_user"
+            )
+            assert cursor.fetchone() == ("", True), alias
+
+
+@contextmanager
+def module_world(django_db_blocker, build: Callable[[], object]) -> Iterator[object]:
+    """For a module-scoped fixture: `with module_world(django_db_blocker, build) as world:
+    yield world`.
+
+    Opens the module's transaction on every alias, builds the world in it (database access is
+    unblocked only for the build and the final rollback, never for the tests themselves),
+    checks no tenant context is left applied, yields the world and rolls everything back.
+    """
+    atomics = []
+
+    def rollback():
+        with django_db_blocker.unblock():
+            for alias, atomic in reversed(atomics):
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
+
+    with django_db_blocker.unblock():
+        try:
+            for alias in WORLD_ALIASES:
+                atomic = transaction.atomic(using=alias)
+                atomic._from_testcase = True  # a test's transaction, as Django's TestCase marks
+                atomic.__enter__()
+                atomics.append((alias, atomic))
+            world = build()
+            assert_no_tenant_context_left()
+        except BaseException:
+            rollback()
+            raise
+    try:
+        yield world
+    finally:
+        rollback()
 
 
 def _bearer_client(user) -> APIClient:

@@ -11,13 +11,15 @@ Bounded: a fixed number of examples per operation and a deterministic seed, so a
 the same every time and a failure reproduces.
 """
 
+import copy
 import json
+import shutil
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from drf_spectacular.generators import SchemaGenerator
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
@@ -27,9 +29,11 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
+from tests.conftest import assert_no_tenant_context_left, make_member, module_world
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
+from tests.openapi import generated_schema
 from tests.tenants.recipes import tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
 
@@ -45,7 +49,7 @@ CHECKS = [
     checks.response_headers_conformance,
 ]
 
-_spec = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
+_spec = json.loads(json.dumps(generated_schema()))
 _config = SchemathesisConfig.from_dict(
     {
         "generation": {"mode": "all", "max-examples": 5, "deterministic": True},
@@ -67,11 +71,10 @@ def _in_process_connections():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def contract_world(db, member, settings, tmp_path):
+def _build_contract_world():
     """A tenant of its own with one of each object, and the ids path parameters aim at."""
-    settings.MEDIA_ROOT = str(tmp_path)
     tenant = tenant_recipe.make(slug=SLUG, name="Contract Co")
+    member = make_member
     admin = member(Role.ADMIN, tenant=tenant)
     viewer = member(Role.VIEWER, tenant=tenant)
     agent = member(Role.AGENT, tenant=tenant)
@@ -113,6 +116,31 @@ def contract_world(db, member, settings, tmp_path):
         "sla-policies": tier_policy(tenant).public_id,
     }
     return {"admin": admin, "viewer": viewer, "ticket": ticket.number, "ids": ids}
+
+
+# The world is built once for the module (tests/conftest.py module_world): each test runs in a
+# savepoint inside the module's transaction, rolled back afterwards, so every operation meets
+# the world as built (its examples share it, as before). Its files are built into a directory
+# of the module's and copied into each test's own media directory.
+@pytest.fixture(scope="module")
+def _contract_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("contract-media")
+
+    def build():
+        with override_settings(MEDIA_ROOT=str(media)):
+            return _build_contract_world()
+
+    with module_world(django_db_blocker, build) as world:
+        yield media, world
+
+
+@pytest.fixture
+def contract_world(db, _contract_world, settings, tmp_path):
+    media, world = _contract_world
+    assert_no_tenant_context_left(aliases=["default"])
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    shutil.copytree(media, settings.MEDIA_ROOT)
+    return copy.deepcopy(world)  # a test's own copies of the objects
 
 
 def _aim(case, world) -> None:

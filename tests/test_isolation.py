@@ -5,6 +5,7 @@ Two tenants with identical shapes; the caller is tenant A's owner (the strongest
 A's admin API key.
 """
 
+import copy
 import json
 import uuid
 from types import SimpleNamespace
@@ -25,6 +26,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
+from tests.conftest import assert_no_tenant_context_left, make_member, module_world
 from tests.errors import field_errors
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.knowledge_base.worlds import kb_objects
@@ -32,7 +34,7 @@ from tests.notifications.recipes import email_delivery_recipe, notification_reci
 from tests.route_table import resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
 from tests.tenant_routes import tenant_routes_by_app
-from tests.tenants.recipes import audit_entry_recipe, membership_recipe
+from tests.tenants.recipes import audit_entry_recipe, membership_recipe, tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
 from tickets import services as ticket_services
 from tickets.models import Attachment, Comment, Customer, ExportJob, SlaPolicy, Ticket
@@ -200,15 +202,46 @@ def _snapshot(tenant):
     }
 
 
-@pytest.fixture
-def two_tenants(tenant, other_tenant, member):
-    a, b = _populate(tenant, member), _populate(other_tenant, member)
+def _build_two_tenants():
+    tenant = tenant_recipe.make(slug="alpha", name="Alpha Co")
+    other_tenant = tenant_recipe.make(slug="bravo", name="Bravo Co")
+    a, b = _populate(tenant, make_member), _populate(other_tenant, make_member)
     # Ticket numbers are per tenant (A has a #1 too): aim at a number only B has.
     with tenant_context(other_tenant):
         b["ticket"] = ticket_services.ticket_create(
             tenant=other_tenant, actor=Actor(), subject="Only B", customer_email="b@example.test"
         )
-    return a, b
+    return tenant, other_tenant, a, b
+
+
+# The two populated tenants are built once for the module (tests/conftest.py module_world):
+# every test runs in a savepoint inside the module's transaction and is rolled back, so each
+# meets the world as built; `tenant` and `other_tenant` are that world's (no second alpha).
+@pytest.fixture(scope="module")
+def _two_tenants_world(django_db_setup, django_db_blocker):
+    with module_world(django_db_blocker, _build_two_tenants) as world:
+        yield world
+
+
+@pytest.fixture
+def _world(db, _two_tenants_world):
+    assert_no_tenant_context_left(aliases=["default"])
+    return copy.deepcopy(_two_tenants_world)  # a test's own copies of the objects
+
+
+@pytest.fixture
+def tenant(_world):
+    return _world[0]
+
+
+@pytest.fixture
+def other_tenant(_world):
+    return _world[1]
+
+
+@pytest.fixture
+def two_tenants(_world):
+    return _world[2], _world[3]
 
 
 def _call(client, method, url, body):

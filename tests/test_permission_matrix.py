@@ -4,6 +4,7 @@ The tables are the per-app route lists (tests/<app>/routes.py, collected in test
 written by hand from the design, never derived from tenants.permissions.
 """
 
+import copy
 import json
 
 import pytest
@@ -16,12 +17,14 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
+from tests.conftest import assert_no_tenant_context_left, make_member, module_world
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
 from tests.route_table import ACTORS, Upload, resolve_body
 from tests.routes import ALL_ROUTES, HOW_TO_FIX, missing_and_extra
 from tests.tenant_routes import DESCRIBE_METHODS, tenant_routes_by_app
+from tests.tenants.recipes import tenant_recipe
 from tests.tickets.worlds import ticket_with_attachment_and_export, tier_policy
 from tickets import services as ticket_services
 
@@ -34,14 +37,13 @@ def test_every_tenant_route_is_in_the_permission_matrix():
     assert not problems, f"{HOW_TO_FIX}: {problems}"
 
 
-@pytest.fixture
-def world(tenant, other_tenant, member):
+def _build_world(tenant):
     """A tenant with a target member, a target API key, a pending invitation, a customer
     without tickets, a ticket (with an attachment), a second ticket to merge into, a
     finished export, a webhook endpoint with a dead delivery and the CRM connection with a dead
     sync: the objects the routes' paths and bodies name."""
-    target = member(Role.AGENT)
-    admin = member(Role.ADMIN)
+    target = make_member(Role.AGENT, tenant=tenant)
+    admin = make_member(Role.ADMIN, tenant=tenant)
     admin_actor = Actor(user=admin.user, role=admin.role)
     api_key, _ = services.api_key_create(tenant=tenant, actor=admin_actor, name="t", role="agent")
     invitation = services.invitation_create(
@@ -83,6 +85,42 @@ def world(tenant, other_tenant, member):
         "attachment": made.attachment,
         "export": made.export,
     }
+
+
+# The tenant, the other tenant (the non-member's) and the world are built once for the module
+# (tests/conftest.py module_world): each test runs in a savepoint inside the module's
+# transaction, rolled back afterwards, so every row meets the world as built; `tenant` and
+# `other_tenant` are that world's (no second alpha or bravo).
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    def build():
+        tenant = tenant_recipe.make(slug="alpha", name="Alpha Co")
+        other_tenant = tenant_recipe.make(slug="bravo", name="Bravo Co")
+        return tenant, other_tenant, _build_world(tenant)
+
+    with module_world(django_db_blocker, build) as world:
+        yield world
+
+
+@pytest.fixture
+def _world(db, _module_world):
+    assert_no_tenant_context_left(aliases=["default"])
+    return copy.deepcopy(_module_world)  # a test's own copies of the objects
+
+
+@pytest.fixture
+def tenant(_world):
+    return _world[0]
+
+
+@pytest.fixture
+def other_tenant(_world):
+    return _world[1]
+
+
+@pytest.fixture
+def world(_world):
+    return _world[2]
 
 
 def _client_for(actor, *, tenant, other_tenant, member, api_client, api_key_client):

@@ -1,10 +1,30 @@
 import pytest
 import yaml
 from django.core.management import call_command
+from django.test import Client
+
+from tests.conftest import module_world
+from tests.openapi import generated_schema
+
+# The schema the server serves (GET /api/schema/, YAML) is fetched once for the module and
+# parsed once: the tests below only read it. Building it takes seconds each time.
 
 
-def test_schema_lists_the_tenant_routes(client, db):
-    response = client.get("/api/schema/")
+@pytest.fixture(scope="module")
+def schema_response(django_db_setup, django_db_blocker):
+    # In a transaction rolled back at the module's end, like any test's requests.
+    with module_world(django_db_blocker, lambda: Client().get("/api/schema/")) as response:
+        yield response
+
+
+@pytest.fixture(scope="module")
+def served_schema(schema_response):
+    assert schema_response.status_code == 200
+    return yaml.safe_load(schema_response.content)
+
+
+def test_schema_lists_the_tenant_routes(schema_response):
+    response = schema_response
 
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
@@ -26,8 +46,8 @@ def test_schema_as_json(client, db):
     assert "/api/v1/t/{tenant_slug}/audit-log/" in response.json()["paths"]
 
 
-def test_schema_documents_both_credential_kinds(client, db):
-    schemes = yaml.safe_load(client.get("/api/schema/").content)["components"]["securitySchemes"]
+def test_schema_documents_both_credential_kinds(served_schema):
+    schemes = served_schema["components"]["securitySchemes"]
 
     assert schemes["bearerAuth"] == {
         "type": "http",
@@ -42,8 +62,8 @@ def test_schema_documents_both_credential_kinds(client, db):
     }
 
 
-def test_schema_documents_list_filters(client, db):
-    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+def test_schema_documents_list_filters(served_schema):
+    paths = served_schema["paths"]
 
     member_params = {
         p["name"] for p in paths["/api/v1/t/{tenant_slug}/members/"]["get"]["parameters"]
@@ -56,8 +76,8 @@ def test_schema_documents_list_filters(client, db):
 
 
 @pytest.mark.parametrize("route", ["comments", "events"])
-def test_a_tickets_comments_and_history_offer_no_ticket_list_filters(client, db, route):
-    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+def test_a_tickets_comments_and_history_offer_no_ticket_list_filters(served_schema, route):
+    paths = served_schema["paths"]
 
     operation = paths[f"/api/v1/t/{{tenant_slug}}/tickets/{{number}}/{route}/"]["get"]
     params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
@@ -96,8 +116,8 @@ def test_schema_generation_has_no_warnings(tmp_path, db):
     assert "/api/v1/t/{tenant_slug}/members/" in schema["paths"]
 
 
-def test_schema_documents_the_account_endpoints_with_their_real_status_codes(client, db):
-    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+def test_schema_documents_the_account_endpoints_with_their_real_status_codes(served_schema):
+    paths = served_schema["paths"]
     codes = {
         path: sorted(
             code for code in paths[f"/api/v1/auth/{path}"]["post"]["responses"] if code < "300"
@@ -131,9 +151,7 @@ def test_schema_documents_the_account_endpoints_with_their_real_status_codes(cli
 
 @pytest.fixture(scope="module")
 def spec():
-    from drf_spectacular.generators import SchemaGenerator
-
-    return SchemaGenerator().get_schema(request=None, public=True)
+    return generated_schema()
 
 
 def _op(spec, path, method):
@@ -238,10 +256,10 @@ def test_no_view_class_docstring_becomes_an_operation_description(spec):
     assert not any("selector" in d or "single-operation" in d for d in descriptions)
 
 
-def test_every_operation_has_an_area_tag_and_a_summary(client, db):
+def test_every_operation_has_an_area_tag_and_a_summary(served_schema):
     from config.api.tags import TAGS
 
-    schema = yaml.safe_load(client.get("/api/schema/").content)
+    schema = served_schema
     declared = [tag["name"] for tag in schema["tags"]]
     operations = [
         (method.upper(), path, op)
@@ -280,8 +298,8 @@ def test_paths_land_in_their_area(path, tag):
     assert tag_for(path) == tag
 
 
-def test_every_error_response_has_an_example_of_the_error_body(client, db):
-    schema = yaml.safe_load(client.get("/api/schema/").content)
+def test_every_error_response_has_an_example_of_the_error_body(served_schema):
+    schema = served_schema
 
     missing = []
     for path, ops in schema["paths"].items():

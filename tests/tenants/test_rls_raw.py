@@ -1,4 +1,8 @@
-"""Raw SQL against the real policies: what PostgreSQL itself lets each role see and write."""
+"""Raw SQL against the real policies: what PostgreSQL itself lets each role see and write.
+
+(The table owner's side, which needs committed rows, is in test_rls_raw_owner.py.)"""
+
+import copy
 
 import pytest
 from django.apps import apps
@@ -22,6 +26,7 @@ from notifications.models import (
 )
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
+from tests.conftest import assert_no_tenant_context_left, module_world
 from tests.integrations.recipes import (
     crm_connection_recipe,
     crm_sync_recipe,
@@ -43,7 +48,7 @@ from tests.notifications.recipes import (
     preference_recipe,
     suppression_recipe,
 )
-from tests.tenants.recipes import audit_entry_recipe, idempotency_record_recipe
+from tests.tenants.recipes import audit_entry_recipe, idempotency_record_recipe, tenant_recipe
 from tests.tickets.recipes import (
     assignment_cursor_recipe,
     attachment_recipe,
@@ -128,13 +133,40 @@ def _make_with_tenant(recipe, tenant):
     return recipe.make(tenant=tenant, **related)
 
 
-@pytest.fixture
-def rows_in_both(tenant, other_tenant):
+def fill_both(tenant, other_tenant):
+    """Rows of every tenant model in both tenants."""
     for t in (tenant, other_tenant):
         with tenant_context(t):
             for model in TENANT_MODELS:
                 for _ in range(QUANTITY.get(model, 2)):
                     _make_with_tenant(RECIPES[model], t)
+
+
+# Two tenants with rows in every tenant table, built once for the module (tests/conftest.py
+# module_world, which asserts no tenant context is left applied: a leaked app.tenant_id would
+# make the "no tenant sees no rows" tests below pass for the wrong reason). Each test runs in a
+# savepoint inside the module's transaction, rolled back afterwards. Their own slugs: the
+# tests here that need no rows make a fresh alpha and bravo (`tenant`, `other_tenant`), which
+# RLS keeps from seeing these rows.
+@pytest.fixture(scope="module")
+def _rows_world(django_db_setup, django_db_blocker):
+    def build():
+        tenants = (
+            tenant_recipe.make(slug="rls-alpha", name="RLS Alpha"),
+            tenant_recipe.make(slug="rls-bravo", name="RLS Bravo"),
+        )
+        fill_both(*tenants)
+        return tenants
+
+    with module_world(django_db_blocker, build) as world:
+        yield world
+
+
+@pytest.fixture
+def rows_in_both(db, _rows_world):
+    """(tenant, other_tenant), each with rows in every tenant table."""
+    assert_no_tenant_context_left(aliases=["default"])
+    return copy.deepcopy(_rows_world)
 
 
 def test_every_tenant_model_has_a_recipe_here():
@@ -151,9 +183,8 @@ def test_runtime_role_without_tenant_sees_no_rows(rows_in_both, model):
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m._meta.db_table)
-def test_unfiltered_select_inside_a_tenant_returns_only_that_tenant(
-    rows_in_both, tenant, other_tenant, model
-):
+def test_unfiltered_select_inside_a_tenant_returns_only_that_tenant(rows_in_both, model):
+    tenant, other_tenant = rows_in_both
     table = model._meta.db_table
 
     with tenant_context(tenant):
@@ -192,7 +223,8 @@ def test_insert_without_tenant_is_refused(tenant):
             )
 
 
-def test_runtime_role_cannot_rewrite_the_audit_log(rows_in_both, tenant):
+def test_runtime_role_cannot_rewrite_the_audit_log(rows_in_both):
+    tenant, _ = rows_in_both
     with tenant_context(tenant):
         with pytest.raises(ProgrammingError, match="permission denied"):
             with transaction.atomic():
@@ -204,31 +236,6 @@ def test_runtime_role_cannot_rewrite_the_audit_log(rows_in_both, tenant):
 
     assert "forged" not in actions
     assert len(actions) == 2
-
-
-# Committed rows (transaction=True): the owner's connection cannot see the test transaction.
-@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
-def test_forced_rls_binds_the_table_owner_too(rows_in_both, tenant, other_tenant):
-    # The owner can UPDATE, but FORCE makes the policy apply: no tenant -> no rows, and a
-    # row cannot be moved into another tenant (WITH CHECK).
-    [(count,)] = _scalar_rows("SELECT count(*) FROM tenants_auditlogentry", using="owner")
-    with transaction.atomic(using="owner"):
-        _scalar_rows(
-            "SELECT set_config('app.tenant_id', %s, true)", [str(tenant.pk)], using="owner"
-        )
-        visible = _scalar_rows(
-            "SELECT DISTINCT tenant_id FROM tenants_auditlogentry", using="owner"
-        )
-        with pytest.raises(ProgrammingError, match="row-level security"):
-            with transaction.atomic(using="owner"):
-                _scalar_rows(
-                    "UPDATE tenants_auditlogentry SET tenant_id = %s RETURNING id",
-                    [other_tenant.pk],
-                    using="owner",
-                )
-
-    assert count == 0
-    assert visible == [(tenant.pk,)]
 
 
 def test_composite_foreign_key_refuses_another_tenants_row(tenant, other_tenant):
