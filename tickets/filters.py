@@ -16,6 +16,7 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.forms import MultiValueField
 from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -52,6 +53,7 @@ class TenantFilterSet(django_filters.FilterSet):
         self.filters = {}
         for name, base in self.base_filters.items():
             filter_ = copy.copy(base)
+            filter_.extra = base.extra.copy()  # the field's arguments: this copy's own
             filter_.model = queryset.model
             filter_.parent = self
             if filter_.method is not None:
@@ -67,10 +69,26 @@ class TenantFilterSet(django_filters.FilterSet):
         # changes a field.
         form_class = type(self).__dict__.get("_form_class")
         if form_class is None:
+            _check_fields_shareable(type(self))
             form_class = super().get_form_class()
             form_class.base_fields = _SharedFields(form_class.base_fields)
             type(self)._form_class = form_class
         return form_class
+
+
+def _check_fields_shareable(filterset_class: type) -> None:
+    """Refuse a filter whose form field depends on the request (django-filter's
+    QuerySetRequestMixin: a queryset or choices built per request, e.g. a tenant's members) or
+    that keeps state in its field (MultiValueField, the range filters): their forms cannot
+    share one class's fields."""
+    for name, filter_ in filterset_class.base_filters.items():
+        if isinstance(filter_, django_filters.filters.QuerySetRequestMixin) or issubclass(
+            filter_.field_class, MultiValueField
+        ):
+            raise TypeError(
+                f"{filterset_class.__name__}.{name}: a TenantFilterSet's forms share one set "
+                "of fields; a per-request queryset or a multi-value field cannot be shared"
+            )
 
 
 class _SharedFields(dict):

@@ -234,7 +234,65 @@ def test_filtersets_built_one_after_another_keep_their_own_caller_and_values(wor
         assert mine.form.cleaned_data["status"] == []
         assert theirs.form.cleaned_data["status"] == ["open", "pending"]
         assert mine.filters["assignee"] is not theirs.filters["assignee"]
-        assert TicketFilter.base_filters["assignee"] not in (mine.filters["assignee"],)
+        assert TicketFilter.base_filters["assignee"] is not mine.filters["assignee"]
+        assert mine.filters["status"].extra is not TicketFilter.base_filters["status"].extra
+
+
+def test_a_filterset_is_set_up_as_django_filters_own_init_sets_it_up(tenant):
+    """TenantFilterSet re-implements django-filter's __init__ (shallow copies): it must leave
+    the same attributes, so an upstream change shows here."""
+    import django_filters
+    from django.http import QueryDict
+
+    from tickets.filters import TicketFilter
+    from tickets.models import Ticket
+
+    data = QueryDict("status=open")
+    with tenant_context(tenant):
+        ours = TicketFilter(data=data, queryset=Ticket.objects.all(), tenant=tenant, user=None)
+        theirs = TicketFilter.__new__(TicketFilter)
+        django_filters.FilterSet.__init__(theirs, data, Ticket.objects.all())
+
+    assert set(vars(ours)) - {"tenant", "user"} == set(vars(theirs))
+    assert list(ours.filters) == list(theirs.filters)
+    for name, filter_ in ours.filters.items():
+        assert filter_.parent is ours and filter_.model is Ticket
+        assert vars(filter_).keys() == vars(theirs.filters[name]).keys(), name
+
+
+def test_a_filter_whose_field_depends_on_the_request_is_refused(tenant):
+    """The forms of a TenantFilterSet share one set of fields: a per-request queryset (django-
+    filter's QuerySetRequestMixin) or a multi-value field would carry one request's choices or
+    values into the next."""
+    import django_filters
+
+    from tenants.models import User
+    from tickets.filters import TenantFilterSet
+    from tickets.models import Ticket
+
+    class ByMember(TenantFilterSet):
+        member = django_filters.ModelChoiceFilter(
+            field_name="assignee", queryset=lambda request: User.objects.none()
+        )
+
+        class Meta:
+            model = Ticket
+            fields = ["member"]
+
+    class ByDates(TenantFilterSet):
+        made = django_filters.DateFromToRangeFilter(field_name="created_at")
+
+        class Meta:
+            model = Ticket
+            fields = ["made"]
+
+    for filterset_class, name in ((ByMember, "member"), (ByDates, "made")):
+        with tenant_context(tenant):
+            filterset = filterset_class(
+                data={}, queryset=Ticket.objects.all(), tenant=tenant, user=None
+            )
+            with pytest.raises(TypeError, match=f"{filterset_class.__name__}.{name}"):
+                filterset.form  # noqa: B018 (building the form is what is refused)
 
 
 # --- Ordering ---------------------------------------------------------------------------------
