@@ -21,8 +21,8 @@ SELECT v FROM (VALUES
 """
 
 
-def _fetch(cursor):
-    cursor.execute(VALUES)
+def _fetch(cursor, sql=VALUES):
+    cursor.execute(sql)
     return [row[0] for row in cursor.fetchall()]
 
 
@@ -46,6 +46,47 @@ def test_the_fast_loader_is_the_connections_and_gives_what_djangos_gives():
         v.isoformat() if v else None for v in django_loaded
     ]
     assert fast[0].microsecond == 789012 and fast[-1] is None
+
+
+@pytest.mark.django_db
+def test_the_fast_loader_parses_in_c_and_matches_django_in_another_session_zone():
+    import psycopg
+
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if psycopg.pq.__impl__ == "binary":  # what pyproject installs (psycopg[binary])
+        assert type(loader(TIMESTAMPTZ_OID, connection.connection)._parse.__self__).__module__ == (
+            "psycopg_binary._psycopg"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL TIME ZONE 'Asia/Kolkata'")  # the test's transaction only
+        # Without 9999-12-31 23:59 UTC, which is past year 9999 in Kolkata (the next test).
+        below_10k = "SELECT v FROM (" + VALUES + ") AS a WHERE v < '9999-12-31'"  # noqa: S608
+        fast = _fetch(cursor, below_10k)
+        register_tzloader(connection.timezone, cursor.cursor)
+        django_loaded = _fetch(cursor, below_10k)
+
+    assert fast == django_loaded
+    assert [v.isoformat() if v else None for v in fast] == [
+        v.isoformat() if v else None for v in django_loaded
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["infinity", "-infinity", "0044-03-15 12:00:00+00 BC"])
+def test_a_value_python_cannot_hold_fails_alike_with_both_loaders(value):
+    from django.db import DataError, transaction
+
+    errors = []
+    for django_loader in (False, True):
+        with transaction.atomic(), connection.cursor() as cursor:
+            if django_loader:
+                register_tzloader(connection.timezone, cursor.cursor)
+            cursor.execute("SELECT %s::timestamptz", [value])
+            with pytest.raises(DataError) as raised:
+                cursor.fetchall()
+            errors.append(str(raised.value))
+
+    assert errors[0] == errors[1]
 
 
 @pytest.mark.django_db

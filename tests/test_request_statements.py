@@ -99,7 +99,7 @@ def test_the_user_path_enters_the_tenant_with_its_membership_query(world):
 
 
 @pytest.mark.parametrize("principal", ["user", "key"])
-@pytest.mark.parametrize("requester_by", ["id", "email"])
+@pytest.mark.parametrize("requester_by", ["id", "email", "new-email"])
 def test_creating_a_ticket_stays_within_its_statement_budget(world, principal, requester_by):
     client = world[principal]
     requester = world["ticket"].requester
@@ -110,6 +110,8 @@ def test_creating_a_ticket_stays_within_its_statement_budget(world, principal, r
                 {"requester": str(requester.public_id)}
                 if requester_by == "id"
                 else {"customer_email": requester.email}
+                if requester_by == "email"
+                else {"customer_email": "first-time@example.test"}
             ),
             "tags": ["x"],
         }
@@ -125,10 +127,11 @@ def test_creating_a_ticket_stays_within_its_statement_budget(world, principal, r
     )
 
     # 21 statements before this budget was set, 15 now (14 by email address: the customer is
-    # found and locked without a savepoint of its own); the issue's goal is 9 (not met: the
+    # found and locked without a savepoint of its own; 22 for a new address, which creates the
+    # customer and publishes customer.created); the issue's goal is 9 (not met: the
     # idempotency lock and lookup, the requester's resolution and lock, the service's savepoint
     # and the outbox subscribers' reads remain; see bench/RESULTS.md).
-    assert len(sql) <= {"id": 15, "email": 14}[requester_by], "\n".join(sql)
+    assert len(sql) <= {"id": 15, "email": 14, "new-email": 22}[requester_by], "\n".join(sql)
     # The number is taken late: after it only the writes (the counter's row lock is held
     # until COMMIT, so the tenant's other creates wait through these statements only).
     counter = next(i for i, s in enumerate(sql) if "tickets_ticketcounter" in s)

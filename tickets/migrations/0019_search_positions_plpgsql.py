@@ -10,7 +10,8 @@ privileges (CREATE OR REPLACE keeps them) and search_path.
 from django.db import migrations
 
 # The query of 0015: the words in the tenant's search language (and in the language the
-# documents were built with while a rebuild runs); `query` is the argument.
+# documents were built with while a rebuild runs). The argument is `$1`, as there: a bare
+# `query` would turn ambiguous (an error at call time) if a table here got a column so named.
 POSITIONS_PLPGSQL = """
 CREATE OR REPLACE FUNCTION tickets_search_positions(query text)
 RETURNS TABLE (ticket_id bigint, search_position bigint)
@@ -24,9 +25,9 @@ BEGIN
          row_number() OVER (ORDER BY ts_rank(s.document, q.tsq) DESC, s.ticket_id DESC)
     FROM public.tickets_ticketsearch s,
          (SELECT CASE WHEN b.built IS NULL OR b.built = c.config
-                      THEN websearch_to_tsquery(c.config, query)
-                      ELSE websearch_to_tsquery(c.config, query)
-                           || websearch_to_tsquery(b.built, query) END
+                      THEN websearch_to_tsquery(c.config, $1)
+                      ELSE websearch_to_tsquery(c.config, $1)
+                           || websearch_to_tsquery(b.built, $1) END
             FROM (SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint AS id) AS t
             CROSS JOIN LATERAL (SELECT public.tickets_search_config(t.id) AS config OFFSET 0) AS c
             LEFT JOIN public.tickets_searchstate b ON b.tenant_id = t.id
