@@ -1,7 +1,11 @@
 """Races with real threads and separate connections: ticket numbers and If-Match."""
 
+from contextlib import nullcontext
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.transaction import TransactionManagementError
 
 from tenants.access import Actor
 from tenants.context import tenant_context
@@ -68,6 +72,71 @@ def test_a_create_by_a_new_address_waiting_on_its_customers_creation_uses_that_c
     with tenant_context(tenant):
         assert Customer.objects.filter(email="new@example.test").count() == 1
         assert Ticket.objects.get(pk=ticket.pk).requester_id == customer.pk
+
+
+@pytest.mark.parametrize("caller", ["its own transaction", "a savepoint", "no savepoint"])
+def test_a_create_failing_after_its_first_write_leaves_nothing_behind(tenant, caller):
+    """ticket_create's writes have no savepoint of their own: when its insert fails (the
+    external_id taken meanwhile) after it created the customer, the tenant's transaction (as a
+    task runs it) or the caller's savepoint undoes both, and the caller goes on; a caller that
+    catches the error without a savepoint cannot go on silently in a half-written state."""
+
+    def first():
+        with tenant_context(tenant):
+            return services.ticket_create(
+                tenant=tenant,
+                actor=Actor(),
+                subject="first",
+                customer_email="c@example.test",
+                external_id="X-1",
+            )
+
+    def create():
+        services.ticket_create(
+            tenant=tenant,
+            actor=Actor(),
+            subject="second",
+            customer_email="fresh@example.test",
+            external_id="X-1",
+        )
+
+    def second():
+        error = None
+        if caller == "its own transaction":
+            try:
+                with tenant_context(tenant):
+                    create()
+            except ValidationError as exc:
+                error = exc
+            with tenant_context(tenant):
+                services.customer_create(tenant=tenant, actor=Actor(), email="after@example.test")
+                return error, Customer.objects.filter(email="fresh@example.test").exists()
+        with tenant_context(tenant), transaction.atomic():
+            try:
+                with transaction.atomic() if caller == "a savepoint" else nullcontext():
+                    create()
+            except ValidationError as exc:
+                error = exc
+            left = Customer.objects.filter(email="fresh@example.test").exists()
+            services.customer_create(tenant=tenant, actor=Actor(), email="after@example.test")
+            return error, left
+
+    with held(first):
+        opening = in_background(second)
+        wait_until_blocked(opening)  # its ticket insert waits on the uncommitted X-1
+    outcome = opening.result()
+
+    with tenant_context(tenant):
+        emails = set(Customer.objects.values_list("email", flat=True))
+        assert list(Ticket.objects.values_list("subject", flat=True)) == ["first"]
+    if caller == "no savepoint":
+        assert isinstance(outcome, TransactionManagementError), outcome
+        assert emails == {"c@example.test"}
+        return
+    error, left = outcome
+    assert "external_id" in error.message_dict, error
+    assert left is False  # the customer it created went with the failed insert
+    assert emails == {"c@example.test", "after@example.test"}
 
 
 def test_a_rolled_back_create_gives_its_number_back(tenant):

@@ -109,7 +109,6 @@ def _save(ticket: Ticket) -> None:
         raise ValidationError({"external_id": _EXTERNAL_ID_TAKEN}) from exc
 
 
-@transaction.atomic
 def ticket_create(
     *,
     tenant: Tenant,
@@ -126,7 +125,11 @@ def ticket_create(
     `follow_up_of` names the (closed) ticket it follows up, when a customer writes again about
     one (inbound email).
 
-    Raises ValidationError for a bad or unknown field before anything is written.
+    Raises ValidationError for a bad or unknown field before anything is written. The writes
+    run without a savepoint of their own (two statements less on every ticket opened): an error
+    among them (a requester erased or deleted meanwhile, an external_id taken concurrently)
+    fails the enclosing atomic block, so a caller that goes on after catching one needs a
+    savepoint of its own around the call (none does: they all let it out).
     """
     if (requester is None) == (customer_email is None):
         raise ValidationError({"requester": "Give either requester or customer_email."})
@@ -161,6 +164,32 @@ def ticket_create(
     external_id = fields.get("external_id")
     if external_id and Ticket.objects.filter(external_id=external_id).exists():
         raise ValidationError({"external_id": _EXTERNAL_ID_TAKEN})
+    with transaction.atomic(savepoint=False):
+        return _ticket_insert(
+            tenant=tenant,
+            actor=actor,
+            subject=subject,
+            requester=requester,
+            customer_email=customer_email,
+            customer_name=customer_name,
+            assignee=assignee,
+            follow_up_of=follow_up_of,
+            fields=fields,
+        )
+
+
+def _ticket_insert(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    subject: str,
+    requester: Customer | None,
+    customer_email: str | None,
+    customer_name: str,
+    assignee: User | None,
+    follow_up_of: Ticket | None,
+    fields: dict[str, Any],
+) -> Ticket:
     # The requester is locked before the check and until the ticket commits: an erase either
     # finished before (the check fails) or waits and then erases this ticket too.
     if requester is None:
