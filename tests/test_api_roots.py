@@ -145,6 +145,33 @@ def test_the_ticket_form_posted_as_a_browser_sends_it_creates_a_ticket(member, t
     assert ticket.requester.email == "form@example.test"
 
 
+def test_the_ticket_form_offers_the_customers_and_opens_a_ticket_for_the_one_chosen(
+    member, tenant, in_tenant
+):
+    from tests.tickets.recipes import customer_recipe
+    from tickets.models import Ticket
+
+    with in_tenant(tenant):
+        customer = customer_recipe.make(tenant=tenant, email="chosen@example.test")
+    client = Client()
+    client.force_login(member(Role.AGENT).user)
+
+    html = client.get(f"/api/v1/t/{tenant.slug}/tickets/", HTTP_ACCEPT="text/html").content
+    response = client.post(
+        f"/api/v1/t/{tenant.slug}/tickets/",
+        {"subject": "Chosen", "requester": str(customer.public_id), "customer_email": ""},
+        HTTP_ACCEPT="text/html",
+    )
+
+    assert re.search(
+        rf'<option value="{customer.public_id}"\s*>\s*chosen@example.test\s*</option>',
+        html.decode(),
+    )
+    assert response.status_code == 201, response.content[-600:]
+    with in_tenant(tenant):
+        assert Ticket.objects.get(subject="Chosen").requester_id == customer.pk
+
+
 def test_the_ticket_form_starts_on_the_defaults_of_a_new_ticket(member, tenant):
     client = APIClient()
     client.force_login(member(Role.AGENT).user)

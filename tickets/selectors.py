@@ -194,19 +194,27 @@ def ticket_get(*, tenant: Tenant, number: int | None = None, pk: int | None = No
 
 
 def customer_get_for_update(
-    *, tenant: Tenant, pk: int | None = None, email: str | None = None, no_key: bool = False
+    *,
+    tenant: Tenant,
+    pk: int | None = None,
+    public_id: UUID | None = None,
+    email: str | None = None,
+    no_key: bool = False,
 ) -> Customer:
-    """Lock the tenant's customer (by id or email) until the transaction ends and return it
-    as committed now. Raises NotFoundError when there is none (any more).
+    """Lock the tenant's customer (by id, public id or email) until the transaction ends and
+    return it as committed now. Raises NotFoundError when there is none (any more).
 
     `no_key` takes FOR NO KEY UPDATE, for writes that attach data to the customer (tickets,
     comments) or change it: they queue behind an erase or delete (FOR UPDATE), and an erase or
     delete queues behind them. A lookup by email that waited on an erase finds nothing: the
     erased customer's email is gone.
     """
-    if (pk is None) == (email is None):
-        raise TypeError("Give exactly one of pk and email.")
-    lookup = {"pk": pk} if pk is not None else {"email": email.strip().lower()}
+    given = {"pk": pk, "public_id": public_id, "email": email}
+    if sum(value is not None for value in given.values()) != 1:
+        raise TypeError("Give exactly one of pk, public_id and email.")
+    lookup = {k: v for k, v in given.items() if v is not None}
+    if email is not None:
+        lookup["email"] = email.strip().lower()
     customer = (
         Customer.objects.select_for_update(no_key=no_key).filter(tenant=tenant, **lookup).first()
     )

@@ -2,6 +2,7 @@
 input themselves, naming the field, before anything is written (STYLE.md §12)."""
 
 from types import SimpleNamespace
+from uuid import UUID
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -154,6 +155,36 @@ def test_ticket_create_refuses_a_bad_new_customer_and_writes_nothing(world, fiel
         ),
         field,
         message,
+    )
+
+
+def test_ticket_create_takes_the_requesters_id_and_locks_that_customer(world):
+    ticket = services.ticket_create(
+        tenant=world.tenant, actor=world.actor, subject="By id", requester=world.customer.public_id
+    )
+
+    assert ticket.requester == world.customer
+    assert Ticket.objects.get(pk=ticket.pk).requester_id == world.customer.pk
+
+
+@pytest.mark.parametrize(
+    ("requester", "message"),
+    [
+        (UUID("6f1c1d3e-8a6e-4c1b-9d9e-2b7f0c4a5e61"), None),
+        ("6f1c1d3e-8a6e-4c1b-9d9e-2b7f0c4a5e61", "Must be a customer or a customer's id."),
+        (7, "Must be a customer or a customer's id."),
+    ],
+    ids=["unknown-id", "id-as-text", "int"],
+)
+def test_ticket_create_refuses_a_requester_that_names_no_customer(world, requester, message):
+    # Refused before any write, so the caller's transaction goes on (assert_refused reads on).
+    assert_refused(
+        world,
+        lambda: services.ticket_create(
+            tenant=world.tenant, actor=world.actor, subject="Hi", requester=requester
+        ),
+        "requester",
+        message or f"Object with public_id={requester} does not exist.",
     )
 
 

@@ -50,6 +50,29 @@ def test_create_with_another_tenants_customer_is_400(tenant, other_tenant, clien
     assert _counts(tenant) == before
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["6f1c1d3e-8a6e-4c1b-9d9e-2b7f0c4a5e61", "not-a-uuid", "6F1C1D3E8A6E4C1B9D9E2B7F0C4A5E61x"],
+    ids=["unknown", "malformed", "malformed-long"],
+)
+def test_create_with_a_requester_id_that_names_no_customer_is_400(
+    tenant, client, tickets_url, value
+):
+    # The id is resolved by the service under its lock, not by the serializer: the answer is
+    # the same field error the serializer gave.
+    with tenant_context(tenant):
+        customer_recipe.make(tenant=tenant)
+    before = _counts(tenant)
+
+    response = client.post(tickets_url, {"subject": "Hi", "requester": value}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert field_errors(response) == {
+        "requester": [f"Object with public_id={value} does not exist."]
+    }
+    assert _counts(tenant) == before
+
+
 def test_create_by_email_finds_the_customer_case_insensitively(tenant, client, tickets_url):
     with tenant_context(tenant):
         customer = customer_recipe.make(tenant=tenant, email="asker@example.test")

@@ -148,6 +148,7 @@ class TicketCreateInputSerializer(InputSerializer):
         required=False,
         allow_null=True,  # null (or the form's empty choice) means "use customer_email"
         display=lambda customer: customer.email,
+        resolve=False,  # ticket_create finds and locks it in one statement
     )
     customer_email = serializers.EmailField(max_length=254, required=False)
     customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)

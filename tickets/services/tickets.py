@@ -2,6 +2,7 @@
 
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -89,12 +90,14 @@ def assignee_check(*, tenant: Tenant, assignee: User | None) -> None:
         raise ValidationError({"assignee": _NOT_ASSIGNABLE})
 
 
-def _requester_lock(tenant: Tenant, requester: Customer) -> Customer:
+def _requester_lock(tenant: Tenant, requester: Customer | UUID) -> Customer:
+    by = {"public_id": requester} if isinstance(requester, UUID) else {"pk": requester.pk}
     try:
-        return customer_get_for_update(tenant=tenant, pk=requester.pk, no_key=True)
-    except NotFoundError as exc:  # deleted since the input was read: as if it never existed
+        return customer_get_for_update(tenant=tenant, no_key=True, **by)
+    except NotFoundError as exc:  # unknown, or deleted since the input was read
+        public_id = requester if isinstance(requester, UUID) else requester.public_id
         raise ValidationError(
-            {"requester": f"Object with public_id={requester.public_id} does not exist."}
+            {"requester": f"Object with public_id={public_id} does not exist."}
         ) from exc
 
 
@@ -114,7 +117,7 @@ def ticket_create(
     tenant: Tenant,
     actor: Actor,
     subject: str,
-    requester: Customer | None = None,
+    requester: Customer | UUID | None = None,
     customer_email: str | None = None,
     customer_name: str = "",
     assignee: User | None = None,
@@ -125,16 +128,16 @@ def ticket_create(
     `follow_up_of` names the (closed) ticket it follows up, when a customer writes again about
     one (inbound email).
 
-    Raises ValidationError for a bad or unknown field before anything is written. The writes
-    run without a savepoint of their own (two statements less on every ticket opened): an error
-    among them (a requester erased or deleted meanwhile, an external_id taken concurrently)
-    fails the enclosing atomic block, so a caller that goes on after catching one needs a
-    savepoint of its own around the call (none does: they all let it out).
+    Raises ValidationError for a bad or unknown field, or a requester that is unknown or
+    erased, before anything is written. The writes run without a savepoint of their own (two
+    statements less on every ticket opened): an error among them (an external_id taken
+    concurrently) fails the enclosing atomic block, so a caller that goes on after catching
+    one needs a savepoint of its own around the call (none does: they all let it out).
     """
     if (requester is None) == (customer_email is None):
         raise ValidationError({"requester": "Give either requester or customer_email."})
-    if requester is not None and not isinstance(requester, Customer):
-        raise ValidationError({"requester": "Must be a customer."})
+    if requester is not None and not isinstance(requester, Customer | UUID):
+        raise ValidationError({"requester": "Must be a customer or a customer's id."})
     if follow_up_of is not None and (
         not isinstance(follow_up_of, Ticket) or follow_up_of.tenant_id != tenant.pk
     ):
@@ -164,6 +167,12 @@ def ticket_create(
     external_id = fields.get("external_id")
     if external_id and Ticket.objects.filter(external_id=external_id).exists():
         raise ValidationError({"external_id": _EXTERNAL_ID_TAKEN})
+    # The requester is locked before the check and until the ticket commits: an erase either
+    # finished before (the check fails) or waits and then erases this ticket too. A given one
+    # is found and locked here, before any write, in one statement.
+    if requester is not None:
+        requester = _requester_lock(tenant, requester)
+        customer_ensure_not_erased(customer=requester)
     with transaction.atomic(savepoint=False):
         return _ticket_insert(
             tenant=tenant,
@@ -190,15 +199,11 @@ def _ticket_insert(
     follow_up_of: Ticket | None,
     fields: dict[str, Any],
 ) -> Ticket:
-    # The requester is locked before the check and until the ticket commits: an erase either
-    # finished before (the check fails) or waits and then erases this ticket too.
     if requester is None:
         requester = customer_find_or_create(
             tenant=tenant, actor=actor, email=customer_email, name=customer_name
         )
-    else:
-        requester = _requester_lock(tenant, requester)
-    customer_ensure_not_erased(customer=requester)
+        customer_ensure_not_erased(customer=requester)
     ticket = Ticket(
         tenant=tenant,
         subject=subject,
