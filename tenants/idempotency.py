@@ -96,6 +96,38 @@ def _lock_id(tenant_id: int, principal: str, key: str) -> int:
     return int.from_bytes(raw, "big", signed=True)
 
 
+# Every POST with a key looks for its record, and almost always finds none: as plain SQL, a
+# tenth of the CPU of the same ORM query (bench/RESULTS.md). Row-level security scopes it too.
+_RECORD_FIND = (
+    "SELECT id, fingerprint, expires_at, response_status, response_body, response_headers"
+    " FROM tenants_idempotencyrecord WHERE tenant_id = %s AND principal = %s AND key = %s"
+)
+_RECORD_FIND_COLUMNS = (
+    "id",
+    "fingerprint",
+    "expires_at",
+    "response_status",
+    "response_body",
+    "response_headers",
+)
+
+
+def _record_find(tenant_id: int, principal: str, key: str) -> IdempotencyRecord | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_FIND, [tenant_id, principal, key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = [IdempotencyRecord._meta.get_field(name) for name in _RECORD_FIND_COLUMNS]
+    values = {
+        field.attname: field.from_db_value(value, None, connection)
+        if hasattr(field, "from_db_value")
+        else value
+        for field, value in zip(fields, row, strict=True)
+    }
+    return IdempotencyRecord(tenant_id=tenant_id, principal=principal, key=key, **values)
+
+
 def begin(request) -> Pending | None:
     """Start an idempotent POST: None without a key; raises Replay, 409, 422 or 400."""
     raw = request.headers.get(HEADER)
@@ -117,19 +149,19 @@ def begin(request) -> Pending | None:
                 "A request with this Idempotency-Key is still being processed."
             )
     fingerprint = _fingerprint(request)
-    record = IdempotencyRecord.objects.filter(principal=principal, key=key).first()
-    if record is not None and record.expires_at <= timezone.now():
-        record.delete()
-        record = None
-    if record is not None:
-        if record.fingerprint != fingerprint:
-            raise IdempotencyKeyReusedError(f"This {HEADER} was used with a different request.")
-        response = Response(record.response_body, status=record.response_status)
-        for name, value in record.response_headers.items():
-            response[name] = value
-        response["Idempotent-Replayed"] = "true"
-        raise Replay(response)
-    return Pending(principal=principal, key=key, fingerprint=fingerprint)
+    record = _record_find(tenant.pk, principal, key)
+    if record is None:
+        return Pending(principal=principal, key=key, fingerprint=fingerprint)
+    if record.expires_at <= timezone.now():
+        IdempotencyRecord.objects.filter(pk=record.pk).delete()
+        return Pending(principal=principal, key=key, fingerprint=fingerprint)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReusedError(f"This {HEADER} was used with a different request.")
+    response = Response(record.response_body, status=record.response_status)
+    for name, value in record.response_headers.items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    raise Replay(response)
 
 
 def redact(body, fields: Sequence[str]) -> tuple[object, list[str]]:
