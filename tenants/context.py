@@ -40,6 +40,18 @@ def current_tenant_id() -> int | None:
     return frame.tenant_id if frame else None
 
 
+@contextmanager
+def outside_tenant_context() -> Iterator[None]:
+    """Run the block as if no tenant context were active (in Python only: the database
+    settings stay as they are). For code that must not pick up the current tenant, such as a
+    query compiled once for every tenant (tenants.compiled)."""
+    token = _current.set(None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 def require_tenant_id() -> int:
     """Return the current tenant id; raise TenantContextMissing outside a tenant context."""
     tenant_id = current_tenant_id()

@@ -4,6 +4,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from config.errors import NotFoundError
 from tenants.access import TenantAccess
+from tenants.compiled import CompiledQuery
 from tenants.context import tenant_settings_applied_by
 from tenants.models import (
     ROLE_RANK,
@@ -15,6 +16,25 @@ from tenants.models import (
     Tenant,
     User,
 )
+
+
+def _membership_query(*, apply_context: bool) -> CompiledQuery:
+    def build(user_id: int, slug: str) -> QuerySet[Membership]:
+        memberships = Membership.objects.select_related("tenant").filter(
+            user_id=user_id, is_active=True, tenant__slug=slug, tenant__is_active=True
+        )
+        if apply_context:
+            # One membership per (user, tenant): the settings are applied for that row alone.
+            memberships = memberships.annotate(
+                _settings=tenant_settings_applied_by('"tenants_membership"."tenant_id"')
+            )
+        return memberships.order_by()[:1]
+
+    return CompiledQuery(build, user_id=int, slug=str)
+
+
+# Every tenant request starts with this query: compiled once per process (tenants.compiled).
+_MEMBERSHIP = {flag: _membership_query(apply_context=flag) for flag in (False, True)}
 
 
 def tenant_access_resolve(
@@ -35,18 +55,10 @@ def tenant_access_resolve(
         if api_key.tenant.slug != slug or role is None:
             return None
         return TenantAccess(tenant=api_key.tenant, role=role, api_key=api_key)
-    memberships = Membership.objects.select_related("tenant").filter(
-        user=user, is_active=True, tenant__slug=slug, tenant__is_active=True
-    )
-    if apply_context:
-        # One membership per (user, tenant): the settings are applied for that row alone.
-        memberships = memberships.annotate(
-            _settings=tenant_settings_applied_by('"tenants_membership"."tenant_id"')
-        )
-    membership = memberships.order_by()[:1]
-    membership = membership[0] if membership else None
-    if membership is None:
+    found = _MEMBERSHIP[apply_context].fetch(user_id=user.pk, slug=slug)
+    if not found:
         return None
+    [membership] = found
     membership.user = user  # the caller, as authenticated: no second read of the account
     return TenantAccess(
         tenant=membership.tenant,
