@@ -13,7 +13,10 @@ What keeps it honest:
   a value that shapes the SQL (None, a list's length, a transformed pattern) is refused when
   the query is first used, never run with the wrong text;
 - both compilations run outside any tenant context, so a tenant model's fail-closed manager
-  raises instead of baking one tenant's id into the text: the tenant is a value like any other;
+  raises instead of baking one tenant's id into the text: the tenant is a value like any other.
+  `tenant_scoped=True` keeps the app wall: `build` gets a `tenant_id` value, which every run
+  fills with the current tenant's id (require_tenant_id: outside a tenant context it raises,
+  as the fail-closed manager does), never with one the caller chose;
 - a value must have the type of its stand-in, checked on every run.
 """
 
@@ -26,7 +29,7 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
-from tenants.context import outside_tenant_context
+from tenants.context import outside_tenant_context, require_tenant_id
 
 _STAND_IN_COUNTER = itertools.count(1)
 
@@ -46,10 +49,20 @@ class CompiledQuery:
     """`build(**values)` returns the queryset; `fetch(**values)` runs it and returns the list
     of instances. `kinds` names each value's type (int, str or UUID)."""
 
-    def __init__(self, build: Callable[..., QuerySet], using: str = "default", **kinds: type):
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        using: str = "default",
+        tenant_scoped: bool = False,
+        **kinds: type,
+    ):
+        if "tenant_id" in kinds:
+            raise TypeError("tenant_id is the current tenant's: pass tenant_scoped=True")
         self._build = build
         self._using = using
-        self._kinds = kinds
+        self._tenant_scoped = tenant_scoped
+        self._kinds = {**kinds, "tenant_id": int} if tenant_scoped else kinds
         self._compiled: tuple | None = None
 
     def _compile_once(self, stand_ins: dict[str, Any]) -> tuple:
@@ -101,6 +114,10 @@ class CompiledQuery:
         sql, params, places, model, (start, end), attnames, populators, annotations, converters = (
             self._compiled
         )
+        if self._tenant_scoped:
+            if "tenant_id" in values:
+                raise TypeError("CompiledQuery: the tenant is the current one, not a value")
+            values = {**values, "tenant_id": require_tenant_id()}
         if values.keys() != places.keys():
             raise TypeError(f"CompiledQuery: give exactly {sorted(places)}")
         params = params.copy()

@@ -115,15 +115,21 @@ def test_a_tenant_model_cannot_bake_the_current_tenant_into_the_sql(tenant, othe
     with tenant_context(tenant), pytest.raises(TenantContextMissing):
         scoped.fetch(action="test.one")
 
-    explicit = CompiledQuery(
+    scoped = CompiledQuery(
         lambda tenant_id, action: AuditLogEntry.unscoped.filter(tenant_id=tenant_id, action=action),
-        tenant_id=int,
+        tenant_scoped=True,
         action=str,
     )
-    for t in (tenant, other_tenant):
+    for t in (tenant, other_tenant, tenant):
         with tenant_context(t):
-            [entry] = explicit.fetch(tenant_id=t.pk, action="test.one")
-        assert entry.tenant_id == t.pk
+            [entry] = scoped.fetch(action="test.one")
+        assert entry.tenant_id == t.pk  # each run for the tenant current then
+    with pytest.raises(TenantContextMissing):  # fail closed, as the manager does
+        scoped.fetch(action="test.one")
+    with tenant_context(tenant), pytest.raises(TypeError, match="current one"):
+        scoped.fetch(action="test.one", tenant_id=other_tenant.pk)
+    with pytest.raises(TypeError, match="tenant_scoped"):
+        CompiledQuery(lambda tenant_id: AuditLogEntry.unscoped.all(), tenant_id=int)
 
 
 def test_values_must_be_given_all_and_with_their_types(tenant):

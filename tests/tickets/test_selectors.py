@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.errors import NotFoundError
-from tenants.context import tenant_context
+from tenants.context import TenantContextMissing, tenant_context
 from tenants.models import Role
 from tests.tickets.helpers import make_ticket
 from tickets import selectors
@@ -44,6 +44,20 @@ def test_ticket_get_of_another_tenants_ticket_is_not_found_like_a_missing_one(te
 
     details = {e.value.detail for e in (by_number, by_pk, missing)}
     assert details == {"Not found."}
+
+
+def test_ticket_get_reads_each_tenants_own_ticket_in_turn_and_none_across(tenant, other_tenant):
+    # ticket_get's query is compiled once per process and run for whichever tenant is current.
+    ours, theirs = _ticket(tenant, subject="ours"), _ticket(other_tenant, subject="theirs")
+    assert ours.number == theirs.number == 1
+
+    for t, subject in [(tenant, "ours"), (other_tenant, "theirs"), (tenant, "ours")]:
+        with tenant_context(t):
+            assert selectors.ticket_get(tenant=t, number=1).subject == subject
+    with tenant_context(tenant), pytest.raises(NotFoundError):  # asked across the context
+        selectors.ticket_get(tenant=other_tenant, number=1)
+    with pytest.raises(TenantContextMissing):  # outside any tenant: fails closed
+        selectors.ticket_get(tenant=tenant, number=1)
 
 
 @pytest.mark.parametrize("keys", [{}, {"pk": 1, "number": 1}], ids=["neither", "both"])
