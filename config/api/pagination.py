@@ -91,6 +91,29 @@ class CursorPagination(pagination.CursorPagination):
             return super().paginate_queryset(queryset, request, view)
         return self._paginate_keyset(queryset, request)
 
+    def paginate_first_page(self, fetch, request, ordering: tuple[str, ...]) -> list:
+        """The first page (no cursor) in `ordering`, read by `fetch(n)` (the first n rows in
+        that ordering) rather than from a queryset: for a list whose plain first page is
+        compiled once per process. Page and links are paginate_queryset's (DRF's first page,
+        step by step)."""
+        self._include_count = False
+        self._keyset = None
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = ordering
+        self.cursor = None
+        results = fetch(self.page_size + 1)
+        self.page = results[: self.page_size]
+        self.has_next = len(results) > len(self.page)
+        self.next_position = (
+            self._get_position_from_instance(results[-1], self.ordering) if self.has_next else None
+        )
+        self.has_previous, self.previous_position = False, None
+        if self.has_next and self.template is not None:
+            self.display_page_controls = True
+        return self.page
+
     @staticmethod
     def _keyset_ordering(queryset, ordering) -> tuple[str, str] | None:
         """The ordering when it is a CursorKey annotation and a unique field, else None."""
