@@ -60,6 +60,24 @@ def test_ticket_get_reads_each_tenants_own_ticket_in_turn_and_none_across(tenant
         selectors.ticket_get(tenant=tenant, number=1)
 
 
+@pytest.mark.parametrize("no_key", [False, True], ids=["for-update", "for-no-key-update"])
+@pytest.mark.parametrize("by", ["pk", "public_id", "email"])
+def test_customer_get_for_update_locks_the_tenants_own_customer(tenant, other_tenant, by, no_key):
+    # Compiled once per process (tenants.compiled) and run for whichever tenant is current.
+    ours = _ticket(tenant, customer_email="same@example.test").requester
+    theirs = _ticket(other_tenant, customer_email="same@example.test").requester
+
+    for t, customer in [(tenant, ours), (other_tenant, theirs), (tenant, ours)]:
+        key = {"email": " SAME@example.test "} if by == "email" else {by: getattr(customer, by)}
+        with tenant_context(t), CaptureQueriesContext(connection) as queries:
+            locked = selectors.customer_get_for_update(tenant=t, no_key=no_key, **key)
+        assert (locked.pk, locked.email) == (customer.pk, "same@example.test")
+        [sql] = [q["sql"] for q in queries.captured_queries]
+        assert sql.endswith("FOR NO KEY UPDATE" if no_key else "FOR UPDATE"), sql
+    with tenant_context(tenant), pytest.raises(NotFoundError):  # asked across the context
+        selectors.customer_get_for_update(tenant=other_tenant, pk=theirs.pk, no_key=no_key)
+
+
 @pytest.mark.parametrize("keys", [{}, {"pk": 1, "number": 1}], ids=["neither", "both"])
 def test_ticket_get_needs_exactly_one_key(tenant, keys):
     with tenant_context(tenant), pytest.raises(TypeError):
