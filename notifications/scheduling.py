@@ -14,6 +14,7 @@ from notifications.models import (
     NotificationPreference,
 )
 from notifications.rendering import msgid
+from tenants.compiled import CompiledInsert
 from tenants.events import Envelope
 from tenants.models import User
 from tenants.outbox import outbox_enqueue_on_commit
@@ -67,14 +68,16 @@ def email_schedule(
         context=context or {},
         message_id=msgid(str(public_id)),
     )
-    EmailDelivery.objects.bulk_create(
-        [row],
-        update_conflicts=True,
-        unique_fields=["tenant", "event_id", "kind", "recipient"],
-        update_fields=["updated_at"],
-    )
+    _EMAIL_UPSERT.insert(row)
     outbox_enqueue_on_commit(row)
     return row
+
+
+# Written for nearly every ticket event: the upsert built once per process (tenants.compiled).
+_EMAIL_UPSERT = CompiledInsert(
+    EmailDelivery,
+    update_conflicts=(["tenant", "event_id", "kind", "recipient"], ["updated_at"]),
+)
 
 
 def members_notify(

@@ -26,8 +26,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, signals
+from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 from tenants.context import outside_tenant_context, require_tenant_id
 
@@ -145,3 +147,87 @@ class CompiledQuery:
                 setattr(instance, attribute, row[position])
             instances.append(instance)
         return instances
+
+
+class CompiledInsert:
+    """Single-row INSERTs of one model whose SQL is built once per process, by Django's own
+    insert compiler; each row's values are prepared by its fields as `save()` prepares them
+    for an insert (`pre_save(add=True)`, then `get_db_prep_save`) and go in the columns'
+    order. The primary key (and any other returning field) comes back by RETURNING.
+
+    For rows written on nearly every request (a ticket, its history entry, the idempotency
+    record): the ORM's insert costs about twice the CPU (bench/RESULTS.md). A tenant row
+    without a tenant gets the current one, as TenantModel.save() does. A value that is an
+    expression, or a model with pre_save/post_save receivers, takes the ORM's path (`save()`
+    or `bulk_create`), so nothing is ever written differently. `update_conflicts=(unique,
+    update)` turns the insert into bulk_create(update_conflicts=True, …)'s upsert, which
+    returns the existing row's key on a conflict.
+    """
+
+    def __init__(
+        self,
+        model: type[Model],
+        *,
+        using: str = "default",
+        update_conflicts: tuple[list[str], list[str]] | None = None,
+    ):
+        self._model = model
+        self._using = using
+        self._update_conflicts = update_conflicts
+        meta = model._meta
+        self._fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        self._returning = list(meta.db_returning_fields)
+        self._sql: str | None = None
+
+    def _orm_insert(self, obj: Model) -> Model:
+        if self._update_conflicts is None:
+            obj.save(force_insert=True, using=self._using)
+            return obj
+        unique, update = self._update_conflicts
+        self._model._default_manager.db_manager(self._using).bulk_create(
+            [obj], update_conflicts=True, unique_fields=unique, update_fields=update
+        )
+        return obj
+
+    def _compile(self, obj: Model) -> str:
+        unique, update = self._update_conflicts or (None, None)
+        query = InsertQuery(
+            self._model,
+            on_conflict=OnConflict.UPDATE if self._update_conflicts else None,
+            update_fields=[self._model._meta.get_field(name) for name in update or ()],
+            unique_fields=[self._model._meta.get_field(name) for name in unique or ()],
+        )
+        query.insert_values(self._fields, [obj])
+        compiler = query.get_compiler(using=self._using)
+        compiler.returning_fields = self._returning
+        [(text, params)] = compiler.as_sql()
+        if len(params) != len(self._fields):
+            raise ValueError("CompiledInsert: the insert's parameters are not its columns")
+        return text
+
+    def insert(self, obj: Model) -> Model:
+        """Insert `obj` (a new row) and return it, its primary key set."""
+        model = self._model
+        if hasattr(obj, "tenant_id") and obj.tenant_id is None:
+            obj.tenant_id = require_tenant_id()
+        if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+            return self._orm_insert(obj)
+        obj._prepare_related_fields_for_save(operation_name="save")
+        values = [field.pre_save(obj, True) for field in self._fields]
+        if any(hasattr(value, "resolve_expression") for value in values):
+            return self._orm_insert(obj)
+        if self._sql is None:
+            self._sql = self._compile(obj)
+        connection = connections[self._using]
+        params = [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(self._fields, values, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql, params)
+            returned = cursor.fetchone()
+        for field, value in zip(self._returning, returned, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = self._using
+        return obj

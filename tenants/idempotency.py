@@ -25,6 +25,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from config.errors import ConflictError, DomainError
+from tenants.compiled import CompiledInsert
 from tenants.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -183,19 +184,24 @@ def finish(request, pending: Pending, response, *, redact_fields: Sequence[str] 
     if redacted:
         headers[REDACTED_HEADER] = ", ".join(redacted)
     now = timezone.now()
-    IdempotencyRecord.objects.create(
-        tenant=request.tenant,
-        principal=pending.principal,
-        key=pending.key,
-        fingerprint=pending.fingerprint,
-        method=request.method,
-        path=request.path[:500],
-        response_status=response.status_code,
-        response_body=body,
-        response_headers=headers,
-        created_at=now,
-        expires_at=now + _ttl(),
+    _RECORD_INSERT.insert(
+        IdempotencyRecord(
+            tenant=request.tenant,
+            principal=pending.principal,
+            key=pending.key,
+            fingerprint=pending.fingerprint,
+            method=request.method,
+            path=request.path[:500],
+            response_status=response.status_code,
+            response_body=body,
+            response_headers=headers,
+            created_at=now,
+            expires_at=now + _ttl(),
+        )
     )
+
+
+_RECORD_INSERT = CompiledInsert(IdempotencyRecord)  # once per keyed POST (tenants.compiled)
 
 
 def purge_expired() -> int:

@@ -5,12 +5,15 @@ from uuid import UUID
 
 import pytest
 from django.db.models import F, Value
+from django.db.models.functions import Now
+from django.db.models.signals import post_save
 from django.utils import timezone
 
+from notifications.models import EmailDelivery, EmailKind
 from tenants.access import Actor
-from tenants.compiled import CompiledQuery
+from tenants.compiled import CompiledInsert, CompiledQuery
 from tenants.context import TenantContextMissing, tenant_context
-from tenants.models import AuditLogEntry, Membership, Role, Tenant
+from tenants.models import AuditLogEntry, IdempotencyRecord, Membership, Role, Tenant
 from tenants.selectors import tenant_access_resolve
 from tenants.services import audit_log_record
 
@@ -152,3 +155,95 @@ def test_values_must_be_given_all_and_with_their_types(tenant):
         ).fetch(public_id=UUID(int=0))
         == []
     )
+
+
+# --- CompiledInsert ---------------------------------------------------------------------------
+
+
+def _record(**fields):
+    now = timezone.now()
+    return IdempotencyRecord(
+        **{
+            "principal": "user:x",
+            "key": "k",
+            "fingerprint": "f" * 64,
+            "method": "POST",
+            "path": "/p",
+            "response_status": 201,
+            "response_body": {"at": now, "id": UUID(int=7), "n": [1, "é"]},
+            "response_headers": {"ETag": '"1"'},
+            "created_at": now,
+            "expires_at": now,
+            **fields,
+        }
+    )
+
+
+def _stored(pk):
+    row = IdempotencyRecord.objects.filter(pk=pk).values().get()
+    return {k: v for k, v in row.items() if k not in ("id", "public_id", "key")}
+
+
+def test_an_insert_writes_what_the_orms_insert_writes(tenant, django_assert_num_queries):
+    inserts = CompiledInsert(IdempotencyRecord)
+    with tenant_context(tenant):
+        inserts.insert(_record(key="warm-up"))  # compiles
+        orm = _record(key="orm")
+        orm.save()
+        fast = _record(key="fast", created_at=orm.created_at, expires_at=orm.expires_at)
+        fast.response_body = orm.response_body
+
+        with django_assert_num_queries(1):
+            returned = inserts.insert(fast)
+
+        assert returned is fast and fast.pk is not None and fast._state.adding is False
+        assert fast.tenant_id == tenant.pk  # taken from the context, as save() does
+        assert _stored(fast.pk) == _stored(orm.pk)
+    with pytest.raises(TenantContextMissing):
+        inserts.insert(_record(key="nowhere"))
+
+
+def test_an_upsert_returns_the_existing_rows_key_on_a_conflict(tenant):
+    upserts = CompiledInsert(
+        EmailDelivery,
+        update_conflicts=(["tenant", "event_id", "kind", "recipient"], ["updated_at"]),
+    )
+
+    def row(when):
+        return EmailDelivery(
+            event_id=UUID(int=1),
+            event_type="ticket.created",
+            kind=EmailKind.TICKET_RECEIVED,
+            recipient="a@example.test",
+            message_id="<m@example.test>",
+            updated_at=when,
+        )
+
+    with tenant_context(tenant):
+        first = upserts.insert(row(timezone.now()))
+        later = timezone.now()
+        again = upserts.insert(row(later))
+
+        assert again.pk == first.pk
+        assert EmailDelivery.objects.get().updated_at == later
+
+
+def test_an_expression_or_a_save_receiver_takes_the_orms_path(tenant):
+    inserts = CompiledInsert(IdempotencyRecord)
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.key, created))
+
+    with tenant_context(tenant):
+        by_expression = inserts.insert(_record(key="expr", created_at=Now()))
+        post_save.connect(receiver, sender=IdempotencyRecord)
+        try:
+            inserts.insert(_record(key="heard"))
+        finally:
+            post_save.disconnect(receiver, sender=IdempotencyRecord)
+
+        by_expression.refresh_from_db()
+        assert by_expression.created_at.tzinfo is not None
+        assert heard == [("heard", True)]
+        assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"expr", "heard"}
