@@ -30,6 +30,7 @@ from django.db.models import Model, QuerySet, signals
 from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
+from django.db.transaction import TransactionManagementError
 
 from tenants.context import outside_tenant_context, require_tenant_id
 
@@ -107,15 +108,25 @@ class CompiledQuery:
             get_related_populators(klass_info, select, queryset.db),
             dict(compiler.annotation_col_map or {}),
             compiler.get_converters(fields),
+            bool(queryset.query.select_for_update),
         )
 
     def fetch(self, **values: Any) -> list[Model]:
         """Run the query with `values` and return its instances."""
         if self._compiled is None:
             self._compiled = self._compile()
-        sql, params, places, model, (start, end), attnames, populators, annotations, converters = (
-            self._compiled
-        )
+        (
+            sql,
+            params,
+            places,
+            model,
+            (start, end),
+            attnames,
+            populators,
+            annotations,
+            converters,
+            locking,
+        ) = self._compiled
         if self._tenant_scoped:
             if "tenant_id" in values:
                 raise TypeError("CompiledQuery: the tenant is the current one, not a value")
@@ -129,6 +140,11 @@ class CompiledQuery:
             for position in places[name]:
                 params[position] = value
         connection = connections[self._using]
+        if locking and connection.get_autocommit():
+            # Django refuses this when it compiles; a compiled query is compiled once.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -147,6 +163,11 @@ class CompiledQuery:
                 setattr(instance, attribute, row[position])
             instances.append(instance)
         return instances
+
+
+# save() methods that do nothing an insert here skips (TenantModel's fills the tenant, as
+# insert() does): a model with its own save() takes the ORM's path.
+_PLAIN_SAVES = frozenset({"Model.save", "TenantModel.save"})
 
 
 class CompiledInsert:
@@ -206,18 +227,33 @@ class CompiledInsert:
         return text
 
     def insert(self, obj: Model) -> Model:
-        """Insert `obj` (a new row) and return it, its primary key set."""
+        """Insert `obj` (a new row) and return it, its primary key set.
+
+        A tenant row is written for the current tenant only: outside a tenant context this
+        raises TenantContextMissing (as the tenant manager's bulk_create does), and a row of
+        another tenant is refused.
+        """
         model = self._model
-        if hasattr(obj, "tenant_id") and obj.tenant_id is None:
-            obj.tenant_id = require_tenant_id()
-        if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+        if hasattr(obj, "tenant_id"):
+            current = require_tenant_id()
+            if obj.tenant_id is None:
+                obj.tenant_id = current
+            elif obj.tenant_id != current:
+                raise ValueError("CompiledInsert: a row of another tenant than the current one")
+        if (
+            signals.pre_save.has_listeners(model)
+            or signals.post_save.has_listeners(model)
+            or model.save.__qualname__ not in _PLAIN_SAVES
+        ):
             return self._orm_insert(obj)
+        if self._sql is None:
+            # From a throwaway instance: the compiler runs pre_save (auto_now) on what it is
+            # given, and obj's values are taken once, below.
+            self._sql = self._compile(model())
         obj._prepare_related_fields_for_save(operation_name="save")
         values = [field.pre_save(obj, True) for field in self._fields]
         if any(hasattr(value, "resolve_expression") for value in values):
             return self._orm_insert(obj)
-        if self._sql is None:
-            self._sql = self._compile(obj)
         connection = connections[self._using]
         params = [
             field.get_db_prep_save(value, connection)

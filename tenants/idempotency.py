@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from config.errors import ConflictError, DomainError
 from tenants.compiled import CompiledInsert
+from tenants.context import TenantContextMissing, require_tenant_id
 from tenants.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -114,6 +115,9 @@ _RECORD_FIND_COLUMNS = (
 
 
 def _record_find(tenant_id: int, principal: str, key: str) -> IdempotencyRecord | None:
+    # Fails closed outside the tenant's context, as the tenant manager would.
+    if tenant_id != require_tenant_id():
+        raise TenantContextMissing("an idempotency record is read in its tenant's context")
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_FIND, [tenant_id, principal, key])
         row = cursor.fetchone()

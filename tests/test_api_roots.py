@@ -172,6 +172,41 @@ def test_the_ticket_form_offers_the_customers_and_opens_a_ticket_for_the_one_cho
         assert Ticket.objects.get(subject="Chosen").requester_id == customer.pk
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_a_create_that_fails_after_its_writes_began_is_a_400_not_a_500(
+    member, tenant, in_tenant, monkeypatch, accept
+):
+    # ticket_create keeps no savepoint: when its insert fails (an external_id taken by a
+    # concurrent create between the check and the insert), the request's transaction is
+    # broken, and the browsable API's page, which queries for its forms, cannot render.
+    from django.db import IntegrityError
+
+    from tickets.models import Customer, Ticket
+    from tickets.services import tickets as ticket_services
+
+    class _Taken:
+        def insert(self, ticket):
+            raise IntegrityError("duplicate key value violates tickets_ticket_external_id")
+
+    monkeypatch.setattr(ticket_services, "_TICKET_INSERT", _Taken())
+    client = Client()
+    client.force_login(member(Role.AGENT).user)
+
+    response = client.post(
+        f"/api/v1/t/{tenant.slug}/tickets/",
+        {"subject": "Raced", "customer_email": "raced@example.test", "external_id": "X-1"},
+        HTTP_ACCEPT=accept,
+    )
+
+    assert response.status_code == 400, response.content[-600:]
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["errors"] == {
+        "external_id": ["A ticket with this external_id already exists."]
+    }
+    with in_tenant(tenant):  # the customer it created went with the failed request
+        assert not Customer.objects.exists() and not Ticket.objects.exists()
+
+
 def test_the_ticket_form_starts_on_the_defaults_of_a_new_ticket(member, tenant):
     client = APIClient()
     client.force_login(member(Role.AGENT).user)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from integrations.models import WebhookDelivery
+from tenants.context import require_tenant_id
 from tenants.events import INTERNAL, Envelope
 from tenants.outbox import outbox_enqueue_on_commit
 
@@ -76,6 +77,9 @@ _ENDPOINTS_TAKING = (
 
 
 def _endpoints_taking(envelope: Envelope) -> list[int]:
+    # Fails closed outside a tenant context, as the tenant manager would.
+    if envelope.tenant_id != require_tenant_id():
+        raise ValueError("A tenant's event is fanned out inside that tenant's context only.")
     with connection.cursor() as cursor:
         cursor.execute(
             _ENDPOINTS_TAKING,

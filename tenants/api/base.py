@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from django.db import transaction
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from config.api.client import client_ip
@@ -105,6 +106,13 @@ class TenantContextMixin:
                 self._tenant_stack = stack
                 response = super().dispatch(request, *args, **kwargs)
                 if hasattr(response, "render") and not response.is_rendered:
+                    if transaction.get_connection().needs_rollback:
+                        # A write failed after it began, in a service that keeps no savepoint
+                        # (ticket_create): no statement may run before the rollback, and the
+                        # browsable API's page would query for its forms. The error goes out
+                        # as JSON, which needs none.
+                        response.accepted_renderer = JSONRenderer()
+                        response.accepted_media_type = JSONRenderer.media_type
                     response = response.render()
             if response.status_code >= 400 or request.method in _DESCRIBE_METHODS:
                 # HEAD and OPTIONS only describe: whatever a handler did, nothing is kept.

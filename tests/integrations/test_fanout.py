@@ -107,3 +107,32 @@ def test_a_public_reply_reaches_every_endpoint_that_takes_comments(
         "comments+internal",
         "everything",
     ]
+
+
+def test_the_fanout_runs_only_in_its_events_tenant_context(tenant, other_tenant, endpoints):
+    # Its endpoint query is plain SQL: it fails closed like the tenant manager it replaced.
+    from django.utils import timezone
+
+    from tenants.context import TenantContextMissing
+    from tenants.events import Envelope
+
+    envelope = Envelope(
+        id="0192f0c0-0000-7000-8000-000000000001",
+        type="ticket.created",
+        tenant_id=tenant.pk,
+        tenant=tenant.slug,
+        occurred_at=timezone.now(),
+        actor={"type": "system", "id": None},
+        visibility="public",
+        version=1,
+        data={"number": 1},
+        event=None,
+    )
+
+    with pytest.raises(TenantContextMissing):
+        fanout.webhook_fanout(envelope)
+    with tenant_context(other_tenant), pytest.raises(ValueError, match="context"):
+        fanout.webhook_fanout(envelope)
+    with tenant_context(tenant):
+        fanout.webhook_fanout(envelope)
+        assert WebhookDelivery.objects.count() == 2  # "tickets" and "everything"

@@ -4,18 +4,21 @@ the queries it cannot run safely (tenants/compiled.py)."""
 from uuid import UUID
 
 import pytest
+from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Now
 from django.db.models.signals import post_save
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from notifications.models import EmailDelivery, EmailKind
 from tenants.access import Actor
 from tenants.compiled import CompiledInsert, CompiledQuery
 from tenants.context import TenantContextMissing, tenant_context
-from tenants.models import AuditLogEntry, IdempotencyRecord, Membership, Role, Tenant
+from tenants.models import AuditLogEntry, IdempotencyRecord, Membership, Role, Tenant, User
 from tenants.selectors import tenant_access_resolve
 from tenants.services import audit_log_record
+from tickets.models import Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +250,42 @@ def test_an_expression_or_a_save_receiver_takes_the_orms_path(tenant):
         assert by_expression.created_at.tzinfo is not None
         assert heard == [("heard", True)]
         assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"expr", "heard"}
+
+
+def test_the_first_insert_of_a_process_keeps_the_values_it_wrote(tenant):
+    # The insert compiles on its first use; the object it writes must not be touched by that
+    # (auto_now would run twice and leave updated_at ahead of the stored value).
+    inserts = CompiledInsert(Customer)
+    with tenant_context(tenant):
+        customer = inserts.insert(Customer(email="first@example.test", name="First"))
+        stored = Customer.objects.get(pk=customer.pk)
+
+    assert (customer.updated_at, customer.created_at) == (stored.updated_at, stored.created_at)
+
+
+def test_an_insert_writes_only_the_current_tenants_rows(tenant, other_tenant):
+    inserts = CompiledInsert(Customer)
+
+    with tenant_context(tenant), pytest.raises(ValueError, match="another tenant"):
+        inserts.insert(Customer(tenant=other_tenant, email="x@example.test"))
+    with pytest.raises(TenantContextMissing):
+        inserts.insert(Customer(tenant=tenant, email="x@example.test"))
+
+
+def test_a_model_with_its_own_save_takes_the_orms_path(db):
+    inserts = CompiledInsert(User)
+    user = inserts.insert(User(email="own-save@example.test", name="U"))
+
+    assert User.objects.filter(pk=user.pk).exists()
+    assert inserts._sql is None  # never compiled: User.save() did the insert
+
+
+def test_a_compiled_lock_refuses_to_run_outside_a_transaction(tenant, monkeypatch):
+    locks = CompiledQuery(
+        lambda slug: Tenant.objects.select_for_update().filter(slug=slug), slug=str
+    )
+    assert [t.pk for t in locks.fetch(slug=tenant.slug)] == [tenant.pk]  # compiled in one
+
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)
+    with pytest.raises(TransactionManagementError):
+        locks.fetch(slug=tenant.slug)
