@@ -360,7 +360,9 @@ class TicketOutputSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
     def to_representation(self, ticket) -> dict:
-        zone = timezone.get_current_timezone()
+        zone = self.context.get("zone")
+        if zone is None:  # once per response, not per ticket
+            zone = self.context["zone"] = timezone.get_current_timezone()
         requester = ticket.requester
         assignee = None if ticket.assignee_id is None else ticket.assignee
         return {
