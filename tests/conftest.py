@@ -1,3 +1,4 @@
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -120,6 +121,13 @@ def assert_no_tenant_context_left(aliases=WORLD_ALIASES) -> None:
                 "current_user = session_user"
             )
             assert cursor.fetchone() == ("", True), alias
+
+
+def world_for_test(world):
+    """A test's own deep copies of its module's world (the objects are the test's to change),
+    after checking that no tenant context is left applied on its connection."""
+    assert_no_tenant_context_left(aliases=["default"])
+    return copy.deepcopy(world)
 
 
 @contextmanager

@@ -11,7 +11,6 @@ Bounded: a fixed number of examples per operation and a deterministic seed, so a
 the same every time and a failure reproduces.
 """
 
-import copy
 import json
 import shutil
 
@@ -29,7 +28,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import Role
-from tests.conftest import assert_no_tenant_context_left, make_member, module_world
+from tests.conftest import make_member, module_world, world_for_test
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
@@ -137,10 +136,9 @@ def _contract_world(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture
 def contract_world(db, _contract_world, settings, tmp_path):
     media, world = _contract_world
-    assert_no_tenant_context_left(aliases=["default"])
     settings.MEDIA_ROOT = str(tmp_path / "media")
     shutil.copytree(media, settings.MEDIA_ROOT)
-    return copy.deepcopy(world)  # a test's own copies of the objects
+    return world_for_test(world)
 
 
 def _aim(case, world) -> None:

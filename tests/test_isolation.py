@@ -5,7 +5,6 @@ Two tenants with identical shapes; the caller is tenant A's owner (the strongest
 A's admin API key.
 """
 
-import copy
 import json
 import uuid
 from types import SimpleNamespace
@@ -26,7 +25,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditLogEntry, Invitation, Membership, Role, Tenant
-from tests.conftest import assert_no_tenant_context_left, make_member, module_world
+from tests.conftest import make_member, module_world, world_for_test
 from tests.errors import field_errors
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.knowledge_base.worlds import kb_objects
@@ -225,8 +224,7 @@ def _two_tenants_world(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def _world(db, _two_tenants_world):
-    assert_no_tenant_context_left(aliases=["default"])
-    return copy.deepcopy(_two_tenants_world)  # a test's own copies of the objects
+    return world_for_test(_two_tenants_world)
 
 
 @pytest.fixture

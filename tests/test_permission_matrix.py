@@ -4,7 +4,6 @@ The tables are the per-app route lists (tests/<app>/routes.py, collected in test
 written by hand from the design, never derived from tenants.permissions.
 """
 
-import copy
 import json
 
 import pytest
@@ -17,7 +16,7 @@ from tenants import services
 from tenants.access import Actor
 from tenants.context import tenant_context
 from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, TenantModel
-from tests.conftest import assert_no_tenant_context_left, make_member, module_world
+from tests.conftest import make_member, module_world, world_for_test
 from tests.integrations.worlds import crm_connection_with_dead_sync, webhook_with_dead_delivery
 from tests.knowledge_base.worlds import kb_objects
 from tests.notifications.recipes import email_delivery_recipe, notification_recipe
@@ -104,8 +103,7 @@ def _module_world(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def _world(db, _module_world):
-    assert_no_tenant_context_left(aliases=["default"])
-    return copy.deepcopy(_module_world)  # a test's own copies of the objects
+    return world_for_test(_module_world)
 
 
 @pytest.fixture

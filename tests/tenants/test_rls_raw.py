@@ -2,8 +2,6 @@
 
 (The table owner's side, which needs committed rows, is in test_rls_raw_owner.py.)"""
 
-import copy
-
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, ProgrammingError, connections, transaction
@@ -26,7 +24,7 @@ from notifications.models import (
 )
 from tenants.context import tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, TenantModel
-from tests.conftest import assert_no_tenant_context_left, module_world
+from tests.conftest import module_world, world_for_test
 from tests.integrations.recipes import (
     crm_connection_recipe,
     crm_sync_recipe,
@@ -165,8 +163,7 @@ def _rows_world(django_db_setup, django_db_blocker):
 @pytest.fixture
 def rows_in_both(db, _rows_world):
     """(tenant, other_tenant), each with rows in every tenant table."""
-    assert_no_tenant_context_left(aliases=["default"])
-    return copy.deepcopy(_rows_world)
+    return world_for_test(_rows_world)
 
 
 def test_every_tenant_model_has_a_recipe_here():
