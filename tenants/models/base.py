@@ -4,6 +4,8 @@
 import uuid
 
 from django.db import models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 from tenants.context import require_tenant_id
 from tenants.db import TenantRLS
@@ -56,6 +58,34 @@ class TenantModel(models.Model):
             ),
             TenantRLS(name="%(app_label)s_%(class)s_rls"),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """A row read from the database, as Model.from_db makes it, without Model.__init__.
+
+        A list page builds about 50 of these; __init__ sets each field through setattr and
+        sends pre_init/post_init, which cost more than the row itself. For a whole row and
+        no init receivers this does what __init__ would leave behind: every column's value
+        in the instance's dict (the foreign keys' descriptors only clear a related-object
+        cache a new instance does not have) and a ModelState saying "from `db`, not new".
+        Anything else (deferred columns, receivers) goes through Django's own path.
+        """
+        attnames = cls.__dict__.get("_row_attnames")
+        if attnames is None:
+            attnames = tuple(field.attname for field in cls._meta.concrete_fields)
+            cls._row_attnames = attnames
+        if (
+            len(values) != len(attnames)
+            or signals.pre_init.has_listeners(cls)
+            or signals.post_init.has_listeners(cls)
+        ):
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        state = new._state = ModelState()
+        state.adding = False
+        state.db = db
+        new.__dict__.update(zip(attnames, values, strict=True))
+        return new
 
     def save(self, *args, **kwargs):
         if self.tenant_id is None:

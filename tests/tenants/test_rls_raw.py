@@ -248,3 +248,26 @@ def test_composite_foreign_key_refuses_another_tenants_row(tenant, other_tenant)
         count = Ticket.objects.count()
 
     assert count == 0
+
+
+@pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m._meta.db_table)
+def test_a_row_read_is_the_instance_django_would_make(rows_in_both, model):
+    # TenantModel.from_db builds instances without Model.__init__: the same state as Django's.
+    from django.db import models
+
+    tenant, _ = rows_in_both
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    with tenant_context(tenant):
+        read = list(model.objects.order_by("pk"))
+        rows = list(model.objects.order_by("pk").values_list(*attnames))
+    made = [models.Model.from_db.__func__(model, "default", attnames, row) for row in rows]
+
+    assert read, model  # the world has a row of every tenant model
+    assert "_row_attnames" in vars(model)  # read through TenantModel.from_db's own path
+    for ours, django in zip(read, made, strict=True):
+        assert type(ours) is type(django)
+        assert {k: v for k, v in vars(ours).items() if k != "_state"} == {
+            k: v for k, v in vars(django).items() if k != "_state"
+        }
+        assert (ours._state.adding, ours._state.db) == (False, "default")
+        assert (django._state.adding, django._state.db) == (False, "default")
