@@ -23,7 +23,7 @@ What keeps it honest:
 import itertools
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import Model, QuerySet, signals
@@ -35,6 +35,21 @@ from django.db.transaction import TransactionManagementError
 from tenants.context import outside_tenant_context, require_tenant_id
 
 _STAND_IN_COUNTER = itertools.count(1)
+
+
+class _Compiled(NamedTuple):
+    """What one compilation leaves for every run."""
+
+    sql: str
+    params: list
+    places: dict[str, list[int]]  # each value's parameter positions
+    model: type[Model]
+    model_columns: slice  # the model's own columns in a row
+    attnames: list[str]
+    populators: list  # select_related models
+    annotations: dict[str, int]
+    converters: dict
+    locking: bool  # SELECT … FOR UPDATE
 
 
 def _stand_in(kind: type) -> Any:
@@ -66,7 +81,7 @@ class CompiledQuery:
         self._using = using
         self._tenant_scoped = tenant_scoped
         self._kinds = {**kinds, "tenant_id": int} if tenant_scoped else kinds
-        self._compiled: tuple | None = None
+        self._compiled: _Compiled | None = None
 
     def _compile_once(self, stand_ins: dict[str, Any]) -> tuple:
         queryset = self._build(**stand_ins)
@@ -74,7 +89,7 @@ class CompiledQuery:
         sql, params = compiler.as_sql()
         return queryset, compiler, sql, tuple(params)
 
-    def _compile(self) -> tuple:
+    def _compile(self) -> _Compiled:
         with outside_tenant_context():
             first = {name: _stand_in(kind) for name, kind in self._kinds.items()}
             second = {name: _stand_in(kind) for name, kind in self._kinds.items()}
@@ -98,68 +113,60 @@ class CompiledQuery:
         fields = [column[0] for column in select[0 : compiler.col_count]]
         model_fields = klass_info["select_fields"]
         start, end = model_fields[0], model_fields[-1] + 1
-        return (
-            sql,
-            list(params),
-            places,
-            klass_info["model"],
-            (start, end),
-            [column[0].target.attname for column in select[start:end]],
-            get_related_populators(klass_info, select, queryset.db),
-            dict(compiler.annotation_col_map or {}),
-            compiler.get_converters(fields),
-            bool(queryset.query.select_for_update),
+        return _Compiled(
+            sql=sql,
+            params=list(params),
+            places=places,
+            model=klass_info["model"],
+            model_columns=slice(start, end),
+            attnames=[column[0].target.attname for column in select[start:end]],
+            populators=get_related_populators(klass_info, select, queryset.db),
+            annotations=dict(compiler.annotation_col_map or {}),
+            converters=compiler.get_converters(fields),
+            locking=bool(queryset.query.select_for_update),
         )
 
     def fetch(self, **values: Any) -> list[Model]:
         """Run the query with `values` and return its instances."""
         if self._compiled is None:
             self._compiled = self._compile()
-        (
-            sql,
-            params,
-            places,
-            model,
-            (start, end),
-            attnames,
-            populators,
-            annotations,
-            converters,
-            locking,
-        ) = self._compiled
+        compiled = self._compiled
+        places = compiled.places
         if self._tenant_scoped:
             if "tenant_id" in values:
                 raise TypeError("CompiledQuery: the tenant is the current one, not a value")
             values = {**values, "tenant_id": require_tenant_id()}
         if values.keys() != places.keys():
             raise TypeError(f"CompiledQuery: give exactly {sorted(places)}")
-        params = params.copy()
+        params = compiled.params.copy()
         for name, value in values.items():
             if type(value) is not self._kinds[name]:
                 raise TypeError(f"CompiledQuery: {name} must be {self._kinds[name].__name__}")
             for position in places[name]:
                 params[position] = value
         connection = connections[self._using]
-        if locking and connection.get_autocommit():
+        if compiled.locking and connection.get_autocommit():
             # Django refuses this when it compiles; a compiled query is compiled once.
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         instances = []
         for raw in rows:
             row = list(raw)
-            for position, (functions, expression) in converters.items():
+            for position, (functions, expression) in compiled.converters.items():
                 value = row[position]
                 for function in functions:
                     value = function(value, expression, connection)
                 row[position] = value
-            instance = model.from_db(self._using, attnames, row[start:end])
-            for populator in populators:
+            instance = compiled.model.from_db(
+                self._using, compiled.attnames, row[compiled.model_columns]
+            )
+            for populator in compiled.populators:
                 populator.populate(row, instance)
-            for attribute, position in annotations.items():
+            for attribute, position in compiled.annotations.items():
                 setattr(instance, attribute, row[position])
             instances.append(instance)
         return instances

@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 
 from config.errors import NotFoundError
 from tenants.compiled import CompiledQuery
-from tenants.models import Membership, Tenant, User
+from tenants.models import Membership, Tenant, TenantModel, User
 from tenants.permissions import roles_with
 from tickets.exceptions import TicketBusyError
 from tickets.filters import CustomerFilter, TicketFilter, filterset_apply
@@ -198,11 +198,16 @@ def ticket_get(*, tenant: Tenant, number: int | None = None, pk: int | None = No
     return ticket
 
 
+def _compiled_rows(model: type[TenantModel], tenant_id: int, of_tenant: int) -> QuerySet:
+    """The rows a tenant-scoped CompiledQuery starts from: the current tenant's (the helper
+    fills `tenant_id` from the context, as the fail-closed manager would) and the tenant the
+    caller asked for, so a tenant asked across the context finds nothing, as before."""
+    return model.unscoped.filter(tenant_id=tenant_id).filter(tenant_id=of_tenant)
+
+
 def _ticket_get_query(field: str) -> CompiledQuery:
     def build(tenant_id: int, of_tenant: int, value: int) -> QuerySet[Ticket]:
-        # ticket_list's query for the current tenant (the helper fills tenant_id with it, as
-        # the fail-closed manager would) and the tenant asked for: one ticket, or none.
-        tickets = Ticket.unscoped.filter(tenant_id=tenant_id).filter(tenant_id=of_tenant)
+        tickets = _compiled_rows(Ticket, tenant_id, of_tenant)
         return _tickets(tickets, tenant_id=of_tenant).filter(**{field: value})[:2]
 
     return CompiledQuery(build, tenant_scoped=True, of_tenant=int, value=int)
@@ -222,7 +227,7 @@ def ticket_page_first(*, tenant: Tenant, ordering: tuple[str, ...], size: int) -
             raise ValueError(f"No compiled first page for {ordering} x {size}")
 
         def build(tenant_id: int, of_tenant: int) -> QuerySet[Ticket]:
-            tickets = Ticket.unscoped.filter(tenant_id=tenant_id).filter(tenant_id=of_tenant)
+            tickets = _compiled_rows(Ticket, tenant_id, of_tenant)
             return _tickets(tickets, tenant_id=of_tenant).order_by(*ordering)[:size]
 
         query = _FIRST_PAGES[key] = CompiledQuery(build, tenant_scoped=True, of_tenant=int)
@@ -274,7 +279,7 @@ def customer_get_for_update(
 
 def _customer_for_update_query(field: str, kind: type, no_key: bool) -> CompiledQuery:
     def build(tenant_id: int, of_tenant: int, value: Any) -> QuerySet[Customer]:
-        customers = Customer.unscoped.filter(tenant_id=tenant_id).filter(tenant_id=of_tenant)
+        customers = _compiled_rows(Customer, tenant_id, of_tenant)
         locked = customers.select_for_update(no_key=no_key)
         return locked.filter(**{field: value}).order_by("pk")[:1]
 
