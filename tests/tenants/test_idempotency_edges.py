@@ -5,11 +5,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tenants.access import Actor
 from tenants.context import tenant_context
+from tenants.idempotency import _lock_id
 from tenants.models import IdempotencyRecord, Role
+from tests.concurrency import held, in_background, wait_until
+from tests.tenants.recipes import idempotency_record_recipe
 from tickets import services as ticket_services
 from tickets.models import Attachment, Ticket
 from tickets.storage import attachment_storage
@@ -166,3 +169,83 @@ def test_only_the_same_key_principal_and_tenant_waits_for_the_first(
     assert results["first"].status_code == 201
     with tenant_context(tenant):
         assert Ticket.objects.count() == tickets_in_first_tenant
+
+
+_ONE_STATEMENT = {
+    # What migration tenants 0009 does: the lock, then the lookup in a snapshot of its own.
+    "tenants_idempotency_begin": (
+        "SELECT b.locked, b.id FROM (SELECT %s::bigint AS lock FROM pg_sleep(0.3)) AS s,"
+        " LATERAL tenants_idempotency_begin(s.lock, %s, %s, %s) AS b"
+    ),
+    # Negative control: the same two steps as one plain statement read with the snapshot the
+    # statement took at its start, before the sleep, and miss the twin's record.
+    "plain statement": (
+        "SELECT pg_try_advisory_xact_lock(s.lock), r.id"
+        " FROM (SELECT %s::bigint AS lock FROM pg_sleep(0.3)) AS s"
+        " LEFT JOIN tenants_idempotencyrecord r"
+        " ON r.tenant_id = %s AND r.principal = %s AND r.key = %s"
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
+@pytest.mark.parametrize(
+    ("how", "sees_the_twin"), [(k, k != "plain statement") for k in _ONE_STATEMENT]
+)
+def test_the_lock_and_lookup_see_a_twin_that_committed_after_the_statement_began(
+    how, sees_the_twin, tenant
+):
+    # The twin holds the key's lock and has written its record. The call's statement begins
+    # (its snapshot is taken), sleeps, and meanwhile the twin commits: the lock is free when
+    # the call asks for it, and the record must be seen, or the request would run twice (up
+    # to the unique index, which would fail it).
+    principal, key = "user:twin", "k-1"
+    lock = _lock_id(tenant.pk, principal, key)
+
+    def twin():
+        with tenant_context(tenant), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+            return idempotency_record_recipe.make(tenant=tenant, principal=principal, key=key).pk
+
+    def call():
+        with transaction.atomic(), tenant_context(tenant), connection.cursor() as cursor:
+            cursor.execute(_ONE_STATEMENT[how], [lock, tenant.pk, principal, key])
+            return cursor.fetchone()
+
+    with held(twin) as first:
+        caller = in_background(call)
+        wait_until(_sleeping, what="the call's statement has begun")
+    locked, seen = caller.result()
+
+    assert locked is True
+    assert (seen == first.result()) is sees_the_twin
+
+
+def _sleeping() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] == 1
+
+
+def test_the_lock_and_lookup_read_only_the_current_tenants_records(tenant, other_tenant):
+    # SECURITY INVOKER: the function reads under row-level security, whatever it is asked.
+    with tenant_context(other_tenant):
+        theirs = idempotency_record_recipe.make(tenant=other_tenant, principal="user:a", key="k")
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT locked, id FROM tenants_idempotency_begin(1, %s, 'user:a', 'k')",
+            [other_tenant.pk],
+        )
+        asked_for_theirs = cursor.fetchone()
+    with tenant_context(other_tenant), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT locked, id FROM tenants_idempotency_begin(2, %s, 'user:a', 'k')",
+            [other_tenant.pk],
+        )
+        in_their_context = cursor.fetchone()
+
+    assert asked_for_theirs == (True, None)
+    assert in_their_context == (True, theirs.pk)
