@@ -34,7 +34,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.search import ticket_search_narrow
-from tickets.sla import CALENDAR_VALUES
+from tickets.sla import CALENDAR_VALUES, SLA_CONFIG_VALUES, sla_config_sql
 
 
 def customer_list(*, tenant: Tenant) -> QuerySet[Customer]:
@@ -256,9 +256,13 @@ def customer_get_for_update(
     public_id: UUID | None = None,
     email: str | None = None,
     no_key: bool = False,
+    with_sla_config: bool = False,
 ) -> Customer:
     """Lock the tenant's customer (by id, public id or email) until the transaction ends and
     return it as committed now. Raises NotFoundError when there is none (any more).
+
+    `with_sla_config` reads the tenant's SLA configuration in the same statement (for
+    tickets.sla.sla_config_for): a new ticket locks its requester, then needs it.
 
     `no_key` takes FOR NO KEY UPDATE, for writes that attach data to the customer (tickets,
     comments) or change it: they queue behind an erase or delete (FOR UPDATE), and an erase or
@@ -271,27 +275,37 @@ def customer_get_for_update(
     [(field, value)] = [(k, v) for k, v in given.items() if v is not None]
     if field == "email":
         value = value.strip().lower()
-    found = _CUSTOMER_FOR_UPDATE[field, no_key].fetch(of_tenant=tenant.pk, value=value)
+    query = _CUSTOMER_FOR_UPDATE[field, no_key, with_sla_config]
+    found = query.fetch(of_tenant=tenant.pk, value=value)
     if not found:
         raise _not_found()
     return found[0]
 
 
-def _customer_for_update_query(field: str, kind: type, no_key: bool) -> CompiledQuery:
+def _customer_for_update_query(
+    field: str, kind: type, no_key: bool, with_sla_config: bool
+) -> CompiledQuery:
     def build(tenant_id: int, of_tenant: int, value: Any) -> QuerySet[Customer]:
         customers = _compiled_rows(Customer, tenant_id, of_tenant)
+        if with_sla_config:  # a scalar subquery of the locked row's tenant
+            customers = customers.annotate(**{SLA_CONFIG_VALUES: _SLA_CONFIG_OF_CUSTOMER})
         locked = customers.select_for_update(no_key=no_key)
         return locked.filter(**{field: value}).order_by("pk")[:1]
 
     return CompiledQuery(build, tenant_scoped=True, of_tenant=int, value=kind)
 
 
+# The SLA configuration of the locked customer's tenant (tickets.sla): built from constants.
+_SLA_CONFIG_OF_CUSTOMER = RawSQL(  # noqa: S611
+    sla_config_sql('"tickets_customer"."tenant_id"'), (), output_field=JSONField()
+)
 # Every ticket opened or changed locks its requester first: compiled once per process
 # (tenants.compiled), most of a millisecond of CPU less per write (bench/RESULTS.md).
 _CUSTOMER_FOR_UPDATE = {
-    (field, no_key): _customer_for_update_query(field, kind, no_key)
+    (field, no_key, with_sla): _customer_for_update_query(field, kind, no_key, with_sla)
     for field, kind in (("pk", int), ("public_id", UUID), ("email", str))
     for no_key in (False, True)
+    for with_sla in (False, True)
 }
 
 

@@ -127,15 +127,27 @@ def sla_calendar_keep(ticket: Ticket, calendar: BusinessCalendar) -> None:
 
 
 _POLICY_FIELDS = tuple(f"{target}_{p}" for target in TARGETS for p in PRIORITIES)
-# The calendar and every policy in one statement (the explicit tenant beside row-level
-# security, as everywhere). The column names are this module's constants, never input.
-_CONFIG_SQL = (
-    "SELECT (SELECT jsonb_build_array(timezone, intervals, holidays) "  # noqa: S608
-    "FROM tickets_businesshours WHERE tenant_id = %s), "
-    "(SELECT coalesce(jsonb_agg(jsonb_build_array(tier, "
-    + ", ".join(_POLICY_FIELDS)
-    + ")), '[]') FROM tickets_slapolicy WHERE tenant_id = %s)"
-)
+
+
+def sla_config_sql(tenant: str) -> str:
+    """The calendar and every policy of the tenant `tenant` (an SQL expression: a placeholder,
+    or the tenant column of the row another query reads), as one jsonb value
+    [calendar or null, [[tier, targets...], ...]]: a scalar subquery, so it can ride with
+    another statement (tickets.selectors.customer_get_for_update). The explicit tenant beside
+    row-level security, as everywhere; the column names are this module's constants."""
+    return (
+        "SELECT jsonb_build_array("  # noqa: S608
+        "(SELECT jsonb_build_array(timezone, intervals, holidays) "
+        f"FROM tickets_businesshours WHERE tenant_id = {tenant}), "
+        "(SELECT coalesce(jsonb_agg(jsonb_build_array(tier, "
+        + ", ".join(_POLICY_FIELDS)
+        + f")), '[]') FROM tickets_slapolicy WHERE tenant_id = {tenant}))"
+    )
+
+
+# The annotation a customer locked for a new ticket carries the SLA configuration in.
+SLA_CONFIG_VALUES = "sla_config_values"
+_CONFIG_SQL = sla_config_sql("%s")
 
 
 def sla_config_load() -> SlaConfig:
@@ -143,16 +155,26 @@ def sla_config_load() -> SlaConfig:
     tenant_id = require_tenant_id()
     with connection.cursor() as cursor:
         cursor.execute(_CONFIG_SQL, [tenant_id, tenant_id])
-        calendar, policies = (
-            json.loads(value) if isinstance(value, str) else value for value in cursor.fetchone()
-        )
+        return sla_config_from_values(cursor.fetchone()[0])
+
+
+def sla_config_for(customer) -> SlaConfig:
+    """The SLA configuration read with `customer` (customer_get_for_update(with_sla_config=
+    True)), else the current tenant's (a query)."""
+    values = getattr(customer, SLA_CONFIG_VALUES, None)
+    return sla_config_load() if values is None else sla_config_from_values(values)
+
+
+def sla_config_from_values(values) -> SlaConfig:
+    """An SlaConfig from the jsonb value of sla_config_sql (text, or already decoded)."""
+    calendar, policies = json.loads(values) if isinstance(values, str) else values
     return SlaConfig(
         calendar=_calendar_from_values(calendar),
         policies={
             tier: policy_targets(
-                SlaPolicy(tier=tier, **dict(zip(_POLICY_FIELDS, values, strict=True)))
+                SlaPolicy(tier=tier, **dict(zip(_POLICY_FIELDS, targets, strict=True)))
             )
-            for tier, *values in policies
+            for tier, *targets in policies
         },
     )
 

@@ -7,10 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from config.errors import NotFoundError
+from tenants.access import Actor
 from tenants.context import TenantContextMissing, tenant_context
 from tenants.models import Role
 from tests.tickets.helpers import make_ticket
-from tickets import selectors
+from tests.tickets.recipes import business_hours_recipe
+from tickets import selectors, sla
+from tickets.services import sla_settings
 
 
 def _ticket(tenant, **fields):
@@ -162,3 +165,46 @@ def test_customer_list_filtered_applies_the_customer_filters(tenant):
         )
 
     assert found == [ticket.requester]
+
+
+def test_a_customer_locked_with_the_sla_config_carries_its_tenants_in_the_same_query(
+    tenant, other_tenant
+):
+    # A new ticket locks its requester and reads the SLA configuration in one statement: the
+    # configuration of the locked customer's tenant, as sla_config_load reads it alone.
+    with tenant_context(tenant):
+        business_hours_recipe.make(
+            tenant=tenant, intervals=[{"weekday": 0, "start": "09:00", "end": "17:00"}]
+        )
+        sla_settings.sla_policy_create(
+            tenant=tenant, actor=Actor(), tier="premium", first_response_minutes={"critical": 30}
+        )
+    customers = {t: _ticket(t).requester for t in (tenant, other_tenant)}
+    read = {}
+
+    for t in (tenant, other_tenant, tenant):
+        with tenant_context(t), CaptureQueriesContext(connection) as queries:
+            locked = selectors.customer_get_for_update(
+                tenant=t, pk=customers[t].pk, no_key=True, with_sla_config=True
+            )
+            read[t] = sla.sla_config_for(locked)
+        with tenant_context(t):
+            alone = sla.sla_config_load()
+        assert len(queries) == 1
+        assert read[t] == alone
+    assert read[tenant] != read[other_tenant]
+    assert read[tenant].calendar.timezone == "Europe/Berlin"
+    assert read[tenant].target_minutes("first_response", "critical", "premium") == 30
+
+
+def test_a_customer_locked_without_the_sla_config_leaves_it_to_a_query(tenant):
+    customer = _ticket(tenant).requester
+
+    with tenant_context(tenant), CaptureQueriesContext(connection) as queries:
+        locked = selectors.customer_get_for_update(tenant=tenant, pk=customer.pk)
+        config = sla.sla_config_for(locked)
+
+    assert len(queries) == 2
+    assert "tickets_slapolicy" not in queries[0]["sql"] and "tickets_slapolicy" in queries[1]["sql"]
+    with tenant_context(tenant):
+        assert config == sla.sla_config_load()

@@ -64,7 +64,7 @@ def customer_create(*, tenant: Tenant, actor: Actor, email: str, **fields: Any) 
 # caller's atomic block, as its callers (ticket_create, the help center) let it out too.
 @transaction.atomic(savepoint=False)
 def customer_find_or_create(
-    *, tenant: Tenant, actor: Actor, email: str, name: str = ""
+    *, tenant: Tenant, actor: Actor, email: str, name: str = "", with_sla_config: bool = False
 ) -> Customer:
     """Return the tenant's customer with this email, creating it if there is none.
 
@@ -72,11 +72,14 @@ def customer_find_or_create(
     ends (see customer_get_for_update), so whatever the caller attaches to it cannot slip past
     an erasure. One erased while we waited no longer has the email: a new customer is created.
     An error it raises (a bad address) fails the enclosing atomic block: a caller that goes on
-    after catching it needs a savepoint of its own around the call.
+    after catching it needs a savepoint of its own around the call. `with_sla_config`: see
+    customer_get_for_update (a customer found reads it in the same statement).
     """
     email = fields_clean({"email": email, "name": name}, CUSTOMER_RULES)["email"]
     try:
-        return customer_get_for_update(tenant=tenant, email=email, no_key=True)
+        return customer_get_for_update(
+            tenant=tenant, email=email, no_key=True, with_sla_config=with_sla_config
+        )
     except NotFoundError:
         pass
     try:

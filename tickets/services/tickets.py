@@ -30,7 +30,7 @@ from tickets.services.assignment import STRATEGIES, NoCandidateError, assignee_p
 from tickets.services.customers import customer_find_or_create
 from tickets.services.gdpr import TICKET_PII_FIELDS, customer_ensure_not_erased
 from tickets.services.versions import ExpectedVersion, version_check
-from tickets.sla import SlaConfig, sla_calendar_keep, sla_config_load, sla_refresh
+from tickets.sla import SlaConfig, sla_calendar_keep, sla_config_for, sla_refresh
 from tickets.validation import (
     CUSTOMER_RULES,
     TICKET_CREATE_RULES,
@@ -94,7 +94,7 @@ def assignee_check(*, tenant: Tenant, assignee: User | None) -> None:
 def _requester_lock(tenant: Tenant, requester: Customer | UUID) -> Customer:
     by = {"public_id": requester} if isinstance(requester, UUID) else {"pk": requester.pk}
     try:
-        return customer_get_for_update(tenant=tenant, no_key=True, **by)
+        return customer_get_for_update(tenant=tenant, no_key=True, with_sla_config=True, **by)
     except NotFoundError as exc:  # unknown, or deleted since the input was read
         public_id = requester if isinstance(requester, UUID) else requester.public_id
         raise ValidationError(
@@ -209,7 +209,11 @@ def _ticket_insert(
 ) -> Ticket:
     if requester is None:
         requester = customer_find_or_create(
-            tenant=tenant, actor=actor, email=customer_email, name=customer_name
+            tenant=tenant,
+            actor=actor,
+            email=customer_email,
+            name=customer_name,
+            with_sla_config=True,
         )
         customer_ensure_not_erased(customer=requester)
     ticket = Ticket(
@@ -222,7 +226,8 @@ def _ticket_insert(
     )
     if assignee is None:
         ticket.assignee = _auto_assignee(tenant, ticket)
-    config = sla_config_load()
+    # Read with the requester's lock when this call locked it (one statement less).
+    config = sla_config_for(requester)
     sla_refresh(ticket, config=config)
     sla_calendar_keep(ticket, config.calendar)  # its representation needs no second read
     # The number last: the counter's row stays locked from here until COMMIT, and the
