@@ -177,6 +177,22 @@ class CompiledQuery:
 _PLAIN_SAVES = frozenset({"Model.save", "TenantModel.save"})
 
 
+class Computed(NamedTuple):
+    """A column of a CompiledInsert whose value the database computes in the same statement:
+    `cte` runs first, as `WITH computed AS (cte)`, with the parameters `params(obj)`; the
+    column takes `expression` over it (the row is selected FROM computed) and comes back by
+    RETURNING. For a value taken by a write of its own, as late as possible: a per-tenant
+    counter that stays locked until COMMIT. `alone(obj)` takes the value by a statement of its
+    own, for an insert that goes the ORM's way.
+    """
+
+    field: str
+    cte: str
+    expression: str
+    params: Callable[[Model], list]
+    alone: Callable[[Model], Any]
+
+
 class CompiledInsert:
     """Single-row INSERTs of one model whose SQL is built once per process, by Django's own
     insert compiler; each row's values are prepared by its fields as `save()` prepares them
@@ -198,16 +214,26 @@ class CompiledInsert:
         *,
         using: str = "default",
         update_conflicts: tuple[list[str], list[str]] | None = None,
+        computed: Computed | None = None,
     ):
+        if computed is not None and update_conflicts is not None:
+            raise ValueError("CompiledInsert: a computed column does not go with an upsert")
         self._model = model
         self._using = using
         self._update_conflicts = update_conflicts
+        self._computed = computed
         meta = model._meta
         self._fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
         self._returning = list(meta.db_returning_fields)
+        self._computed_field = None
+        if computed is not None:
+            self._computed_field = meta.get_field(computed.field)
+            self._returning.append(self._computed_field)
         self._sql: str | None = None
 
     def _orm_insert(self, obj: Model) -> Model:
+        if self._computed is not None:
+            setattr(obj, self._computed_field.attname, self._computed.alone(obj))
         if self._update_conflicts is None:
             obj.save(force_insert=True, using=self._using)
             return obj
@@ -231,7 +257,20 @@ class CompiledInsert:
         [(text, params)] = compiler.as_sql()
         if len(params) != len(self._fields):
             raise ValueError("CompiledInsert: the insert's parameters are not its columns")
-        return text
+        if self._computed is None:
+            return text
+        # VALUES (%s, %s::varchar(50)[], …) -> SELECT %s, computed.<expression>, … FROM
+        # computed, under WITH computed AS (cte); RETURNING already names the column.
+        [row], _ = compiler.assemble_as_sql(self._fields, [[None] * len(self._fields)])
+        placeholders = list(row)
+        values = f"VALUES ({', '.join(placeholders)})"
+        if text.count(values) != 1:
+            raise ValueError(f"CompiledInsert: cannot compute a column in {text!r}")
+        placeholders[self._fields.index(self._computed_field)] = (
+            f"computed.{self._computed.expression}"
+        )
+        selected = f"SELECT {', '.join(placeholders)} FROM computed"  # noqa: S608 (placeholders, constants)
+        return f"WITH computed AS ({self._computed.cte}) " + text.replace(values, selected)
 
     def insert(self, obj: Model) -> Model:
         """Insert `obj` (a new row) and return it, its primary key set.
@@ -265,7 +304,10 @@ class CompiledInsert:
         params = [
             field.get_db_prep_save(value, connection)
             for field, value in zip(self._fields, values, strict=True)
+            if field is not self._computed_field
         ]
+        if self._computed is not None:
+            params[:0] = self._computed.params(obj)
         with connection.cursor() as cursor:
             cursor.execute(self._sql, params)
             returned = cursor.fetchone()

@@ -9,11 +9,12 @@ from django.db.models import F, Value
 from django.db.models.functions import Now
 from django.db.models.signals import post_save
 from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications.models import EmailDelivery, EmailKind
 from tenants.access import Actor
-from tenants.compiled import CompiledInsert, CompiledQuery
+from tenants.compiled import CompiledInsert, CompiledQuery, Computed
 from tenants.context import TenantContextMissing, tenant_context
 from tenants.models import AuditLogEntry, IdempotencyRecord, Membership, Role, Tenant, User
 from tenants.selectors import tenant_access_resolve
@@ -289,3 +290,58 @@ def test_a_compiled_lock_refuses_to_run_outside_a_transaction(tenant, monkeypatc
     monkeypatch.setattr(connection, "get_autocommit", lambda: True)
     with pytest.raises(TransactionManagementError):
         locks.fetch(slug=tenant.slug)
+
+
+def _doubled(status: int) -> Computed:
+    # A column the statement computes: here from a parameter; a ticket's number, from its
+    # tenant's counter (tickets.services.tickets).
+    return Computed(
+        field="response_status",
+        cte="SELECT %s::smallint * 2 AS doubled",
+        expression="doubled",
+        params=lambda record: [status],
+        alone=lambda record: status * 2 + 1,  # tells the ORM's path apart
+    )
+
+
+def test_a_computed_column_is_taken_by_the_insert_and_returned(tenant):
+    inserts = CompiledInsert(IdempotencyRecord, computed=_doubled(100))
+    with tenant_context(tenant):
+        inserts.insert(_record(key="warm-up"))
+        record = _record(key="computed", response_status=None)
+
+        with CaptureQueriesContext(connection) as queries:
+            inserts.insert(record)
+        stored = IdempotencyRecord.objects.get(pk=record.pk)
+
+    [sql] = [q["sql"] for q in queries.captured_queries]
+    assert sql.startswith("WITH computed AS (SELECT 100::smallint * 2 AS doubled) INSERT INTO")
+    assert (record.response_status, stored.response_status) == (200, 200)
+    assert stored.key == "computed" and stored.path == "/p"  # the other columns in place
+
+
+def test_a_computed_column_on_the_orms_path_is_taken_alone(tenant):
+    inserts = CompiledInsert(IdempotencyRecord, computed=_doubled(100))
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append(instance.response_status)
+
+    post_save.connect(receiver, sender=IdempotencyRecord)
+    try:
+        with tenant_context(tenant):
+            record = inserts.insert(_record(key="orm", response_status=None))
+            stored = IdempotencyRecord.objects.get(pk=record.pk).response_status
+    finally:
+        post_save.disconnect(receiver, sender=IdempotencyRecord)
+
+    assert (record.response_status, stored, heard) == (201, 201, [201])
+
+
+def test_a_computed_column_does_not_go_with_an_upsert():
+    with pytest.raises(ValueError, match="upsert"):
+        CompiledInsert(
+            IdempotencyRecord,
+            update_conflicts=(["tenant", "principal", "key"], ["fingerprint"]),
+            computed=_doubled(1),
+        )

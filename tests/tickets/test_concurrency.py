@@ -137,6 +137,11 @@ def test_a_create_failing_after_its_first_write_leaves_nothing_behind(tenant, ca
     assert "external_id" in error.message_dict, error
     assert left is False  # the customer it created went with the failed insert
     assert emails == {"c@example.test", "after@example.test"}
+    with tenant_context(tenant):  # the failed insert took its number with it: no gap
+        after = services.ticket_create(
+            tenant=tenant, actor=Actor(), subject="next", customer_email="c@example.test"
+        )
+    assert after.number == 2
 
 
 def test_a_rolled_back_create_gives_its_number_back(tenant):

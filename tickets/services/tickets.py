@@ -12,7 +12,7 @@ from django.utils import timezone
 from config.errors import NotFoundError
 from tenants import events
 from tenants.access import Actor
-from tenants.compiled import CompiledInsert
+from tenants.compiled import CompiledInsert, Computed
 from tenants.models import Tenant, User
 from tenants.services import audit_log_record
 from tenants.validation import email_check, fields_clean
@@ -55,26 +55,27 @@ _EXTERNAL_ID_TAKEN = "A ticket with this external_id already exists."
 _NOT_ASSIGNABLE = "Must be an active member of this tenant who can work tickets."
 
 
-def _next_number(tenant: Tenant) -> int:
-    """Allocate the tenant's next ticket number: gap-free and race-free.
+# The tenant's next ticket number: gap-free and race-free. The counter row stays locked until
+# the ticket's transaction ends, so concurrent creates queue on it, and a rolled-back create
+# gives its number back. It is taken as late as possible: by the ticket's own INSERT
+# (_TICKET_INSERT), so only the statements after it run while the tenant's other creates
+# wait. Lock order: the requester, the assignment cursor (auto-assignment), then this counter.
+# A transaction that created one ticket and then auto-assigns a second would take the cursor
+# after a counter and could deadlock with another create; no code path creates two tickets
+# in one transaction — keep it so, or take the cursor first.
+_NEXT_NUMBER = (
+    "INSERT INTO tickets_ticketcounter (tenant_id, public_id, last_number) "
+    "VALUES (%s, gen_random_uuid(), 1) "
+    "ON CONFLICT (tenant_id) DO UPDATE "
+    "SET last_number = tickets_ticketcounter.last_number + 1 "
+    "RETURNING last_number"
+)
 
-    The counter row stays locked until the ticket's transaction ends, so concurrent creates
-    queue here, and a rolled-back create gives its number back. Call it as late as possible:
-    every statement after it runs while the tenant's other creates wait. Lock order: the
-    requester, the assignment cursor (auto-assignment), then this counter. A transaction that
-    created one ticket and then auto-assigns a second would take the cursor after a counter
-    and could deadlock with another create; no code path creates two tickets in one
-    transaction — keep it so, or take the cursor first.
-    """
+
+def _next_number(ticket: Ticket) -> int:
+    """Allocate the ticket's tenant's next number by a statement of its own."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO tickets_ticketcounter (tenant_id, public_id, last_number) "
-            "VALUES (%s, gen_random_uuid(), 1) "
-            "ON CONFLICT (tenant_id) DO UPDATE "
-            "SET last_number = tickets_ticketcounter.last_number + 1 "
-            "RETURNING last_number",
-            [tenant.pk],
-        )
+        cursor.execute(_NEXT_NUMBER, [ticket.tenant_id])
         return cursor.fetchone()[0]
 
 
@@ -116,7 +117,16 @@ def _save(ticket: Ticket) -> None:
 
 
 # A new ticket and its first history entry: their INSERTs built once per process.
-_TICKET_INSERT = CompiledInsert(Ticket)
+_TICKET_INSERT = CompiledInsert(
+    Ticket,
+    computed=Computed(
+        field="number",
+        cte=_NEXT_NUMBER,
+        expression="last_number",
+        params=lambda ticket: [ticket.tenant_id],
+        alone=_next_number,
+    ),
+)
 _EVENT_INSERT = CompiledInsert(TicketEvent)
 
 
@@ -230,9 +240,8 @@ def _ticket_insert(
     config = sla_config_for(requester)
     sla_refresh(ticket, config=config)
     sla_calendar_keep(ticket, config.calendar)  # its representation needs no second read
-    # The number last: the counter's row stays locked from here until COMMIT, and the
-    # tenant's other creates queue on it (bench/RESULTS.md measures the effect).
-    ticket.number = _next_number(tenant)
+    # The number last, by the ticket's INSERT: the counter's row stays locked from there until
+    # COMMIT, and the tenant's other creates queue on it (bench/RESULTS.md).
     _save(ticket)
     _EVENT_INSERT.insert(history.ticket_opened(ticket, actor))
     ticket_created_publish(tenant=tenant, actor=actor, ticket=ticket)
