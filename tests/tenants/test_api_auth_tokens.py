@@ -220,3 +220,19 @@ def test_logout_with_api_key_is_401(api_key_client, tenant):
     response = client.post(LOGOUT_URL)
 
     assert response.status_code == 401, response.content
+
+
+def test_a_token_is_told_from_another_with_its_key_by_its_digest(make_user):
+    # The token's first characters are its key (the indexed lookup); the rest is checked
+    # against the stored digest. Two tokens sharing a key: each finds its own user only.
+    first, second = make_user(), make_user()
+    one, token = services.auth_token_create(user=first)
+    other, other_token = services.auth_token_create(user=second)
+    AuthToken.objects.filter(pk=other.pk).update(token_key=one.token_key)
+    forged = token[: len(one.token_key)] + "0" * (len(token) - len(one.token_key))
+
+    mine, theirs, neither = (_bearer(t).get(ME_URL) for t in (token, other_token, forged))
+
+    assert mine.json()["email"] == first.email
+    assert theirs.status_code == 401  # its key no longer leads to it
+    assert neither.status_code == 401
