@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.core.exceptions import ImproperlyConfigured
 
 from config.api.tags import TAGS as API_TAGS
+from config.broker import transport_for
 from config.env import BASE_DIR, email_settings, env, prefixed_env
 from config.pooling import DATABASE_POOLING_MODES, transaction_pooling
 
@@ -179,6 +180,8 @@ CACHES = {
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# kombu's Redis transport with one publishing client per channel (config/broker.py).
+CELERY_BROKER_TRANSPORT = transport_for(CELERY_BROKER_URL)
 CELERY_RESULT_BACKEND = None  # results are rows in PostgreSQL, never in the broker
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -14,6 +14,7 @@ os.environ.setdefault(
 # A fixed Fernet key for secrets at rest in tests (never a real one).
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=")
 
+from config.broker import transport_for
 from config.env import email_settings
 
 from .base import *  # noqa: F403
@@ -49,6 +50,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _run = os.environ.setdefault("TENANTDESK_TEST_RUN", uuid.uuid4().hex[:12])
 CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_TRANSPORT = transport_for(CELERY_BROKER_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
     "global_keyprefix": f"tenantdesk-test:{_run}:{_worker}:",
