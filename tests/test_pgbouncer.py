@@ -374,18 +374,25 @@ def _settings_in_subprocess(**environment: str) -> subprocess.CompletedProcess:
 
 
 def test_database_pooling_switch():
-    """DATABASE_POOLING=transaction pins the runtime connection's settings; the owner
-    connection (migrations) is left alone; off changes nothing; a typo is refused."""
+    """DATABASE_POOLING=transaction pins the runtime connection's settings (no prepared
+    statements); the owner connection (migrations) is left alone; off changes nothing; a typo
+    is refused."""
     off = _settings_in_subprocess(DATABASE_POOLING="none")
     assert off.returncode == 0, off.stderr
     off_settings = json.loads(off.stdout)
-    assert "prepare_threshold" not in off_settings["default"][0]
+    # Direct to PostgreSQL the runtime connection prepares its hot statements.
+    assert off_settings["default"][0]["prepare_threshold"] == 5
+    assert off_settings["default"][0]["server_side_binding"] is True
+    assert "prepare_threshold" not in off_settings["owner"][0]
     pooled = _settings_in_subprocess(DATABASE_POOLING="transaction")
     assert pooled.returncode == 0, pooled.stderr
     assert json.loads(pooled.stdout) == {
         "default": [{**off_settings["default"][0], "prepare_threshold": None}, True],
         "owner": off_settings["owner"],
     }
+    unprepared = _settings_in_subprocess(DATABASE_PREPARED_STATEMENTS="0")
+    assert unprepared.returncode == 0, unprepared.stderr
+    assert json.loads(unprepared.stdout)["default"][0] == {}
     wrong = _settings_in_subprocess(DATABASE_POOLING="transactions")
     assert wrong.returncode != 0
     assert "DATABASE_POOLING must be one of none, transaction" in wrong.stderr
