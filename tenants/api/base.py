@@ -13,7 +13,7 @@ context and the guard; its contract is in its docstring.
 
 from contextlib import ExitStack
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -54,6 +54,20 @@ _FINAL = (
 )
 _FINAL_ATTRIBUTES = ("permission_classes", "authentication_classes", "throttle_classes")
 _DESCRIBE_METHODS = ("HEAD", "OPTIONS")
+
+
+def _changed_nothing(connection) -> bool:
+    """Whether the current transaction would keep nothing if it committed: no failed write,
+    no on_commit callback waiting, no row written or locked (PostgreSQL assigns a transaction
+    id at the first one). One statement; False when the transaction cannot run it."""
+    if connection.needs_rollback or connection.run_on_commit:
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+            return cursor.fetchone()[0]
+    except DatabaseError:
+        return False
 
 
 def actor_from_request(request) -> Actor:
@@ -114,8 +128,11 @@ class TenantContextMixin:
                         response.accepted_renderer = JSONRenderer()
                         response.accepted_media_type = JSONRenderer.media_type
                     response = response.render()
-            if response.status_code >= 400 or request.method in _DESCRIBE_METHODS:
-                # HEAD and OPTIONS only describe: whatever a handler did, nothing is kept.
+            # HEAD and OPTIONS only describe: whatever a handler did, nothing is kept. A
+            # transaction that changed nothing commits instead: the same outcome, and a
+            # ROLLBACK would make psycopg drop the connection's prepared statements.
+            refused = response.status_code >= 400 or request.method in _DESCRIBE_METHODS
+            if refused and not _changed_nothing(transaction.get_connection()):
                 transaction.set_rollback(True)
         return response
 
