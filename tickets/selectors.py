@@ -262,7 +262,11 @@ def customer_get_for_update(
     return it as committed now. Raises NotFoundError when there is none (any more).
 
     `with_sla_config` reads the tenant's SLA configuration in the same statement (for
-    tickets.sla.sla_config_for): a new ticket locks its requester, then needs it.
+    tickets.sla.sla_config_for): a new ticket locks its requester, then needs it. It is read
+    in the statement's snapshot, taken before any wait for the lock: a policy change that
+    commits while this waits is not seen, as it would not be by a read just before the lock.
+    A policy change recomputes the running tickets it sees; a ticket committed after that
+    recompute keeps the targets it was created with (the same window as before).
 
     `no_key` takes FOR NO KEY UPDATE, for writes that attach data to the customer (tickets,
     comments) or change it: they queue behind an erase or delete (FOR UPDATE), and an erase or
