@@ -266,7 +266,8 @@ def customer_get_for_update(
     in the statement's snapshot, taken before any wait for the lock: a policy change that
     commits while this waits is not seen, as it would not be by a read just before the lock.
     A policy change recomputes the running tickets it sees; a ticket committed after that
-    recompute keeps the targets it was created with (the same window as before).
+    recompute keeps the targets it was created with. A read after the lock had that window
+    too, but without the lock wait in it.
 
     `no_key` takes FOR NO KEY UPDATE, for writes that attach data to the customer (tickets,
     comments) or change it: they queue behind an erase or delete (FOR UPDATE), and an erase or
