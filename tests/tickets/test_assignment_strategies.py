@@ -4,6 +4,8 @@ agents (and above) are candidates."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tenants.access import Actor
 from tenants.context import tenant_context
@@ -159,7 +161,10 @@ def test_a_ticket_is_created_unassigned_when_no_one_is_available(tenant, member)
     member(Role.AGENT, is_available=False)
     _auto(tenant)
 
-    assert make_ticket(tenant).assignee_id is None
+    with CaptureQueriesContext(connection) as queries:
+        assert make_ticket(tenant).assignee_id is None
+    # Nothing to undo: no savepoint rolled back (which would drop prepared statements).
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("ROLLBACK")]
 
 
 def test_an_explicit_assignee_wins_over_auto_assignment(tenant, agents):

@@ -255,11 +255,12 @@ def _auto_assignee(tenant: Tenant, ticket: Ticket) -> User | None:
     settings = tenant.effective_settings
     if not settings["auto_assign"] or settings["assignment_strategy"] not in STRATEGIES:
         return None
+    # No savepoint: NoCandidateError is raised by Python, after reads and the assignment
+    # cursor's lock (kept until COMMIT, as when someone is picked), never by a failed
+    # statement. A ROLLBACK TO SAVEPOINT on every ticket of a tenant whose agents are all away
+    # would also drop the connection's prepared statements (docs/operations.md).
     try:
-        with transaction.atomic():
-            return assignee_pick(
-                tenant=tenant, ticket=ticket, strategy=settings["assignment_strategy"]
-            )
+        return assignee_pick(tenant=tenant, ticket=ticket, strategy=settings["assignment_strategy"])
     except NoCandidateError:
         return None
 
