@@ -127,7 +127,7 @@ for _db in DATABASES.values():
 # Prepared statements on the runtime connection: psycopg binds the parameters on the server
 # and prepares a statement the connection has run 5 times, so each connection plans the hot
 # queries (authentication, membership, a ticket page, a create's writes) once instead of on
-# every request: a ticket's detail 2.2 -> 1.4 ms of wall time in-process (bench/RESULTS.md).
+# every request: a ticket's detail 2.1 -> 1.35 ms of wall time in-process (bench/RESULTS.md).
 # Plans stay correct per tenant: the row-level security policy reads the tenant setting when
 # the statement runs. Off behind a transaction-mode pooler (below): a prepared statement
 # belongs to one server session.
