@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -11,7 +14,9 @@ from tickets.api import examples
 from tickets.api import serializers as s
 from tickets.api.base import TicketScopedMixin
 from tickets.api.filters import CustomerFilterBackend, TicketFilterBackend, TicketOrdering
+from tickets.filters import TicketFilter
 from tickets.models import Customer, Ticket
+from tickets.search import SEARCH_POSITION
 
 
 def _oldest_first_page(request, queryset, serializer_class) -> Response:
@@ -84,6 +89,11 @@ class CustomerViewSet(mixins.ListModelMixin, TenantViewSet):
 # --- Tickets ----------------------------------------------------------------------------------
 
 
+# A search lists best match first; the id breaks no tie (positions are unique) but the general
+# path orders by it too (tickets.api.filters.TicketOrdering).
+_SEARCH_ORDERING = (SEARCH_POSITION, "id")
+
+
 class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
     selector = staticmethod(selectors.ticket_list)
     if_match = {"partial_update", "destroy"}
@@ -120,7 +130,9 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
 
     @extend_schema(examples=examples.TICKET_LIST)
     def list(self, request, *args, **kwargs):
-        if request.query_params.keys() <= {"page_size"}:
+        params = request.query_params
+        page = None
+        if params.keys() <= {"page_size"}:
             # The plain first page (a queue's opening view), its query compiled once.
             page = self.paginator.paginate_first_page(
                 lambda size: selectors.ticket_page_first(
@@ -129,8 +141,29 @@ class TicketViewSet(TicketScopedMixin, mixins.ListModelMixin, TenantViewSet):
                 request,
                 self.ordering,
             )
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return super().list(request, *args, **kwargs)
+        elif params.keys() <= {"page_size", "search"}:
+            page = self._search_first_page(request)
+        if page is None:
+            return super().list(request, *args, **kwargs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _search_first_page(self, request) -> Sequence[Ticket] | None:
+        """A search's first page with no other filter or ordering (selectors.
+        ticket_search_first); None for the general path: a blank search (no filter), or a
+        value the filter refuses (its field errors)."""
+        try:
+            query = TicketFilter.base_filters["search"].field.clean(request.query_params["search"])
+        except DjangoValidationError:
+            return None
+        if not query:
+            return None
+        return self.paginator.paginate_first_page(
+            lambda size: selectors.ticket_search_first(
+                tenant=request.tenant, query=query, size=size
+            ),
+            request,
+            _SEARCH_ORDERING,
+        )
 
     @extend_schema(examples=examples.TICKET_GET)
     def retrieve(self, request, number=None):
