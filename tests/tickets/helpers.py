@@ -37,3 +37,18 @@ def make_ticket(
                 tenant=tenant, actor=actor, ticket=ticket, status=status
             )
     return ticket
+
+
+def list_both_ways(client, url, monkeypatch):
+    """GET the ticket list `url` through the view's first-page paths (the plain list's
+    compiled page, a search's top-n), then through DRF's general list: two responses that
+    must be the same."""
+    from rest_framework import mixins
+
+    from tickets.api.views import TicketViewSet
+
+    fast = client.get(url)
+    with monkeypatch.context() as patch:
+        patch.setattr(TicketViewSet, "list", mixins.ListModelMixin.list)
+        general = client.get(url)
+    return fast, general

@@ -4,28 +4,17 @@ answers, for every tenant."""
 
 import pytest
 from django.utils import timezone
-from rest_framework import mixins
 
 from tenants.context import tenant_context
-from tests.tickets.helpers import make_ticket
+from tests.tickets.helpers import list_both_ways, make_ticket
 from tests.tickets.recipes import customer_recipe, ticket_recipe
 from tickets import selectors
-from tickets.api.views import TicketViewSet
 from tickets.models import Ticket
 
 
 @pytest.fixture
 def client(api_client, agent):
     return api_client(agent)
-
-
-def _both_ways(client, url, monkeypatch):
-    """The response through the first-page path, then through the general path."""
-    fast = client.get(url)
-    with monkeypatch.context() as patch:
-        patch.setattr(TicketViewSet, "list", mixins.ListModelMixin.list)
-        general = client.get(url)
-    return fast, general
 
 
 def _tickets(tenant, count, *, tied=False, agent=None):
@@ -54,7 +43,7 @@ def test_the_first_page_answers_what_the_general_path_answers(
 ):
     _tickets(tenant, count, tied=tied, agent=agent)
 
-    fast, general = _both_ways(client, f"{tickets_url}?page_size={size}", monkeypatch)
+    fast, general = list_both_ways(client, f"{tickets_url}?page_size={size}", monkeypatch)
 
     assert fast.status_code == general.status_code == 200
     assert fast.content == general.content
@@ -68,7 +57,7 @@ def test_the_default_page_and_the_largest_answer_alike(tenant, client, tickets_u
         ticket_recipe.make(tenant=tenant, requester=requester, _quantity=27)
 
     for url in (tickets_url, f"{tickets_url}?page_size=500"):
-        fast, general = _both_ways(client, url, monkeypatch)
+        fast, general = list_both_ways(client, url, monkeypatch)
         assert fast.content == general.content
 
 

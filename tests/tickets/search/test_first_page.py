@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import mixins
 
+from tests.tickets.helpers import list_both_ways
 from tests.tickets.search.helpers import make_comment, make_ticket
 from tickets import selectors
 from tickets.api.views import TicketViewSet
@@ -15,15 +16,6 @@ from tickets.api.views import TicketViewSet
 @pytest.fixture
 def client(api_client, agent):
     return api_client(agent)
-
-
-def _both_ways(client, url, monkeypatch):
-    """The response through the search's first-page path, then through the general path."""
-    fast = client.get(url)
-    with monkeypatch.context() as patch:
-        patch.setattr(TicketViewSet, "list", mixins.ListModelMixin.list)
-        general = client.get(url)
-    return fast, general
 
 
 def _matches(tenant):
@@ -45,7 +37,7 @@ def test_the_first_page_answers_what_the_general_path_answers(
     _matches(tenant)
     url = f"{tickets_url}?search=kerberos" + (f"&page_size={size}" if size else "")
 
-    fast, general = _both_ways(client, url, monkeypatch)
+    fast, general = list_both_ways(client, url, monkeypatch)
 
     assert fast.status_code == general.status_code == 200
     assert fast.content == general.content
@@ -104,7 +96,7 @@ def test_another_filter_an_ordering_or_a_blank_search_takes_the_general_path(
 
 
 def test_a_refused_search_is_the_general_paths_400(tenant, client, tickets_url, monkeypatch):
-    fast, general = _both_ways(client, f"{tickets_url}?search={'x' * 201}", monkeypatch)
+    fast, general = list_both_ways(client, f"{tickets_url}?search={'x' * 201}", monkeypatch)
 
     assert fast.status_code == general.status_code == 400
     assert fast.content == general.content
@@ -118,7 +110,9 @@ def test_a_match_gone_between_the_two_reads_sends_the_page_the_general_way(
     # The search function named a ticket the second read no longer finds (deleted meanwhile).
     monkeypatch.setattr(selectors, "ticket_search_ids", lambda **kw: [*real(**kw)[:-1], 10**12])
 
-    fast, general = _both_ways(client, f"{tickets_url}?search=kerberos&page_size=3", monkeypatch)
+    fast, general = list_both_ways(
+        client, f"{tickets_url}?search=kerberos&page_size=3", monkeypatch
+    )
 
     assert fast.content == general.content
     assert len(fast.json()["results"]) == 3
