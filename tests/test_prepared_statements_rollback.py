@@ -84,3 +84,29 @@ def test_an_error_after_a_write_still_keeps_nothing(tenant, member, api_client, 
     assert response.status_code == 400
     with tenant_context(tenant):
         assert not Customer.objects.filter(email="half@example.test").exists()
+
+
+def test_inside_an_enclosing_transaction_a_refused_request_rolls_its_savepoint_back(
+    tenant, member, api_client
+):
+    # Called inside a transaction that has written nothing, the request's block is a
+    # savepoint: a release would keep its advisory locks (the Idempotency-Key's) until the
+    # enclosing transaction ends, a rollback to it lets them go, as before.
+    client = api_client(member(Role.AGENT))
+
+    with transaction.atomic():
+        refused = client.post(
+            f"/api/v1/t/{tenant.slug}/tickets/",
+            {"subject": ""},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="held-1",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+            held = cursor.fetchone()[0]
+
+    assert refused.status_code == 400
+    assert held == 0

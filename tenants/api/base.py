@@ -57,9 +57,12 @@ _DESCRIBE_METHODS = ("HEAD", "OPTIONS")
 
 
 def _changed_nothing(connection) -> bool:
-    """Whether the current transaction would keep nothing if it committed: no failed write,
-    no on_commit callback waiting, no row written or locked (PostgreSQL assigns a transaction
-    id at the first one). One statement; False when the transaction cannot run it."""
+    """Whether the current transaction wrote or locked no row (PostgreSQL assigns a
+    transaction id at the first one), has no on_commit callback waiting and no failed
+    statement. One statement; False when the transaction cannot run it.
+
+    It does not see what request code never does: NOTIFY, a session-level SET, a cursor
+    WITH HOLD (a COMMIT would keep them). Keep them out of request transactions."""
     if connection.needs_rollback or connection.run_on_commit:
         return False
     try:
@@ -128,11 +131,16 @@ class TenantContextMixin:
                         response.accepted_renderer = JSONRenderer()
                         response.accepted_media_type = JSONRenderer.media_type
                     response = response.render()
-            # HEAD and OPTIONS only describe: whatever a handler did, nothing is kept. A
-            # transaction that changed nothing commits instead: the same outcome, and a
-            # ROLLBACK would make psycopg drop the connection's prepared statements.
+            # HEAD and OPTIONS only describe: whatever a handler did, nothing is kept. When
+            # this request owns its transaction and changed nothing, it commits instead: the
+            # same outcome, and a ROLLBACK would make psycopg drop the connection's prepared
+            # statements. Inside an enclosing transaction the block is a savepoint, whose
+            # release would keep what a rollback to it undoes (its advisory locks): it rolls
+            # back, as before.
             refused = response.status_code >= 400 or request.method in _DESCRIBE_METHODS
-            if refused and not _changed_nothing(transaction.get_connection()):
+            if refused and (
+                self._restore_context or not _changed_nothing(transaction.get_connection())
+            ):
                 transaction.set_rollback(True)
         return response
 
